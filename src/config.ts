@@ -1,0 +1,71 @@
+// The environment, validated once at start-up. This is the only module that reads process.env.
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+const slackId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF');
+const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C012ABCDEF');
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
+
+export const configSchema = z.object({
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./.data')),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+  SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', 'must start with xoxb-')),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8)),
+  SLACK_APP_TOKEN: optional(z.string().startsWith('xapp-', 'must start with xapp-')),
+  SLACK_API_URL: optional(z.url()),
+  ADMIN_USER_IDS: z.preprocess(
+    (value) => (typeof value === 'string' ? value.split(',').map((id) => id.trim()).filter(Boolean) : value ?? []),
+    z.array(slackId),
+  ),
+  ADMIN_CHANNEL_ID: optional(channelId),
+  ALERT_CHANNEL_ID: optional(channelId),
+  ORG_TIMEZONE: z.preprocess(
+    emptyAsUndefined,
+    z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
+  ),
+  CYCLE_ANCHOR_DAY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(31).default(1)),
+  ALERT_THRESHOLDS: z.preprocess(
+    (value) => (typeof value === 'string' && value !== '' ? value.split(',').map((p) => Number(p.trim())) : value ?? [50, 80, 100]),
+    z
+      .array(z.number().int().min(1).max(1000))
+      .min(1)
+      .refine((list) => list.every((p, i) => i === 0 || p > list[i - 1]!), 'must be ascending percentages such as 50,80,100'),
+  ),
+  SELF_REPORTING: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('off')),
+  PRORATION: z.preprocess(emptyAsUndefined, z.enum(['none', 'daily']).default('none')),
+  LATE_EVENT_GRACE_HOURS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(24 * 31).default(72)),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses an environment; the message names every variable at fault and never echoes a value. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Reads ./.env (when present) under the real environment, which wins. */
+export function loadConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig(process.env);
+}

@@ -1,0 +1,156 @@
+// One interface over PostgreSQL (a pg pool) and embedded PGlite: the ledger writes plain,
+// parameterised SQL against it, so the same queries and migrations serve both.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one transaction; retried whole when PostgreSQL reports a deadlock or serialization failure. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  /** The driver underneath, for drizzle's migrator. */
+  readonly driver: pg.Pool | PGlite;
+}
+
+/** PostgreSQL error codes after which the whole transaction may simply run again. */
+const retryable_sql_states = new Set(['40001', '40P01']);
+const transaction_attempts_max = 5;
+
+/** A transaction that must run again from the start, e.g. after losing a race on a unique key. */
+export class RetryTransaction extends Error {}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof RetryTransaction) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && retryable_sql_states.has(code);
+}
+
+async function withRetries<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= transaction_attempts_max || !isRetryable(error)) throw error;
+    }
+  }
+}
+
+// int8 and numeric arrive as strings by default. Credits stay far below 2^53, so numbers are
+// exact; the ledger refuses amounts above credits_max (ledger/limits.ts) to keep it so.
+const int8_oid = 20;
+const parseInt8 = (value: string) => Number(value);
+
+export function openPostgres(url: string, options: { poolMax?: number } = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 16,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === int8_oid ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const query = async <Row>(text: string, params?: readonly unknown[]) =>
+    (await pool.query(text, params as unknown[])).rows as Row[];
+  return {
+    kind: 'postgres',
+    driver: pool,
+    query,
+    transaction: (fn) =>
+      withRetries(async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          const tx: Queryable = {
+            query: async <Row>(text: string, params?: readonly unknown[]) =>
+              (await client.query(text, params as unknown[])).rows as Row[],
+          };
+          const result = await fn(tx);
+          await client.query('commit');
+          return result;
+        } catch (error) {
+          await client.query('rollback').catch(() => {});
+          throw error;
+        } finally {
+          client.release();
+        }
+      }),
+    close: () => pool.end(),
+  };
+}
+
+/**
+ * PGlite keeps its data in one folder and has no lock of its own: two processes opening it
+ * corrupt it, so a lock file holding our pid guards it.
+ */
+function lockDataDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lockPath = join(dir, 'creditdesk.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockPath, 'utf8'));
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`the data folder ${dir} is in use by process ${holder}; stop it or set DATA_DIR to another folder`);
+      }
+      rmSync(lockPath, { force: true }); // left behind by a process that died
+    }
+  }
+  throw new Error(`could not lock the data folder ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** dataDir undefined keeps the database in memory (tests). */
+export async function openPglite(dataDir?: string): Promise<Database> {
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir ?? 'memory://', {
+      parsers: { [int8_oid]: parseInt8, [pgliteTypes.NUMERIC]: (value: string) => value },
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const query = async <Row>(text: string, params?: readonly unknown[]) =>
+    (await db.query<Row>(text, params as unknown[])).rows;
+  return {
+    kind: 'pglite',
+    driver: db,
+    query,
+    transaction: (fn) =>
+      withRetries(() =>
+        db.transaction(async (inner) =>
+          fn({ query: async <Row>(text: string, params?: readonly unknown[]) => (await inner.query<Row>(text, params as unknown[])).rows }),
+        ),
+      ),
+    close: async () => {
+      await db.close();
+      unlock();
+    },
+  };
+}
+
+export async function openDatabase(options: { url?: string; dataDir: string; poolMax?: number }): Promise<Database> {
+  return options.url ? openPostgres(options.url, options) : openPglite(options.dataDir);
+}

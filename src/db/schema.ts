@@ -1,0 +1,303 @@
+// The one description of creditdesk's data. drizzle-kit generates migrations/ from this file;
+// row types elsewhere are derived from it with $inferSelect.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const credits = (name: string) => bigint(name, { mode: 'number' });
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const members = pgTable(
+  'members',
+  {
+    id: serial('id').primaryKey(),
+    slackId: text('slack_id'),
+    email: text('email'),
+    name: text('name'),
+    /** Attributes from the vendor export (department, user groups) for chargeback. */
+    attributes: jsonb('attributes').$type<Record<string, string>>().notNull().default({}),
+    /** Promoted by an admin; the ADMIN_USER_IDS are admins without this flag. */
+    isAdmin: boolean('is_admin').notNull().default(false),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('members_slack_id_key').on(t.slackId),
+    uniqueIndex('members_email_key').on(sql`lower(${t.email})`),
+  ],
+);
+
+export const plans = pgTable('plans', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  credits: credits('credits').notNull(),
+  /** Credits that may roll into the next cycle; null means no rollover. */
+  rolloverCap: credits('rollover_cap'),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const packProducts = pgTable('pack_products', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  credits: credits('credits').notNull(),
+  kind: text('kind', { enum: ['recurring', 'one_time'] }).notNull(),
+  expiresDays: integer('expires_days'),
+  reassign: text('reassign', { enum: ['remaining', 'full', 'next_cycle'] }).notNull().default('remaining'),
+  rolloverCap: credits('rollover_cap'),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const profiles = pgTable('profiles', {
+  key: text('key').primaryKey(),
+  name: text('name').notNull(),
+  poolCredits: credits('pool_credits').notNull().default(0),
+  /** Most a single member may draw from the pool in one cycle; null means no cap. */
+  memberPoolCap: credits('member_pool_cap'),
+  /** Start of the org cycle whose pool grant has been issued: the reset's compare-and-set key. */
+  cycleStart: instant('cycle_start'),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const seats = pgTable(
+  'seats',
+  {
+    id: serial('id').primaryKey(),
+    memberId: integer('member_id')
+      .notNull()
+      .references(() => members.id),
+    planKey: text('plan_key')
+      .notNull()
+      .references(() => plans.key),
+    profileKey: text('profile_key').references(() => profiles.key),
+    anchorDay: smallint('anchor_day').notNull(),
+    status: text('status', { enum: ['active', 'revoked'] }).notNull(),
+    /** The cycle whose grants this seat holds: the reset's compare-and-set key. */
+    cycleStart: instant('cycle_start').notNull(),
+    cycleEnd: instant('cycle_end').notNull(),
+    startedAt: instant('started_at').notNull(),
+    revokedAt: instant('revoked_at'),
+    /** The journal entry of the last revocation, reversed by a restore in the same cycle. */
+    revokeJournalId: bigint('revoke_journal_id', { mode: 'number' }),
+  },
+  (t) => [
+    uniqueIndex('seats_member_key').on(t.memberId),
+    index('seats_due_idx').on(t.cycleEnd).where(sql`${t.status} = 'active'`),
+  ],
+);
+
+export const purchases = pgTable('purchases', {
+  id: serial('id').primaryKey(),
+  productKey: text('product_key')
+    .notNull()
+    .references(() => packProducts.key),
+  quantity: integer('quantity').notNull(),
+  reference: text('reference'),
+  /** Price of one pack in the org's currency, for breakage and chargeback. */
+  unitCost: numeric('unit_cost', { precision: 14, scale: 4 }),
+  purchasedAt: instant('purchased_at').notNull(),
+});
+
+export const packs = pgTable(
+  'packs',
+  {
+    id: serial('id').primaryKey(),
+    purchaseId: integer('purchase_id')
+      .notNull()
+      .references(() => purchases.id),
+    productKey: text('product_key')
+      .notNull()
+      .references(() => packProducts.key),
+    seatId: integer('seat_id').references(() => seats.id),
+    assignedAt: instant('assigned_at'),
+    /** One-time packs: when their credits lapse, fixed at first assignment. */
+    expiresAt: instant('expires_at'),
+    /** End of the cycle in which this pack last issued credits; `next_cycle` waits for it. */
+    grantedUntil: instant('granted_until'),
+  },
+  (t) => [index('packs_seat_idx').on(t.seatId), index('packs_free_idx').on(t.productKey).where(sql`${t.seatId} is null`)],
+);
+
+/** A block of credits: the account that usage draws from. */
+export const grants = pgTable(
+  'grants',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    source: text('source', { enum: ['plan', 'pack', 'manual', 'pool', 'rollover'] }).notNull(),
+    seatId: integer('seat_id').references(() => seats.id),
+    packId: integer('pack_id').references(() => packs.id),
+    profileKey: text('profile_key').references(() => profiles.key),
+    cycleStart: instant('cycle_start').notNull(),
+    startsAt: instant('starts_at').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    amount: credits('amount').notNull(),
+    remaining: credits('remaining').notNull(),
+    /** Set when the grant left its holder (revoke, unassign): no longer part of the quota. */
+    closedAt: instant('closed_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('grants_seat_idx').on(t.seatId, t.cycleStart),
+    index('grants_pack_idx').on(t.packId).where(sql`${t.packId} is not null`),
+    uniqueIndex('grants_pool_cycle_key').on(t.profileKey, t.cycleStart).where(sql`${t.source} = 'pool'`),
+    index('grants_expiring_idx').on(t.expiresAt).where(sql`${t.remaining} > 0`),
+    check('grants_remaining_nonnegative', sql`${t.remaining} >= 0`),
+  ],
+);
+
+/** One business transaction of the ledger; its transfers sum to zero by construction. */
+export const journal = pgTable(
+  'journal',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    seatId: integer('seat_id'),
+    cycleStart: instant('cycle_start'),
+    /** When it happened (a usage event's time); createdAt is when it was written. */
+    occurredAt: instant('occurred_at').notNull(),
+    createdAt: instant('created_at').notNull(),
+    actor: text('actor'),
+    reason: text('reason'),
+    /** A usage event's id: applied once, ever. */
+    eventKey: text('event_key'),
+    credits: credits('credits'),
+    ownDrawn: credits('own_drawn'),
+    poolDrawn: credits('pool_drawn'),
+    overage: credits('overage'),
+    feature: text('feature'),
+    source: text('source'),
+  },
+  (t) => [uniqueIndex('journal_event_key').on(t.eventKey), index('journal_seat_idx').on(t.seatId, t.occurredAt)],
+);
+
+/**
+ * Double-entry: each row moves `amount` credits from one account to another. An account is a
+ * grant (account 'grant' with its id) or one of the system accounts named in ledger/accounts.ts.
+ */
+export const transfers = pgTable(
+  'transfers',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    journalId: bigint('journal_id', { mode: 'number' }).notNull(),
+    debitAccount: text('debit_account').notNull(),
+    debitGrantId: bigint('debit_grant_id', { mode: 'number' }),
+    creditAccount: text('credit_account').notNull(),
+    creditGrantId: bigint('credit_grant_id', { mode: 'number' }),
+    amount: credits('amount').notNull(),
+  },
+  (t) => [
+    check('transfers_amount_positive', sql`${t.amount} > 0`),
+    check('transfers_debit_grant', sql`(${t.debitAccount} = 'grant') = (${t.debitGrantId} is not null)`),
+    check('transfers_credit_grant', sql`(${t.creditAccount} = 'grant') = (${t.creditGrantId} is not null)`),
+  ],
+);
+
+/** A seat's balance for one cycle, kept in step with the transfers (verify recomputes it). */
+export const seatCycles = pgTable(
+  'seat_cycles',
+  {
+    seatId: integer('seat_id')
+      .notNull()
+      .references(() => seats.id),
+    cycleStart: instant('cycle_start').notNull(),
+    cycleEnd: instant('cycle_end').notNull(),
+    quota: credits('quota').notNull().default(0),
+    remaining: credits('remaining').notNull().default(0),
+    used: credits('used').notNull().default(0),
+    poolUsed: credits('pool_used').notNull().default(0),
+    overage: credits('overage').notNull().default(0),
+    expired: credits('expired').notNull().default(0),
+    forfeited: credits('forfeited').notNull().default(0),
+    /** The highest alert threshold (percent of quota) this cycle has already announced. */
+    alertsSent: smallint('alerts_sent').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.seatId, t.cycleStart] })],
+);
+
+/** What each member drew from a pool grant, for the per-member pool cap. */
+export const poolDraws = pgTable(
+  'pool_draws',
+  {
+    poolGrantId: bigint('pool_grant_id', { mode: 'number' }).notNull(),
+    seatId: integer('seat_id').notNull(),
+    used: credits('used').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.poolGrantId, t.seatId] })],
+);
+
+/** Messages to send, written in the same transaction as the change that caused them. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    /** Unique per message: a replayed cause cannot enqueue it twice. */
+    dedupeKey: text('dedupe_key').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: instant('created_at').notNull(),
+    availableAt: instant('available_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    sentAt: instant('sent_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [uniqueIndex('outbox_dedupe_key').on(t.dedupeKey), index('outbox_pending_idx').on(t.availableAt).where(sql`${t.sentAt} is null`)],
+);
+
+/** Work the admin must repeat in the vendor console so the two ledgers never drift apart. */
+export const vendorTasks = pgTable('vendor_tasks', {
+  id: serial('id').primaryKey(),
+  text: text('text').notNull(),
+  memberId: integer('member_id').references(() => members.id),
+  createdAt: instant('created_at').notNull(),
+  doneAt: instant('done_at'),
+  doneBy: text('done_by'),
+});
+
+export const creditRequests = pgTable('credit_requests', {
+  id: serial('id').primaryKey(),
+  memberId: integer('member_id')
+    .notNull()
+    .references(() => members.id),
+  credits: credits('credits').notNull(),
+  reason: text('reason'),
+  status: text('status', { enum: ['pending', 'approved', 'denied'] }).notNull().default('pending'),
+  channelId: text('channel_id'),
+  messageTs: text('message_ts'),
+  decidedBy: text('decided_by'),
+  decidedAt: instant('decided_at'),
+  createdAt: instant('created_at').notNull(),
+});
+
+/** One row per scheduled job and period: a job runs once per period across all replicas. */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    job: text('job').notNull(),
+    period: text('period').notNull(),
+    startedAt: instant('started_at').notNull(),
+    finishedAt: instant('finished_at'),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.period] })],
+);
+
+export type Member = typeof members.$inferSelect;
+export type Plan = typeof plans.$inferSelect;
+export type PackProduct = typeof packProducts.$inferSelect;
+export type Profile = typeof profiles.$inferSelect;
+export type Seat = typeof seats.$inferSelect;
+export type Pack = typeof packs.$inferSelect;
+export type Grant = typeof grants.$inferSelect;
+export type SeatCycle = typeof seatCycles.$inferSelect;

@@ -1,0 +1,133 @@
+// Threshold alerts, raised in the same transaction as the usage that crossed them, into the
+// outbox. Each alert has a dedupe key (seat, cycle, threshold), so it exists once per cycle
+// however often the usage is replayed; the dispatcher in jobs/ sends it.
+import type { Queryable } from '../db/client.ts';
+import type { LedgerContext } from './context.ts';
+
+/** At these percentages of a member's own quota the alert channel hears of it too. */
+export const channel_thresholds_pct = [90, 100] as const;
+/** A pool crossing these percentages of its cycle grant alerts the channel. */
+export const pool_thresholds_pct = [75, 90, 100] as const;
+
+export interface MemberThresholdAlert {
+  kind: 'member_threshold';
+  /** Who is told: the member by DM, or the alert channel. */
+  audience: 'member' | 'channel';
+  slackId: string | null;
+  email: string | null;
+  threshold: number;
+  quota: number;
+  consumed: number;
+  remaining: number;
+  poolUsed: number;
+  overage: number;
+  cycleStart: string;
+  resetsAt: string;
+}
+
+export interface PoolThresholdAlert {
+  kind: 'pool_threshold';
+  profileKey: string;
+  threshold: number;
+  amount: number;
+  remaining: number;
+  resetsAt: string;
+}
+
+export type AlertPayload = MemberThresholdAlert | PoolThresholdAlert;
+
+/** The thresholds crossed going from `before` to `after` percent, in ascending order. */
+export function crossed(thresholds: readonly number[], beforePct: number, afterPct: number): number[] {
+  return thresholds.filter((t) => t > beforePct && t <= afterPct);
+}
+
+export async function raiseThresholdAlerts(
+  tx: Queryable,
+  ctx: LedgerContext,
+  touched: readonly { seatId: number; cycleStart: Date }[],
+  poolGrantIds: readonly number[],
+  now: Date,
+): Promise<void> {
+  const member = ctx.settings.thresholds;
+  const all = [...new Set([...member, ...channel_thresholds_pct])].sort((a, b) => a - b);
+  const rows = await tx.query<{
+    seatId: number; cycleStart: Date; cycleEnd: Date; quota: number; used: number; poolUsed: number; overage: number;
+    remaining: number; alertsSent: number; slackId: string | null; email: string | null;
+  }>(
+    `select sc.seat_id as "seatId", sc.cycle_start as "cycleStart", sc.cycle_end as "cycleEnd", sc.quota, sc.used,
+            sc.pool_used as "poolUsed", sc.overage, sc.remaining, sc.alerts_sent as "alertsSent", m.slack_id as "slackId", m.email
+     from seat_cycles sc join unnest($1::int4[], $2::timestamptz[]) as t(seat_id, cycle_start)
+          on sc.seat_id = t.seat_id and sc.cycle_start = t.cycle_start
+     join seats s on s.id = sc.seat_id join members m on m.id = s.member_id`,
+    [touched.map((t) => t.seatId), touched.map((t) => t.cycleStart)],
+  );
+  const outbox: { key: string; payload: AlertPayload }[] = [];
+  const levels: { seatId: number; cycleStart: Date; pct: number }[] = [];
+  for (const row of rows) {
+    if (row.quota <= 0) continue;
+    const consumed = row.used + row.poolUsed + row.overage;
+    const pct = (consumed * 100) / row.quota;
+    const fresh = crossed(all, row.alertsSent, pct);
+    if (fresh.length === 0) continue;
+    levels.push({ seatId: row.seatId, cycleStart: row.cycleStart, pct: fresh.at(-1)! });
+    for (const threshold of fresh) {
+      const base = {
+        kind: 'member_threshold' as const,
+        slackId: row.slackId,
+        email: row.email,
+        threshold,
+        quota: row.quota,
+        consumed,
+        remaining: row.remaining,
+        poolUsed: row.poolUsed,
+        overage: row.overage,
+        cycleStart: row.cycleStart.toISOString(),
+        resetsAt: row.cycleEnd.toISOString(),
+      };
+      const cycleKey = `${row.seatId}:${row.cycleStart.toISOString()}:${threshold}`;
+      if (member.includes(threshold)) outbox.push({ key: `member:${cycleKey}`, payload: { ...base, audience: 'member' } });
+      if ((channel_thresholds_pct as readonly number[]).includes(threshold)) {
+        outbox.push({ key: `channel:${cycleKey}`, payload: { ...base, audience: 'channel' } });
+      }
+    }
+  }
+  if (poolGrantIds.length > 0) {
+    const pools = await tx.query<{ id: number; profileKey: string; amount: number; remaining: number; expiresAt: Date }>(
+      `select id, profile_key as "profileKey", amount, remaining, expires_at as "expiresAt" from grants where id = any($1::int8[])`,
+      [poolGrantIds],
+    );
+    for (const pool of pools) {
+      if (pool.amount <= 0) continue;
+      const pct = ((pool.amount - pool.remaining) * 100) / pool.amount;
+      for (const threshold of crossed(pool_thresholds_pct, 0, pct)) {
+        outbox.push({
+          key: `pool:${pool.id}:${threshold}`,
+          payload: {
+            kind: 'pool_threshold',
+            profileKey: pool.profileKey,
+            threshold,
+            amount: pool.amount,
+            remaining: pool.remaining,
+            resetsAt: pool.expiresAt.toISOString(),
+          },
+        });
+      }
+    }
+  }
+  if (levels.length > 0) {
+    await tx.query(
+      `update seat_cycles s set alerts_sent = greatest(s.alerts_sent, d.pct)
+       from unnest($1::int4[], $2::timestamptz[], $3::int2[]) as d(seat_id, cycle_start, pct)
+       where s.seat_id = d.seat_id and s.cycle_start = d.cycle_start`,
+      [levels.map((l) => l.seatId), levels.map((l) => l.cycleStart), levels.map((l) => l.pct)],
+    );
+  }
+  if (outbox.length > 0) {
+    await tx.query(
+      `insert into outbox (kind, dedupe_key, payload, created_at, available_at)
+       select d.payload->>'kind', d.key, d.payload, $3, $3 from unnest($1::text[], $2::jsonb[]) as d(key, payload)
+       on conflict (dedupe_key) do nothing`,
+      [outbox.map((o) => o.key), outbox.map((o) => JSON.stringify(o.payload)), now],
+    );
+  }
+}

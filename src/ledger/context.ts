@@ -1,0 +1,67 @@
+// What every ledger function is given: a database, a clock, and the org's settings.
+import type { Database, Queryable } from '../db/client.ts';
+import type { Grant, PackProduct, Plan, Profile, Seat } from '../db/schema.ts';
+
+export interface LedgerSettings {
+  /** The org's IANA time zone: cycles and pools are cut in it. */
+  zone: string;
+  /** Default anchor day of a seat's cycle (1-31). */
+  anchorDay: number;
+  proration: 'none' | 'daily';
+  /** How long after a cycle closes its late usage events are still accepted. */
+  graceMs: number;
+  /** Member alert thresholds in percent of their own quota, ascending. */
+  thresholds: number[];
+}
+
+export interface LedgerContext {
+  db: Database;
+  now: () => Date;
+  settings: LedgerSettings;
+}
+
+export const defaultSettings: LedgerSettings = {
+  zone: 'UTC',
+  anchorDay: 1,
+  proration: 'none',
+  graceMs: 72 * 3_600_000,
+  thresholds: [50, 80, 100],
+};
+
+// Column lists that read rows straight into the schema's camelCase types.
+export const seat_columns = `s.id, s.member_id as "memberId", s.plan_key as "planKey", s.profile_key as "profileKey",
+  s.anchor_day as "anchorDay", s.status, s.cycle_start as "cycleStart", s.cycle_end as "cycleEnd",
+  s.started_at as "startedAt", s.revoked_at as "revokedAt", s.revoke_journal_id as "revokeJournalId"`;
+
+export const grant_columns = `g.id, g.source, g.seat_id as "seatId", g.pack_id as "packId", g.profile_key as "profileKey",
+  g.cycle_start as "cycleStart", g.starts_at as "startsAt", g.expires_at as "expiresAt", g.amount, g.remaining,
+  g.closed_at as "closedAt", g.created_at as "createdAt"`;
+
+export interface Catalog {
+  plans: Map<string, Plan>;
+  products: Map<string, PackProduct>;
+}
+
+/** The catalog is a handful of rows: read whole where a decision needs it. */
+export async function loadCatalog(tx: Queryable): Promise<Catalog> {
+  const [plans, products] = await Promise.all([
+    tx.query<Plan>(`select key, name, credits, rollover_cap as "rolloverCap", updated_at as "updatedAt" from plans`),
+    tx.query<PackProduct>(
+      `select key, name, credits, kind, expires_days as "expiresDays", reassign, rollover_cap as "rolloverCap",
+              updated_at as "updatedAt" from pack_products`,
+    ),
+  ]);
+  return { plans: new Map(plans.map((p) => [p.key, p])), products: new Map(products.map((p) => [p.key, p])) };
+}
+
+export async function loadProfile(tx: Queryable, key: string): Promise<Profile | undefined> {
+  const [profile] = await tx.query<Profile>(
+    `select key, name, pool_credits as "poolCredits", member_pool_cap as "memberPoolCap", cycle_start as "cycleStart",
+            updated_at as "updatedAt" from profiles where key = $1`,
+    [key],
+  );
+  return profile;
+}
+
+export type SeatRow = Seat;
+export type GrantRow = Grant;

@@ -1,0 +1,19 @@
+// The run-out forecast: at the member's burn rate so far this cycle, the day they run out.
+export interface Forecast {
+  /** Credits per day so far this cycle. */
+  burnPerDay: number;
+  /** When the member's own credits and pool allowance run out, or null if they last the cycle. */
+  runsOutAt: Date | null;
+}
+
+const day_ms = 86_400_000;
+
+export function forecastRunOut(input: { consumed: number; available: number; cycleStart: Date; cycleEnd: Date; now: Date }): Forecast {
+  // Less than an hour of history says nothing about a rate; count at least one hour.
+  const elapsedMs = Math.max(input.now.getTime() - input.cycleStart.getTime(), 3_600_000);
+  const burnPerDay = (input.consumed * day_ms) / elapsedMs;
+  if (input.consumed <= 0) return { burnPerDay: 0, runsOutAt: null };
+  if (input.available <= 0) return { burnPerDay, runsOutAt: input.now };
+  const runsOutMs = input.now.getTime() + (input.available / burnPerDay) * day_ms;
+  return { burnPerDay, runsOutAt: runsOutMs < input.cycleEnd.getTime() ? new Date(runsOutMs) : null };
+}

@@ -1,0 +1,227 @@
+// Purchases, packs in inventory, and packs moving between seats under their product's
+// `reassign` policy: what a pack carries to its next assignee in the same cycle.
+import type { Queryable } from '../db/client.ts';
+import type { Pack, PackProduct } from '../db/schema.ts';
+import { grant_columns, loadCatalog, seat_columns, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
+import { conflict, invariant, notFound } from './errors.ts';
+import { findMember, parseUserRef, describeUser } from './members.ts';
+import { grantIds, post, type NewGrant, type Transfer } from './post.ts';
+import { resetLockedSeats } from './reset.ts';
+import { addVendorTask } from './tasks.ts';
+
+export const pack_columns = `k.id, k.purchase_id as "purchaseId", k.product_key as "productKey", k.seat_id as "seatId",
+  k.assigned_at as "assignedAt", k.expires_at as "expiresAt", k.granted_until as "grantedUntil"`;
+
+export interface PurchaseInput {
+  product: string;
+  quantity: number;
+  reference?: string | null;
+  unitCost?: string | null;
+  purchasedAt?: Date;
+}
+
+export async function recordPurchase(ctx: LedgerContext, input: PurchaseInput) {
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const { products } = await loadCatalog(tx);
+    if (!products.has(input.product)) {
+      throw notFound(`pack product ${input.product} is not in the catalog: create it with PUT /api/v1/pack-products/${input.product}`);
+    }
+    const [purchase] = await tx.query<{ id: number }>(
+      `insert into purchases (product_key, quantity, reference, unit_cost, purchased_at) values ($1, $2, $3, $4, $5) returning id`,
+      [input.product, input.quantity, input.reference ?? null, input.unitCost ?? null, input.purchasedAt ?? now],
+    );
+    const packs = await tx.query<{ id: number }>(
+      `insert into packs (purchase_id, product_key) select $1, $2 from generate_series(1, $3) returning id`,
+      [purchase!.id, input.product, input.quantity],
+    );
+    return { purchaseId: purchase!.id, packIds: packs.map((p) => p.id) };
+  });
+}
+
+/** What leaving a seat does to one pack: the plan behind both the revoke preview and the change. */
+export interface PackRelease {
+  packId: number;
+  product: string;
+  policy: PackProduct['reassign'];
+  /** Unused credits of this cycle's grant on the seat. */
+  unused: number;
+  /** What the next assignee gets this cycle: carried credits, a fresh grant, or nothing until the reset. */
+  nextAssigneeGets: number;
+  forfeited: number;
+  grant: GrantRow | null;
+}
+
+export function planPackRelease(pack: Pack, product: PackProduct, grant: GrantRow | null): PackRelease {
+  const unused = grant?.remaining ?? 0;
+  const policy = product.reassign;
+  const carried = policy === 'remaining' ? unused : 0;
+  const nextAssigneeGets = policy === 'remaining' ? unused : policy === 'full' ? product.credits : 0;
+  return { packId: pack.id, product: product.key, policy, unused, nextAssigneeGets, forfeited: unused - carried, grant };
+}
+
+/**
+ * Moves what a released pack keeps into a holding grant owned by the pack (no seat), forfeits
+ * the rest. Returns transfers and the holding grant to create.
+ */
+export async function releaseTransfers(
+  tx: Queryable,
+  releases: readonly PackRelease[],
+  packs: readonly Pack[],
+): Promise<{ transfers: Transfer[]; newGrants: NewGrant[] }> {
+  const transfers: Transfer[] = [];
+  const carrying = releases.filter((r) => r.policy === 'remaining' && r.unused > 0 && r.grant);
+  const ids = await grantIds(tx, carrying.length);
+  const newGrants: NewGrant[] = [];
+  for (const release of releases) {
+    if (!release.grant || release.unused === 0) continue;
+    if (release.policy === 'remaining') {
+      const pack = packs.find((p) => p.id === release.packId)!;
+      const holding: NewGrant = {
+        id: ids[newGrants.length]!,
+        source: 'pack',
+        seatId: null,
+        packId: release.packId,
+        profileKey: null,
+        cycleStart: release.grant.cycleStart,
+        startsAt: release.grant.startsAt,
+        // A one-time pack's credits wait in inventory until the pack itself expires.
+        expiresAt: pack.expiresAt ?? release.grant.expiresAt,
+        amount: release.unused,
+      };
+      newGrants.push(holding);
+      transfers.push({ from: { grant: release.grant }, to: { grant: holding }, amount: release.unused });
+    } else {
+      transfers.push({ from: { grant: release.grant }, to: { system: 'forfeit' }, amount: release.unused });
+    }
+  }
+  return { transfers, newGrants };
+}
+
+/** Locks the seat of a member (active) and brings it into the current cycle. */
+export async function lockActiveSeat(tx: Queryable, ctx: LedgerContext, user: string, now: Date): Promise<SeatRow & { email: string | null; slackId: string | null }> {
+  const ref = parseUserRef(user);
+  const member = await findMember(tx, ref);
+  if (!member) throw notFound(`no member ${describeUser(ref)}: add a seat with PUT /api/v1/seats/${describeUser(ref)}`);
+  const [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.member_id = $1 for update`, [member.id]);
+  if (!seat || seat.status !== 'active') {
+    throw conflict(`${describeUser(ref)} has no active seat: add one with PUT /api/v1/seats/${describeUser(ref)}`);
+  }
+  if (seat.cycleEnd.getTime() <= now.getTime()) {
+    await resetLockedSeats(tx, ctx, [seat], now);
+    const [fresh] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = $1`, [seat.id]);
+    return { ...fresh!, email: member.email, slackId: member.slackId };
+  }
+  return { ...seat, email: member.email, slackId: member.slackId };
+}
+
+export const memberLabel = (m: { email: string | null; slackId: string | null }) => m.email ?? (m.slackId ? `<@${m.slackId}>` : 'the member');
+
+/** Assigns a free pack of `product` to the member's seat; what it brings follows its reassign policy. */
+export async function assignPack(ctx: LedgerContext, input: { product: string; user: string; actor?: string | null }) {
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const seat = await lockActiveSeat(tx, ctx, input.user, now);
+    const { products } = await loadCatalog(tx);
+    const product = products.get(input.product);
+    if (!product) throw notFound(`pack product ${input.product} is not in the catalog`);
+    const [pack] = await tx.query<Pack>(
+      `select ${pack_columns} from packs k where k.product_key = $1 and k.seat_id is null
+         and (k.expires_at is null or k.expires_at > $2)
+       order by k.granted_until desc nulls last, k.id limit 1 for update skip locked`,
+      [input.product, now],
+    );
+    if (!pack) {
+      const [{ held } = { held: 0 }] = await tx.query<{ held: number }>(
+        `select count(*)::int8 as held from packs where product_key = $1 and seat_id is not null`,
+        [input.product],
+      );
+      throw conflict(`no free ${product.name} pack: all ${held} are assigned; record a purchase or unassign one first`);
+    }
+    const [holding] = await tx.query<GrantRow>(
+      `select ${grant_columns} from grants g where g.pack_id = $1 and g.seat_id is null and g.remaining > 0 and g.expires_at > $2
+       order by g.id desc limit 1 for update`,
+      [pack.id, now],
+    );
+    const expiresAt = product.kind === 'one_time' ? (pack.expiresAt ?? new Date(now.getTime() + product.expiresDays! * 86_400_000)) : null;
+    const grantedThisCycle = pack.grantedUntil != null && pack.grantedUntil.getTime() > now.getTime();
+    const firstUse = product.kind === 'one_time' ? pack.expiresAt == null : !grantedThisCycle;
+    let credits: { fresh: number } | { carry: GrantRow } | null;
+    if (firstUse || product.reassign === 'full') credits = { fresh: product.credits };
+    else if (product.reassign === 'remaining') credits = holding ? { carry: holding } : null;
+    else credits = null; // next_cycle: nothing until the seat's reset
+    const grantExpiry = new Date(Math.min(seat.cycleEnd.getTime(), (expiresAt ?? seat.cycleEnd).getTime()));
+    let granted = 0;
+    if (credits) {
+      const [id] = await grantIds(tx, 1);
+      const amount = 'fresh' in credits ? credits.fresh : credits.carry.remaining;
+      const grant: NewGrant = {
+        id: id!, source: 'pack', seatId: seat.id, packId: pack.id, profileKey: null,
+        cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: grantExpiry, amount,
+      };
+      const transfer: Transfer =
+        'fresh' in credits
+          ? { from: { system: 'issuance' }, to: { grant }, amount }
+          : { from: { grant: credits.carry }, to: { grant }, amount };
+      await post(tx, [{ kind: 'pack_grant', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null, credits: amount, transfers: [transfer] }], now, [grant]);
+      if ('carry' in credits) await tx.query(`update grants set closed_at = $2 where id = $1`, [credits.carry.id, now]);
+      granted = amount;
+    }
+    await tx.query(
+      `update packs set seat_id = $2, assigned_at = $3, expires_at = $4,
+              granted_until = case when $5 then $6 else granted_until end where id = $1`,
+      [pack.id, seat.id, now, expiresAt, credits != null && 'fresh' in credits, seat.cycleEnd],
+    );
+    await addVendorTask(tx, `Assign an add-on pack (${product.name}) to ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
+    return { packId: pack.id, product: product.key, user: input.user, credits: granted, policy: firstUse ? 'new' : product.reassign };
+  });
+}
+
+/** Returns one pack to inventory under its product's reassign policy. */
+export async function unassignPack(ctx: LedgerContext, input: { packId: number; actor?: string | null }) {
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => {
+    const [found] = await tx.query<Pack>(`select ${pack_columns} from packs k where k.id = $1`, [input.packId]);
+    if (!found) throw notFound(`no pack ${input.packId}`);
+    if (found.seatId == null) throw conflict(`pack ${input.packId} is already free in inventory`);
+    const [seat] = await tx.query<SeatRow & { email: string | null; slackId: string | null }>(
+      `select ${seat_columns}, m.email, m.slack_id as "slackId" from seats s join members m on m.id = s.member_id where s.id = $1 for update of s`,
+      [found.seatId],
+    );
+    const [pack] = await tx.query<Pack>(`select ${pack_columns} from packs k where k.id = $1 for update`, [input.packId]);
+    invariant(seat && pack, 'pack and seat vanished under lock');
+    if (pack.seatId !== seat.id) throw conflict(`pack ${input.packId} moved while you were looking; try again`);
+    const { products } = await loadCatalog(tx);
+    const product = products.get(pack.productKey)!;
+    const [grant] = await tx.query<GrantRow>(
+      `select ${grant_columns} from grants g where g.pack_id = $1 and g.seat_id = $2 and g.cycle_start = $3 and g.closed_at is null
+       order by g.id desc limit 1`,
+      [pack.id, seat.id, seat.cycleStart],
+    );
+    const release = planPackRelease(pack, product, grant ?? null);
+    const { transfers, newGrants } = await releaseTransfers(tx, [release], [pack]);
+    if (transfers.length > 0) {
+      await post(tx, [{ kind: 'unassign', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null, transfers }], now, newGrants);
+    }
+    await tx.query(`update grants set closed_at = $3 where pack_id = $1 and seat_id = $2 and closed_at is null`, [pack.id, seat.id, now]);
+    await tx.query(`update packs set seat_id = null, assigned_at = null where id = $1`, [pack.id]);
+    await addVendorTask(tx, `Remove the add-on pack (${product.name}) from ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
+    return { packId: pack.id, release: describeRelease(release) };
+  });
+}
+
+export const describeRelease = (r: PackRelease) => ({
+  pack_id: r.packId,
+  product: r.product,
+  policy: r.policy,
+  unused: r.unused,
+  next_assignee_gets: r.nextAssigneeGets,
+  forfeited: r.forfeited,
+});
+
+export async function listPacks(tx: Queryable) {
+  return tx.query<Pack & { email: string | null; slackId: string | null }>(
+    `select ${pack_columns}, m.email, m.slack_id as "slackId" from packs k
+     left join seats s on s.id = k.seat_id left join members m on m.id = s.member_id order by k.id`,
+  );
+}

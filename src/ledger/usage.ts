@@ -1,0 +1,336 @@
+// Usage events: a batch of up to batch_events_max applied in one transaction with a fixed number
+// of statements. Each event gets its own outcome; an event id is applied once, ever.
+import type { Queryable } from '../db/client.ts';
+import type { Seat } from '../db/schema.ts';
+import { allocate, ownGrantsInOrder, type Allocation, type DrawableGrant } from './allocate.ts';
+import { grant_columns, seat_columns, type GrantRow, type LedgerContext } from './context.ts';
+import { cycleAt, type Cycle } from './cycles.ts';
+import { invariant } from './errors.ts';
+import { event_future_skew_ms_max } from './limits.ts';
+import { parseUserRef, type UserRef } from './members.ts';
+import { post, type Entry } from './post.ts';
+import { resetLockedSeats, resetPoolsIn } from './reset.ts';
+import { raiseThresholdAlerts } from './alerts.ts';
+
+export type UsageMode = 'record' | 'enforce';
+
+/** A usage event as the API and the CLI receive it, already validated for shape. */
+export interface UsageEvent {
+  id: string;
+  user: string;
+  credits: number;
+  at?: Date;
+  feature?: string | null;
+  source?: string | null;
+}
+
+export interface AppliedUsage {
+  id: string;
+  status: 'applied' | 'duplicate';
+  user: string;
+  credits: number;
+  at: string;
+  cycle: { start: string; end: string };
+  /** Drawn from the member's own plan, packs and manual grants. */
+  own: number;
+  pool: number;
+  overage: number;
+  /** Charged to a cycle that had already closed (within the grace window). */
+  late: boolean;
+}
+
+export interface RejectedUsage {
+  id: string;
+  status: 'rejected';
+  reason: string;
+  /** Enforce mode: the event did not fit; names the limit, what remains and when it resets. */
+  refused?: { limit: string; remaining: number; resetsAt: string };
+}
+
+export type UsageOutcome = AppliedUsage | RejectedUsage;
+
+type SeatWithMember = Seat & { slackId: string | null; email: string | null; poolCredits: number | null; memberPoolCap: number | null };
+
+interface PoolState {
+  grant: GrantRow;
+  cap: number | null;
+  drawnBySeat: Map<number, number>;
+}
+
+const reject = (id: string, reason: string, refused?: RejectedUsage['refused']): RejectedUsage => ({
+  id,
+  status: 'rejected',
+  reason,
+  ...(refused ? { refused } : {}),
+});
+
+/** Applies events in order; `mode` per event lets one batch carry record and enforce calls together. */
+export async function applyUsage(
+  ctx: LedgerContext,
+  events: readonly (UsageEvent & { mode?: UsageMode })[],
+): Promise<UsageOutcome[]> {
+  if (events.length === 0) return [];
+  return ctx.db.transaction((tx) => applyUsageIn(tx, ctx, events, ctx.now()));
+}
+
+async function applyUsageIn(
+  tx: Queryable,
+  ctx: LedgerContext,
+  events: readonly (UsageEvent & { mode?: UsageMode })[],
+  now: Date,
+): Promise<UsageOutcome[]> {
+  const outcomes: (UsageOutcome | undefined)[] = new Array(events.length);
+  const refs = events.map((event, i) => {
+    try {
+      return parseUserRef(event.user);
+    } catch (error) {
+      outcomes[i] = reject(event.id, (error as Error).message);
+      return null;
+    }
+  });
+
+  // Lock the members' seats in id order (every writer does), then read everything under the lock.
+  const slackIds = [...new Set(refs.flatMap((r) => (r && 'slackId' in r ? [r.slackId] : [])))];
+  const emails = [...new Set(refs.flatMap((r) => (r && 'email' in r ? [r.email] : [])))];
+  let seats = await tx.query<SeatWithMember>(
+    `select ${seat_columns}, m.slack_id as "slackId", lower(m.email) as email,
+            p.pool_credits as "poolCredits", p.member_pool_cap as "memberPoolCap"
+     from seats s join members m on m.id = s.member_id left join profiles p on p.key = s.profile_key
+     where m.slack_id = any($1::text[]) or lower(m.email) = any($2::text[])
+     order by s.id for update of s`,
+    [slackIds, emails],
+  );
+  const stale = seats.filter((s) => s.status === 'active' && s.cycleEnd.getTime() <= now.getTime());
+  if (stale.length > 0) {
+    // The reset job has not reached these seats yet; do it now so no event lands in a dead cycle.
+    await resetLockedSeats(tx, ctx, stale, now);
+    seats = seats.map((s) => {
+      if (!stale.includes(s)) return s;
+      const cycle = cycleAt(now, s.anchorDay, ctx.settings.zone);
+      return { ...s, cycleStart: cycle.start, cycleEnd: cycle.end };
+    });
+  }
+  const seatByRef = new Map<string, SeatWithMember>();
+  for (const seat of seats) {
+    if (seat.slackId) seatByRef.set(`s:${seat.slackId}`, seat);
+    if (seat.email) seatByRef.set(`e:${seat.email}`, seat);
+  }
+  const refKey = (ref: UserRef) => ('slackId' in ref ? `s:${ref.slackId}` : `e:${ref.email}`);
+
+  const keys = events.map((e) => e.id);
+  const existing = await tx.query<{
+    eventKey: string; credits: number; ownDrawn: number; poolDrawn: number; overage: number; occurredAt: Date;
+    cycleStart: Date; seatId: number; slackId: string | null; email: string | null; cycleEnd: Date | null; createdAt: Date;
+  }>(
+    `select j.event_key as "eventKey", j.credits, j.own_drawn as "ownDrawn", j.pool_drawn as "poolDrawn", j.overage,
+            j.occurred_at as "occurredAt", j.cycle_start as "cycleStart", j.seat_id as "seatId", j.created_at as "createdAt",
+            m.slack_id as "slackId", m.email, sc.cycle_end as "cycleEnd"
+     from journal j join seats s on s.id = j.seat_id join members m on m.id = s.member_id
+     left join seat_cycles sc on sc.seat_id = j.seat_id and sc.cycle_start = j.cycle_start
+     where j.event_key = any($1::text[])`,
+    [keys],
+  );
+  const firstOutcome = new Map<string, UsageOutcome>();
+  for (const row of existing) {
+    firstOutcome.set(row.eventKey, {
+      id: row.eventKey,
+      status: 'duplicate',
+      user: row.slackId ?? row.email ?? '',
+      credits: row.credits,
+      at: row.occurredAt.toISOString(),
+      cycle: { start: row.cycleStart.toISOString(), end: (row.cycleEnd ?? row.cycleStart).toISOString() },
+      own: row.ownDrawn,
+      pool: row.poolDrawn,
+      overage: row.overage,
+      late: row.cycleEnd != null && row.createdAt.getTime() >= row.cycleEnd.getTime(),
+    });
+  }
+
+  // Own grants of every seat in play, with remaining, closed or not yet expired for late events.
+  const seatIds = [...new Set(seats.map((s) => s.id))];
+  const grants = await tx.query<GrantRow>(
+    `select ${grant_columns} from grants g where g.seat_id = any($1::int4[]) and g.remaining > 0 and g.closed_at is null`,
+    [seatIds],
+  );
+  const grantsBySeat = new Map<number, GrantRow[]>();
+  for (const g of grants) {
+    const list = grantsBySeat.get(g.seatId!) ?? [];
+    list.push(g);
+    grantsBySeat.set(g.seatId!, list);
+  }
+  const cycleRows = new Set(
+    (
+      await tx.query<{ seatId: number; cycleStart: Date }>(
+        `select seat_id as "seatId", cycle_start as "cycleStart" from seat_cycles where seat_id = any($1::int4[])`,
+        [seatIds],
+      )
+    ).map((r) => `${r.seatId}:${r.cycleStart.getTime()}`),
+  );
+
+  const eventSeats = refs.map((ref) => (ref ? seatByRef.get(refKey(ref)) : undefined));
+  const pools = await loadPools(tx, ctx, seats, events, eventSeats, grantsBySeat, now);
+
+  const entries: Entry[] = [];
+  const touched = new Map<string, { seatId: number; cycleStart: Date }>();
+  const poolsDrawn = new Set<number>();
+  events.forEach((event, i) => {
+    if (outcomes[i]) return;
+    const first = firstOutcome.get(event.id);
+    if (first) {
+      outcomes[i] = first.status === 'rejected' ? first : { ...first, status: 'duplicate' };
+      return;
+    }
+    const outcome = decide(event, eventSeats[i], now);
+    if ('status' in outcome) {
+      outcomes[i] = outcome;
+      return;
+    }
+    const { seat: s, cycle, at, late } = outcome;
+    const ordered = ownGrantsInOrder(grantsBySeat.get(s.id) ?? [], at);
+    const poolLive = s.profileKey
+      ? pools.find((p) => p.grant.profileKey === s.profileKey && p.grant.startsAt <= at && at < p.grant.expiresAt)
+      : undefined;
+    const poolAvailable = poolLive
+      ? Math.max(0, Math.min(poolLive.grant.remaining, poolLive.cap == null ? Infinity : poolLive.cap - (poolLive.drawnBySeat.get(s.id) ?? 0)))
+      : 0;
+    const mode = event.mode ?? 'record';
+    const allocation = allocate(ordered, poolLive ? { grant: poolLive.grant, available: poolAvailable } : null, event.credits, mode);
+    if (!allocation) {
+      const own = ordered.reduce((sum, g) => sum + g.remaining, 0);
+      outcomes[i] = reject(
+        event.id,
+        `${event.credits.toLocaleString('en-US')} credits do not fit: ${own.toLocaleString('en-US')} of the member's own credits` +
+          (poolLive ? ` and ${poolAvailable.toLocaleString('en-US')} from the ${s.profileKey} pool` : '') +
+          ` remain until the reset on ${cycle.end.toISOString()}`,
+        { limit: poolLive ? 'own credits and pool' : 'own credits', remaining: own + poolAvailable, resetsAt: cycle.end.toISOString() },
+      );
+      return;
+    }
+    if (!cycleRows.has(`${s.id}:${cycle.start.getTime()}`)) {
+      outcomes[i] = reject(event.id, `the member held no seat in the cycle starting ${cycle.start.toISOString()}`);
+      return;
+    }
+    applyInMemory(allocation, s.id, poolLive);
+    if (poolLive && allocation.poolDrawn > 0) poolsDrawn.add(poolLive.grant.id);
+    const user = event.user.trim();
+    entries.push(usageEntry(event, s, cycle, at, allocation));
+    touched.set(`${s.id}:${cycle.start.getTime()}`, { seatId: s.id, cycleStart: cycle.start });
+    const applied: AppliedUsage = {
+      id: event.id,
+      status: 'applied',
+      user,
+      credits: event.credits,
+      at: at.toISOString(),
+      cycle: { start: cycle.start.toISOString(), end: cycle.end.toISOString() },
+      own: allocation.ownDrawn,
+      pool: allocation.poolDrawn,
+      overage: allocation.overage,
+      late,
+    };
+    outcomes[i] = applied;
+    // A repeat of this id later in the same batch is a duplicate of this outcome.
+    firstOutcome.set(event.id, applied);
+  });
+
+  await post(tx, entries, now);
+  if (touched.size > 0) await raiseThresholdAlerts(tx, ctx, [...touched.values()], [...poolsDrawn], now);
+  invariant(outcomes.every(Boolean), 'an event was left without an outcome');
+  return outcomes as UsageOutcome[];
+
+  function decide(event: UsageEvent, seat: SeatWithMember | undefined, nowAt: Date):
+    | RejectedUsage
+    | { seat: SeatWithMember; cycle: Cycle; at: Date; late: boolean } {
+    if (!seat) return reject(event.id, `no seat for ${event.user}: add one with PUT /api/v1/seats/${event.user}`);
+    if (seat.status !== 'active') return reject(event.id, `the seat of ${event.user} was revoked on ${seat.revokedAt?.toISOString()}`);
+    const at = event.at ?? nowAt;
+    if (at.getTime() > nowAt.getTime() + event_future_skew_ms_max) {
+      return reject(event.id, `at ${at.toISOString()} is in the future; send the time the credits were used`);
+    }
+    const cycle = cycleAt(at, seat.anchorDay, ctx.settings.zone);
+    if (cycle.start.getTime() > seat.cycleStart.getTime()) {
+      return reject(event.id, `at ${at.toISOString()} falls in a cycle that has not started yet`);
+    }
+    const late = cycle.start.getTime() < seat.cycleStart.getTime();
+    if (late && nowAt.getTime() >= cycle.end.getTime() + ctx.settings.graceMs) {
+      const hours = Math.round(ctx.settings.graceMs / 3_600_000);
+      return reject(
+        event.id,
+        `too late: the cycle ${cycle.name} closed on ${cycle.end.toISOString()} and late events are accepted for ${hours} h after a cycle closes`,
+      );
+    }
+    return { seat, cycle, at, late };
+  }
+}
+
+function applyInMemory(allocation: Allocation, seatId: number, pool: PoolState | undefined): void {
+  for (const { grant, amount } of allocation.draws) (grant as DrawableGrant).remaining -= amount;
+  if (pool && allocation.poolDrawn > 0) pool.drawnBySeat.set(seatId, (pool.drawnBySeat.get(seatId) ?? 0) + allocation.poolDrawn);
+}
+
+function usageEntry(event: UsageEvent, seat: Seat, cycle: Cycle, at: Date, allocation: Allocation): Entry {
+  const transfers: Entry['transfers'] = allocation.draws.map(({ grant, amount }) => ({
+    from: { grant },
+    to: { system: 'consumption' },
+    amount,
+  }));
+  if (allocation.overage > 0) transfers.push({ from: { system: 'overage' }, to: { system: 'consumption' }, amount: allocation.overage });
+  return {
+    kind: 'usage',
+    occurredAt: at,
+    seatId: seat.id,
+    cycleStart: cycle.start,
+    eventKey: event.id,
+    credits: event.credits,
+    ownDrawn: allocation.ownDrawn,
+    poolDrawn: allocation.poolDrawn,
+    overage: allocation.overage,
+    feature: event.feature ?? null,
+    source: event.source ?? null,
+    transfers,
+  };
+}
+
+/**
+ * Locks the pool grants this batch may draw on (after the seats: one global lock order) and
+ * reads what each member has drawn from them. Only pools that someone may need are locked:
+ * a pool is the hottest row of all.
+ */
+async function loadPools(
+  tx: Queryable,
+  ctx: LedgerContext,
+  seats: readonly SeatWithMember[],
+  events: readonly UsageEvent[],
+  eventSeats: readonly (SeatWithMember | undefined)[],
+  grantsBySeat: Map<number, GrantRow[]>,
+  now: Date,
+): Promise<PoolState[]> {
+  const demand = new Map<number, number>();
+  events.forEach((event, i) => {
+    const seat = eventSeats[i];
+    if (seat) demand.set(seat.id, (demand.get(seat.id) ?? 0) + event.credits);
+  });
+  const profileKeys = new Set<string>();
+  for (const seat of seats) {
+    if (!seat.profileKey || !seat.poolCredits) continue;
+    const own = (grantsBySeat.get(seat.id) ?? []).reduce((sum, g) => sum + g.remaining, 0);
+    if ((demand.get(seat.id) ?? 0) > own) profileKeys.add(seat.profileKey);
+  }
+  if (profileKeys.size === 0) return [];
+  await resetPoolsIn(tx, ctx, now, [...profileKeys]);
+  const rows = await tx.query<GrantRow & { cap: number | null }>(
+    `select ${grant_columns}, p.member_pool_cap as cap from grants g join profiles p on p.key = g.profile_key
+     where g.source = 'pool' and g.profile_key = any($1::text[]) and g.remaining > 0 and g.expires_at > $2
+     order by g.id for update of g`,
+    [[...profileKeys], new Date(now.getTime() - ctx.settings.graceMs)],
+  );
+  const draws = await tx.query<{ poolGrantId: number; seatId: number; used: number }>(
+    `select pool_grant_id as "poolGrantId", seat_id as "seatId", used from pool_draws
+     where pool_grant_id = any($1::int8[]) and seat_id = any($2::int4[])`,
+    [rows.map((r) => r.id), seats.map((s) => s.id)],
+  );
+  return rows.map((grant) => ({
+    grant,
+    cap: grant.cap,
+    drawnBySeat: new Map(draws.filter((d) => d.poolGrantId === grant.id).map((d) => [d.seatId, d.used])),
+  }));
+}

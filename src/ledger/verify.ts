@@ -1,0 +1,109 @@
+// verify: recompute every balance from the transfers and report each difference. The rules for
+// seat balance rows mirror seatCycleEffects in post.ts; the property test holds the two together.
+import type { LedgerContext } from './context.ts';
+
+export interface Difference {
+  what: string;
+  key: string;
+  stored: number | null;
+  recomputed: number | null;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  checked: { grants: number; seatCycles: number; usageEntries: number; transfers: number };
+  differences: Difference[];
+}
+
+/** Differences listed in a report; there is a bug if there is one, so a handful says enough. */
+const differences_listed_max = 100;
+
+export async function verify(ctx: LedgerContext): Promise<VerifyReport> {
+  const db = ctx.db;
+  const grantDiffs = await db.query<{ key: string; stored: number | null; recomputed: number | null }>(
+    `with moved as (
+       select credit_grant_id as id, amount from transfers where credit_grant_id is not null
+       union all select debit_grant_id, -amount from transfers where debit_grant_id is not null),
+     sums as (select id, sum(amount)::int8 as total from moved group by id)
+     select coalesce(g.id, s.id)::text as key, g.remaining as stored, coalesce(s.total, 0) as recomputed
+     from grants g full join sums s on s.id = g.id
+     where g.remaining is distinct from coalesce(s.total, 0) limit $1`,
+    [differences_listed_max],
+  );
+
+  const seatDiffs = await db.query<{ key: string; column: string; stored: number | null; recomputed: number | null }>(
+    `with effects as (
+       -- debits from a seat's grant
+       select g.seat_id, g.cycle_start,
+              case when t.credit_account in ('consumption', 'expiry') then 0 else -t.amount end as quota,
+              -t.amount as remaining,
+              case when t.credit_account = 'consumption' then t.amount else 0 end as used,
+              0::int8 as pool_used, 0::int8 as overage,
+              case when t.credit_account = 'expiry' then t.amount else 0 end as expired,
+              case when t.credit_account = 'forfeit' then t.amount else 0 end as forfeited
+       from transfers t join grants g on g.id = t.debit_grant_id where g.seat_id is not null
+       union all
+       -- credits to a seat's grant
+       select g.seat_id, g.cycle_start, t.amount, t.amount, 0, 0, 0, 0,
+              case when t.debit_account = 'forfeit' then -t.amount else 0 end
+       from transfers t join grants g on g.id = t.credit_grant_id where g.seat_id is not null
+       union all
+       -- consumption from the pool or as overage, reported under the entry's seat and cycle
+       select j.seat_id, j.cycle_start, 0, 0, 0,
+              case when t.debit_account = 'grant' then t.amount else 0 end,
+              case when t.debit_account = 'overage' then t.amount else 0 end, 0, 0
+       from transfers t join journal j on j.id = t.journal_id
+       left join grants g on g.id = t.debit_grant_id
+       where t.credit_account = 'consumption' and (t.debit_account = 'overage' or g.source = 'pool')),
+     sums as (
+       select seat_id, cycle_start, sum(quota)::int8 as quota, sum(remaining)::int8 as remaining, sum(used)::int8 as used,
+              sum(pool_used)::int8 as pool_used, sum(overage)::int8 as overage, sum(expired)::int8 as expired,
+              sum(forfeited)::int8 as forfeited
+       from effects group by seat_id, cycle_start),
+     pairs as (
+       select coalesce(sc.seat_id, s.seat_id) || ' ' || to_char(coalesce(sc.cycle_start, s.cycle_start) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"') as key,
+              array[sc.quota, sc.remaining, sc.used, sc.pool_used, sc.overage, sc.expired, sc.forfeited] as stored,
+              array[coalesce(s.quota, 0), coalesce(s.remaining, 0), coalesce(s.used, 0), coalesce(s.pool_used, 0),
+                    coalesce(s.overage, 0), coalesce(s.expired, 0), coalesce(s.forfeited, 0)] as recomputed,
+              sc.seat_id is null as missing
+       from seat_cycles sc full join sums s on s.seat_id = sc.seat_id and s.cycle_start = sc.cycle_start)
+     select p.key, c.name as column, case when p.missing then null else p.stored[c.i] end as stored, p.recomputed[c.i] as recomputed
+     from pairs p cross join (values (1, 'quota'), (2, 'remaining'), (3, 'used'), (4, 'pool_used'), (5, 'overage'), (6, 'expired'), (7, 'forfeited')) as c(i, name)
+     where p.missing or p.stored[c.i] is distinct from p.recomputed[c.i]
+     limit $1`,
+    [differences_listed_max],
+  );
+
+  const usageDiffs = await db.query<{ key: string; stored: number; recomputed: number }>(
+    `select j.event_key as key, j.credits as stored, coalesce(sum(t.amount), 0)::int8 as recomputed
+     from journal j left join transfers t on t.journal_id = j.id and t.credit_account = 'consumption'
+     where j.kind = 'usage'
+     group by j.id having j.credits is distinct from coalesce(sum(t.amount), 0)
+        or j.credits is distinct from j.own_drawn + j.pool_drawn + j.overage
+     limit $1`,
+    [differences_listed_max],
+  );
+
+  const poolDiffs = await db.query<{ key: string; stored: number | null; recomputed: number | null }>(
+    `with sums as (
+       select t.debit_grant_id as grant_id, j.seat_id, sum(t.amount)::int8 as used
+       from transfers t join journal j on j.id = t.journal_id join grants g on g.id = t.debit_grant_id
+       where g.source = 'pool' and t.credit_account = 'consumption' group by 1, 2)
+     select coalesce(d.pool_grant_id, s.grant_id) || ' ' || coalesce(d.seat_id, s.seat_id) as key, d.used as stored, s.used as recomputed
+     from pool_draws d full join sums s on s.grant_id = d.pool_grant_id and s.seat_id = d.seat_id
+     where d.used is distinct from s.used limit $1`,
+    [differences_listed_max],
+  );
+
+  const [counts] = await db.query<{ grants: number; seatCycles: number; usageEntries: number; transfers: number }>(
+    `select (select count(*) from grants)::int8 as grants, (select count(*) from seat_cycles)::int8 as "seatCycles",
+            (select count(*) from journal where kind = 'usage')::int8 as "usageEntries", (select count(*) from transfers)::int8 as transfers`,
+  );
+  const differences: Difference[] = [
+    ...grantDiffs.map((d) => ({ what: 'grant remaining', ...d })),
+    ...seatDiffs.map((d) => ({ what: `seat cycle ${d.column}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
+    ...usageDiffs.map((d) => ({ what: 'usage event credits', ...d })),
+    ...poolDiffs.map((d) => ({ what: 'pool draws', ...d })),
+  ];
+  return { ok: differences.length === 0, checked: counts!, differences };
+}

@@ -1,0 +1,67 @@
+// Per-file test databases: PGlite in memory always, and a throw-away PostgreSQL database per
+// file when TEST_DATABASE_URL is set, so files run in parallel without seeing each other.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openPglite, openPostgres, type Database } from '../../src/db/client.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { createLedger, type Ledger } from '../../src/ledger/index.ts';
+import { defaultSettings, type LedgerSettings } from '../../src/ledger/context.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** The kinds every ledger test runs on: PGlite always, PostgreSQL when CI gives one. */
+export const database_kinds: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+export async function openTestDatabase(kind: DatabaseKind, options: { poolMax?: number } = {}): Promise<Database> {
+  if (kind === 'pglite') {
+    const db = await openPglite();
+    await migrate(db);
+    return db;
+  }
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `creditdesk_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString(), options);
+  await migrate(db);
+  const close = db.close.bind(db);
+  return {
+    ...db,
+    close: async () => {
+      await close();
+      const dropper = new pg.Client({ connectionString: adminUrl });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    },
+  };
+}
+
+/** Empties every table between tests; ids restart so tests read the same way on both kinds. */
+export async function emptyDatabase(db: Database): Promise<void> {
+  const tables = await db.query<{ name: string }>(
+    `select tablename as name from pg_tables where schemaname = 'public'`,
+  );
+  await db.query(`truncate ${tables.map((t) => `"${t.name}"`).join(', ')} restart identity cascade`);
+}
+
+/** A clock tests move by hand: no test sleeps. */
+export class TestClock {
+  constructor(public current: Date) {}
+  now = (): Date => new Date(this.current);
+  set(iso: string): void {
+    this.current = new Date(iso);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export function testLedger(db: Database, clock: TestClock, settings: Partial<LedgerSettings> = {}): Ledger {
+  return createLedger({ db, now: clock.now, settings: { ...defaultSettings, ...settings } });
+}
