@@ -52,6 +52,20 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+export type SlackMode = { mode: 'off' } | { mode: 'http'; botToken: string; signingSecret: string } | { mode: 'socket'; botToken: string; appToken: string };
+
+/** Slack is all or nothing: no credentials turns it off; half of them is a mistake to name. */
+export function slackMode(config: Config): SlackMode {
+  const { SLACK_BOT_TOKEN: bot, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: app } = config;
+  if (!bot && !secret && !app) return { mode: 'off' };
+  if (!bot) throw new ConfigError('invalid configuration: SLACK_BOT_TOKEN is missing (Slack needs it in both modes)');
+  if (app) return { mode: 'socket', botToken: bot, appToken: app };
+  if (!secret) {
+    throw new ConfigError('invalid configuration: SLACK_SIGNING_SECRET is missing (HTTP mode), or set SLACK_APP_TOKEN for Socket Mode');
+  }
+  return { mode: 'http', botToken: bot, signingSecret: secret };
+}
+
 export class ConfigError extends Error {}
 
 /** Parses an environment; the message names every variable at fault and never echoes a value. */
@@ -61,6 +75,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
+  slackMode(result.data);
   return result.data;
 }
 

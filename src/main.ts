@@ -1,0 +1,81 @@
+// Composition root: config -> db -> migrate -> ledger -> slack + api + jobs -> start.
+import { ConfigError, loadConfig, slackMode, type Config } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { migrate } from './db/migrate.ts';
+import { buildApi } from './api/app.ts';
+import { createLedger } from './ledger/index.ts';
+import { createLogger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { createHttpServer, listen } from './server.ts';
+import { startJobs } from './jobs/index.ts';
+import { startSlack, type RunningSlack } from './slack/index.ts';
+
+export function ledgerSettings(config: Config) {
+  return {
+    zone: config.ORG_TIMEZONE,
+    anchorDay: config.CYCLE_ANCHOR_DAY,
+    proration: config.PRORATION,
+    graceMs: config.LATE_EVENT_GRACE_HOURS * 3_600_000,
+    thresholds: config.ALERT_THRESHOLDS,
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  await migrate(db);
+  log.info(config.DATABASE_URL ? 'database: PostgreSQL, migrations applied' : `database: embedded PGlite in ${config.DATA_DIR}, migrations applied`);
+
+  const ledger = createLedger({ db, now: () => new Date(), settings: ledgerSettings(config) });
+  const metrics = createMetrics({ defaults: true });
+  const api = buildApi({ ledger, metrics, apiToken: config.API_TOKEN, checkDatabase: async () => void (await db.query('select 1')) });
+  if (!config.API_TOKEN) log.info('HTTP API is off: set API_TOKEN to turn it on');
+
+  const mode = slackMode(config);
+  let slack: RunningSlack | undefined;
+  if (mode.mode === 'off') {
+    log.info('Slack is off: set SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to turn it on');
+  } else {
+    slack = await startSlack({
+      ledger, log, mode, apiUrl: config.SLACK_API_URL, adminUserIds: config.ADMIN_USER_IDS,
+      adminChannelId: config.ADMIN_CHANNEL_ID, alertChannelId: config.ALERT_CHANNEL_ID, selfReporting: config.SELF_REPORTING === 'on',
+    });
+    log.info(`Slack is on in ${mode.mode === 'http' ? 'HTTP mode at /slack/events' : 'Socket Mode'}`);
+  }
+  const jobs = await startJobs({
+    ledger, log, metrics,
+    slack: mode.mode === 'off' ? undefined : {
+      botToken: mode.botToken, apiUrl: config.SLACK_API_URL, adminChannelId: config.ADMIN_CHANNEL_ID, alertChannelId: config.ALERT_CHANNEL_ID,
+    },
+  });
+
+  const server = createHttpServer(api, metrics, slack?.listener);
+  const port = await listen(server, config.PORT);
+  log.info(`creditdesk listening on port ${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: closing`);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await jobs.stop();
+    await slack?.stop();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,27 @@
+// Slack's side of the service. startSlack builds the Bolt app for the configured mode and returns
+// the request listener the HTTP server mounts at /slack/* (HTTP mode), or none (Socket Mode).
+import type { RequestListener } from 'node:http';
+import type { SlackMode } from '../config.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { Logger } from '../log.ts';
+
+export interface SlackDeps {
+  ledger: Ledger;
+  log: Logger;
+  mode: Exclude<SlackMode, { mode: 'off' }>;
+  apiUrl?: string;
+  adminUserIds: readonly string[];
+  adminChannelId?: string;
+  alertChannelId?: string;
+  selfReporting: boolean;
+}
+
+export interface RunningSlack {
+  /** Mounted at /slack/* by the HTTP server in HTTP mode. */
+  listener?: RequestListener;
+  stop(): Promise<void>;
+}
+
+export async function startSlack(_deps: SlackDeps): Promise<RunningSlack> {
+  return { stop: async () => {} };
+}
