@@ -7,18 +7,9 @@ import { createLedger } from './ledger/index.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { createHttpServer, listen } from './server.ts';
+import { ledgerSettings } from './settings.ts';
 import { startJobs } from './jobs/index.ts';
 import { startSlack, type RunningSlack } from './slack/index.ts';
-
-export function ledgerSettings(config: Config) {
-  return {
-    zone: config.ORG_TIMEZONE,
-    anchorDay: config.CYCLE_ANCHOR_DAY,
-    proration: config.PRORATION,
-    graceMs: config.LATE_EVENT_GRACE_HOURS * 3_600_000,
-    thresholds: config.ALERT_THRESHOLDS,
-  };
-}
 
 async function main(): Promise<void> {
   let config: Config;

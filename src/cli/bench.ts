@@ -1,0 +1,211 @@
+// creditdesk bench: the SPEC's performance figures, measured on a fresh database of its own (a
+// throw-away database on the DATABASE_URL server, or in-memory PGlite), through the real HTTP API.
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import pg from 'pg';
+import { buildApi } from '../api/app.ts';
+import { openPglite, openPostgres, type Database } from '../db/client.ts';
+import { migrate } from '../db/migrate.ts';
+import { defaultSettings } from '../ledger/context.ts';
+import { cycleAt } from '../ledger/cycles.ts';
+import { createLedger } from '../ledger/index.ts';
+import { resetDueSeats } from '../ledger/reset.ts';
+import { createMetrics } from '../metrics.ts';
+import { createHttpServer, listen } from '../server.ts';
+
+export interface Figure {
+  figure: string;
+  value: number;
+  unit: string;
+  [detail: string]: unknown;
+}
+
+export interface BenchOptions {
+  seats: number;
+  events: number;
+  databaseUrl?: string;
+  print: (figure: Figure) => void;
+}
+
+const single_clients = 32;
+const batch_clients = 4;
+const batch_size = 1_000;
+const hot_clients = 32;
+const balance_lookups = 2_000;
+
+async function freshDatabase(url: string | undefined): Promise<{ db: Database; drop: () => Promise<void> }> {
+  if (!url) {
+    const db = await openPglite();
+    return { db, drop: async () => {} };
+  }
+  const name = `creditdesk_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const db = openPostgres(target.toString(), { poolMax: 24 });
+  return {
+    db,
+    drop: async () => {
+      const dropper = new pg.Client({ connectionString: url });
+      await dropper.connect();
+      await dropper.query(`drop database if exists ${name} with (force)`);
+      await dropper.end();
+    },
+  };
+}
+
+const userOf = (i: number) => `UB${String(i).padStart(8, '0')}`;
+
+export async function runBench(options: BenchOptions): Promise<void> {
+  const { db, drop } = await freshDatabase(options.databaseUrl);
+  const token = randomBytes(24).toString('hex');
+  try {
+    await migrate(db);
+    const now = new Date();
+    const ctx = { db, now: () => new Date(), settings: defaultSettings };
+    const ledger = createLedger(ctx);
+    await ledger.putPlan('pro', { name: 'Pro', credits: 4_000 });
+    await ledger.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2_000, kind: 'recurring', reassign: 'remaining' });
+
+    // Seats as they stand just before a boundary: last cycle's, with two packs each.
+    const current = cycleAt(now, defaultSettings.anchorDay, defaultSettings.zone);
+    const previous = cycleAt(new Date(current.start.getTime() - 1), defaultSettings.anchorDay, defaultSettings.zone);
+    const n = options.seats;
+    await db.query(`insert into members (slack_id, email) select 'UB' || lpad(g::text, 8, '0'), 'bench' || g || '@example.com' from generate_series(1, $1) g`, [n]);
+    await db.query(
+      `insert into seats (member_id, plan_key, anchor_day, status, cycle_start, cycle_end, started_at)
+       select g, 'pro', 1, 'active', $2, $3, $2 from generate_series(1, $1) g`,
+      [n, previous.start, previous.end],
+    );
+    await db.query(`insert into purchases (product_key, quantity, purchased_at) values ('addon', $1, $2)`, [2 * n, now]);
+    await db.query(
+      `insert into packs (purchase_id, product_key, seat_id, assigned_at) select 1, 'addon', (g + 1) / 2, $2 from generate_series(1, $1) g`,
+      [2 * n, previous.start],
+    );
+
+    let started = performance.now();
+    const moved = await resetDueSeats(ctx, now);
+    options.print({ figure: 'reset_s', value: round((performance.now() - started) / 1000, 2), unit: 's', seats: moved, packs_per_seat: 2 });
+
+    const metrics = createMetrics();
+    const api = buildApi({ ledger, metrics, apiToken: token, checkDatabase: async () => {} });
+    const server = createHttpServer(api, metrics);
+    const port = await listen(server, 0);
+    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    const call = (method: string, path: string, body?: unknown) => httpCall(agent, port, token, method, path, body);
+
+    try {
+      // Single-event calls from concurrent clients.
+      const singles = Math.max(1_000, Math.floor(options.events / 4));
+      let next = 0;
+      started = performance.now();
+      await Promise.all(
+        Array.from({ length: single_clients }, async () => {
+          while (next < singles) {
+            const i = next++;
+            const res = await call('POST', '/api/v1/usage', { events: [{ id: `s-${i}`, user: userOf(1 + ((i * 7919) % n)), credits: 3 }] });
+            if (res.status !== 200) throw new Error(`single event call answered ${res.status}: ${res.body}`);
+          }
+        }),
+      );
+      const singleS = (performance.now() - started) / 1000;
+      options.print({ figure: 'ingest_single_per_s', value: Math.round(singles / singleS), unit: 'events/s', events: singles, clients: single_clients });
+
+      // 1,000-event batches.
+      const batches = Math.ceil(options.events / batch_size);
+      let nextBatch = 0;
+      started = performance.now();
+      await Promise.all(
+        Array.from({ length: batch_clients }, async () => {
+          while (nextBatch < batches) {
+            const b = nextBatch++;
+            const events = Array.from({ length: batch_size }, (_, k) => {
+              const i = b * batch_size + k;
+              return { id: `b-${i}`, user: userOf(1 + ((i * 104_729) % n)), credits: 2 };
+            });
+            const res = await call('POST', '/api/v1/usage', { events });
+            if (res.status !== 200) throw new Error(`batch call answered ${res.status}: ${res.body.slice(0, 200)}`);
+          }
+        }),
+      );
+      const batchS = (performance.now() - started) / 1000;
+      options.print({ figure: 'ingest_batch_per_s', value: Math.round((batches * batch_size) / batchS), unit: 'events/s', events: batches * batch_size, clients: batch_clients });
+
+      // Enforce mode: 32 clients authorizing 1 credit each on one member holding fewer credits than asked for.
+      const hotQuota = 10_000;
+      await ledger.putPlan('hot', { name: 'Hot', credits: hotQuota });
+      await ledger.putSeat('UBHOT0001', { plan: 'hot' });
+      const hotCalls = Math.round(hotQuota * 1.5);
+      let nextHot = 0;
+      let applied = 0;
+      let refused = 0;
+      started = performance.now();
+      await Promise.all(
+        Array.from({ length: hot_clients }, async () => {
+          while (nextHot < hotCalls) {
+            const i = nextHot++;
+            const res = await call('POST', '/api/v1/authorize', { id: `h-${i}`, user: 'UBHOT0001', credits: 1 });
+            if (res.status === 200) applied++;
+            else if (res.status === 402) refused++;
+            else throw new Error(`authorize answered ${res.status}: ${res.body}`);
+          }
+        }),
+      );
+      const hotS = (performance.now() - started) / 1000;
+      const [negative] = await db.query<{ count: number }>(`select count(*)::int8 as count from grants where remaining < 0`);
+      const overdrafts = Math.max(0, applied - hotQuota) + negative!.count;
+      options.print({ figure: 'enforce_hot_per_s', value: Math.round(hotCalls / hotS), unit: 'decisions/s', applied, refused, overdrafts, clients: hot_clients });
+
+      // Balance lookups, one at a time, over HTTP.
+      const [entries] = await db.query<{ count: number }>(`select count(*)::int8 as count from transfers`);
+      const latencies: number[] = [];
+      for (let i = 0; i < balance_lookups; i++) {
+        const t = performance.now();
+        const res = await call('GET', `/api/v1/balances/${userOf(1 + ((i * 31_337) % n))}`);
+        latencies.push(performance.now() - t);
+        if (res.status !== 200) throw new Error(`balance answered ${res.status}: ${res.body}`);
+      }
+      latencies.sort((a, b) => a - b);
+      const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!, 2);
+      options.print({ figure: 'balance_p50_ms', value: pct(0.5), unit: 'ms', seats: n + 1, entries: entries!.count });
+      options.print({ figure: 'balance_p99_ms', value: pct(0.99), unit: 'ms', seats: n + 1, entries: entries!.count });
+
+      const verified = await ledger.verify();
+      options.print({ figure: 'verify_differences', value: verified.differences.length, unit: 'count' });
+    } finally {
+      agent.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  } finally {
+    await db.close();
+    await drop();
+  }
+}
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function httpCall(agent: Agent, port: number, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1', port, path, method, agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
