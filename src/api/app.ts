@@ -89,7 +89,7 @@ export function buildApi(deps: ApiDeps): Hono {
 
   app.post('/api/v1/usage', async (c) => {
     const body = parse(usage_batch, await jsonBody(c));
-    const raw = Array.isArray(body) ? body : body.events;
+    const raw = body.events;
     if (raw.length === 1) {
       // One event: it may join others arriving at the same moment in one transaction.
       const one = usage_event.safeParse(raw[0]);

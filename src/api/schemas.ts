@@ -28,10 +28,16 @@ export const usage_event = z.object({
   source: z.string().max(text_length_max).nullish(),
 });
 
-export const usage_batch = z.union([
-  z.object({ events: z.array(z.unknown()).min(1, 'send at least one event').max(batch_events_max, `send at most ${batch_events_max} events per call`) }),
-  z.array(z.unknown()).min(1, 'send at least one event').max(batch_events_max, `send at most ${batch_events_max} events per call`),
-]);
+/** A batch: `{events: [...]}` or the bare array. Events are checked one by one afterwards. */
+export const usage_batch = z.preprocess(
+  (value) => (Array.isArray(value) ? { events: value } : value),
+  z.object({
+    events: z
+      .array(z.unknown(), 'send {"events": [...]} with at least one event')
+      .min(1, 'send at least one event')
+      .max(batch_events_max, `send at most ${batch_events_max} events per call`),
+  }, 'send {"events": [...]} with at least one event'),
+);
 
 export const plan_body = z.strictObject({
   name: text,
