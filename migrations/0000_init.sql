@@ -159,7 +159,6 @@ CREATE TABLE "seats" (
 );
 --> statement-breakpoint
 CREATE TABLE "transfers" (
-	"id" bigserial PRIMARY KEY NOT NULL,
 	"journal_id" bigint NOT NULL,
 	"debit_account" text NOT NULL,
 	"debit_grant_id" bigint,
@@ -194,9 +193,9 @@ ALTER TABLE "seats" ADD CONSTRAINT "seats_plan_key_plans_key_fk" FOREIGN KEY ("p
 ALTER TABLE "seats" ADD CONSTRAINT "seats_profile_key_profiles_key_fk" FOREIGN KEY ("profile_key") REFERENCES "public"."profiles"("key") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "vendor_tasks" ADD CONSTRAINT "vendor_tasks_member_id_members_id_fk" FOREIGN KEY ("member_id") REFERENCES "public"."members"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "grants_seat_idx" ON "grants" USING btree ("seat_id","cycle_start");--> statement-breakpoint
-CREATE INDEX "grants_pack_idx" ON "grants" USING btree ("pack_id") WHERE "grants"."pack_id" is not null;--> statement-breakpoint
+CREATE INDEX "grants_holding_idx" ON "grants" USING btree ("pack_id") WHERE "grants"."seat_id" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "grants_pool_cycle_key" ON "grants" USING btree ("profile_key","cycle_start") WHERE "grants"."source" = 'pool';--> statement-breakpoint
-CREATE INDEX "grants_expiring_idx" ON "grants" USING btree ("expires_at") WHERE "grants"."remaining" > 0;--> statement-breakpoint
+CREATE INDEX "grants_open_expiry_idx" ON "grants" USING btree ("expires_at") WHERE "grants"."closed_at" is null;--> statement-breakpoint
 CREATE UNIQUE INDEX "journal_event_key" ON "journal" USING btree ("event_key");--> statement-breakpoint
 CREATE INDEX "journal_seat_idx" ON "journal" USING btree ("seat_id","occurred_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "members_slack_id_key" ON "members" USING btree ("slack_id");--> statement-breakpoint
@@ -205,5 +204,4 @@ CREATE UNIQUE INDEX "outbox_dedupe_key" ON "outbox" USING btree ("dedupe_key");-
 CREATE INDEX "outbox_pending_idx" ON "outbox" USING btree ("available_at") WHERE "outbox"."sent_at" is null;--> statement-breakpoint
 CREATE INDEX "packs_seat_idx" ON "packs" USING btree ("seat_id");--> statement-breakpoint
 CREATE INDEX "packs_free_idx" ON "packs" USING btree ("product_key") WHERE "packs"."seat_id" is null;--> statement-breakpoint
-CREATE UNIQUE INDEX "seats_member_key" ON "seats" USING btree ("member_id");--> statement-breakpoint
-CREATE INDEX "seats_due_idx" ON "seats" USING btree ("cycle_end") WHERE "seats"."status" = 'active';
+CREATE UNIQUE INDEX "seats_member_key" ON "seats" USING btree ("member_id");

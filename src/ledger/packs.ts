@@ -204,7 +204,8 @@ export async function unassignPack(ctx: LedgerContext, input: { packId: number; 
       await post(tx, [{ kind: 'unassign', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null, transfers }], now, newGrants);
     }
     await tx.query(`update grants set closed_at = $3 where pack_id = $1 and seat_id = $2 and closed_at is null`, [pack.id, seat.id, now]);
-    await tx.query(`update packs set seat_id = null, assigned_at = null where id = $1`, [pack.id]);
+    // Remember which cycle this pack last paid into: `next_cycle` and `remaining` depend on it.
+    await tx.query(`update packs set seat_id = null, assigned_at = null, granted_until = coalesce($2, granted_until) where id = $1`, [pack.id, grant?.expiresAt ?? null]);
     await addVendorTask(tx, `Remove the add-on pack (${product.name}) from ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
     return { packId: pack.id, release: describeRelease(release) };
   });

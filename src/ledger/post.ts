@@ -143,6 +143,7 @@ export async function grantIds(tx: Queryable, count: number): Promise<number[]> 
 /**
  * Writes entries and moves grants, seat balance rows and pool draws; returns the journal ids.
  * Grants in newGrants are inserted here, holding what the entries transfer into them.
+ * One statement, one round trip: data-modifying CTEs over unnest()ed arrays.
  */
 export async function post(tx: Queryable, entries: readonly Entry[], now: Date, newGrants: readonly NewGrant[] = []): Promise<number[]> {
   if (entries.length === 0) {
@@ -151,42 +152,7 @@ export async function post(tx: Queryable, entries: readonly Entry[], now: Date, 
   }
   entries.forEach(assertBalanced);
 
-  const ids = (
-    await tx.query<{ id: number }>(`select nextval(pg_get_serial_sequence('journal', 'id')) as id from generate_series(1, $1)`, [entries.length])
-  ).map((row) => row.id);
-
-  const col = <T>(pick: (entry: Entry) => T | null | undefined) => entries.map((entry) => pick(entry) ?? null);
-  const inserted = await tx.query<{ id: number }>(
-    `insert into journal (id, kind, seat_id, cycle_start, occurred_at, created_at, actor, reason, event_key,
-                          credits, own_drawn, pool_drawn, overage, feature, source)
-     select * from unnest($1::int8[], $2::text[], $3::int4[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[],
-                          $7::text[], $8::text[], $9::text[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::text[], $15::text[])
-     on conflict (event_key) do nothing
-     returning id`,
-    [
-      ids,
-      col((e) => e.kind),
-      col((e) => e.seatId),
-      col((e) => e.cycleStart),
-      col((e) => e.occurredAt),
-      entries.map(() => now),
-      col((e) => e.actor),
-      col((e) => e.reason),
-      col((e) => e.eventKey),
-      col((e) => e.credits),
-      col((e) => e.ownDrawn),
-      col((e) => e.poolDrawn),
-      col((e) => e.overage),
-      col((e) => e.feature),
-      col((e) => e.source),
-    ],
-  );
-  if (inserted.length !== entries.length) {
-    // Another transaction wrote one of these event ids first; run again to see it as a duplicate.
-    throw new RetryTransaction('an event id was written concurrently');
-  }
-
-  const journalIds: number[] = [];
+  const ords: number[] = [];
   const debitAccounts: string[] = [];
   const debitGrants: (number | null)[] = [];
   const creditAccounts: string[] = [];
@@ -196,7 +162,7 @@ export async function post(tx: Queryable, entries: readonly Entry[], now: Date, 
   const poolDraws = new Map<string, { grantId: number; seatId: number; used: number }>();
   entries.forEach((entry, i) => {
     for (const t of entry.transfers) {
-      journalIds.push(ids[i]!);
+      ords.push(i + 1);
       debitAccounts.push(accountName(t.from));
       creditAccounts.push(accountName(t.to));
       const fromGrant = grantOf(t.from);
@@ -214,62 +180,87 @@ export async function post(tx: Queryable, entries: readonly Entry[], now: Date, 
       }
     }
   });
-
-  if (amounts.length > 0) {
-    await tx.query(
-      `insert into transfers (journal_id, debit_account, debit_grant_id, credit_account, credit_grant_id, amount)
-       select * from unnest($1::int8[], $2::text[], $3::int8[], $4::text[], $5::int8[], $6::int8[])`,
-      [journalIds, debitAccounts, debitGrants, creditAccounts, creditGrants, amounts],
-    );
-  }
-
-  if (newGrants.length > 0) {
-    const c = <K extends keyof NewGrant>(key: K) => newGrants.map((g) => g[key]);
-    await tx.query(
-      `insert into grants (id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining, created_at)
-       select d.*, $11::timestamptz from unnest($1::int8[], $2::text[], $3::int4[], $4::int4[], $5::text[], $6::timestamptz[],
-                          $7::timestamptz[], $8::timestamptz[], $9::int8[], $10::int8[])
-            as d(id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining)`,
-      [c('id'), c('source'), c('seatId'), c('packId'), c('profileKey'), c('cycleStart'), c('startsAt'), c('expiresAt'), c('amount'),
-        newGrants.map((g) => grantDeltas.get(g.id) ?? 0), now],
-    );
-    for (const g of newGrants) grantDeltas.delete(g.id);
-  }
-
+  // A new grant is inserted holding what it receives; the rest are updated in place.
+  const created = newGrants.map((g) => ({ ...g, remaining: grantDeltas.get(g.id) ?? 0 }));
+  for (const g of newGrants) grantDeltas.delete(g.id);
   const changed = [...grantDeltas].filter(([, delta]) => delta !== 0);
-  if (changed.length > 0) {
-    // The check constraint grants_remaining_nonnegative stops any overdraft here as a bug.
-    const updated = await tx.query(
-      `update grants g set remaining = g.remaining + d.delta
-       from unnest($1::int8[], $2::int8[]) as d(id, delta) where g.id = d.id returning g.id`,
-      [changed.map(([id]) => id), changed.map(([, delta]) => delta)],
-    );
-    invariant(updated.length === changed.length, 'a transfer names a grant that does not exist');
-  }
-
   const seatDeltas = seatCycleEffects(entries);
-  if (seatDeltas.length > 0) {
-    const c = <K extends keyof SeatCycleDelta>(key: K) => seatDeltas.map((d) => d[key]);
-    const updated = await tx.query(
-      `update seat_cycles s set quota = s.quota + d.quota, remaining = s.remaining + d.remaining, used = s.used + d.used,
+  const draws = [...poolDraws.values()];
+
+  const col = <T>(pick: (entry: Entry) => T | null | undefined) => entries.map((entry) => pick(entry) ?? null);
+  const ng = <K extends keyof (typeof created)[number]>(key: K) => created.map((g) => g[key]);
+  const sd = <K extends keyof SeatCycleDelta>(key: K) => seatDeltas.map((d) => d[key]);
+  const [result] = await tx.query<{ ids: number[]; inserted: number; grantsUpdated: number; seatsUpdated: number }>(
+    `with ids as (
+       select nextval(pg_get_serial_sequence('journal', 'id')) as id, ord from generate_series(1, $1::int) as ord),
+     j as (
+       insert into journal (id, kind, seat_id, cycle_start, occurred_at, created_at, actor, reason, event_key,
+                            credits, own_drawn, pool_drawn, overage, feature, source)
+       select ids.id, e.kind, e.seat_id, e.cycle_start, e.occurred_at, $2, e.actor, e.reason, e.event_key,
+              e.credits, e.own_drawn, e.pool_drawn, e.overage, e.feature, e.source
+       from unnest($3::text[], $4::int4[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
+                   $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::text[], $15::text[]) with ordinality
+            as e(kind, seat_id, cycle_start, occurred_at, actor, reason, event_key, credits, own_drawn, pool_drawn, overage, feature, source, ord)
+       join ids on ids.ord = e.ord
+       on conflict (event_key) do nothing
+       returning id),
+     t as (
+       insert into transfers (journal_id, debit_account, debit_grant_id, credit_account, credit_grant_id, amount)
+       select ids.id, t.debit_account, t.debit_grant_id, t.credit_account, t.credit_grant_id, t.amount
+       from unnest($16::int4[], $17::text[], $18::int8[], $19::text[], $20::int8[], $21::int8[])
+            as t(ord, debit_account, debit_grant_id, credit_account, credit_grant_id, amount)
+       join ids on ids.ord = t.ord),
+     ng as (
+       insert into grants (id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining, created_at)
+       select d.*, $2 from unnest($22::int8[], $23::text[], $24::int4[], $25::int4[], $26::text[], $27::timestamptz[],
+                                  $28::timestamptz[], $29::timestamptz[], $30::int8[], $31::int8[])
+            as d(id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining)),
+     gu as (
+       -- The check constraint grants_remaining_nonnegative stops any overdraft here as a bug.
+       update grants g set remaining = g.remaining + d.delta
+       from unnest($32::int8[], $33::int8[]) as d(id, delta)
+       where g.id = d.id and g.id = any($32::int8[]) returning 1),
+     su as (
+       update seat_cycles s set quota = s.quota + d.quota, remaining = s.remaining + d.remaining, used = s.used + d.used,
               pool_used = s.pool_used + d.pool_used, overage = s.overage + d.overage,
               expired = s.expired + d.expired, forfeited = s.forfeited + d.forfeited
-       from unnest($1::int4[], $2::timestamptz[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[])
+       from unnest($34::int4[], $35::timestamptz[], $36::int8[], $37::int8[], $38::int8[], $39::int8[], $40::int8[], $41::int8[], $42::int8[])
             as d(seat_id, cycle_start, quota, remaining, used, pool_used, overage, expired, forfeited)
-       where s.seat_id = d.seat_id and s.cycle_start = d.cycle_start returning s.seat_id`,
-      [c('seatId'), c('cycleStart'), c('quota'), c('remaining'), c('used'), c('poolUsed'), c('overage'), c('expired'), c('forfeited')],
-    );
-    invariant(updated.length === seatDeltas.length, 'a transfer moves a seat cycle that has no balance row');
+       where s.seat_id = d.seat_id and s.cycle_start = d.cycle_start and s.seat_id = any($34::int4[]) returning 1),
+     pd as (
+       insert into pool_draws (pool_grant_id, seat_id, used)
+       select * from unnest($43::int8[], $44::int4[], $45::int8[])
+       on conflict (pool_grant_id, seat_id) do update set used = pool_draws.used + excluded.used)
+     select (select array_agg(id order by ord) from ids) as ids, (select count(*) from j)::int8 as inserted,
+            (select count(*) from gu)::int8 as "grantsUpdated", (select count(*) from su)::int8 as "seatsUpdated"`,
+    [
+      entries.length,
+      now,
+      col((e) => e.kind),
+      col((e) => e.seatId),
+      col((e) => e.cycleStart),
+      col((e) => e.occurredAt),
+      col((e) => e.actor),
+      col((e) => e.reason),
+      col((e) => e.eventKey),
+      col((e) => e.credits),
+      col((e) => e.ownDrawn),
+      col((e) => e.poolDrawn),
+      col((e) => e.overage),
+      col((e) => e.feature),
+      col((e) => e.source),
+      ords, debitAccounts, debitGrants, creditAccounts, creditGrants, amounts,
+      ng('id'), ng('source'), ng('seatId'), ng('packId'), ng('profileKey'), ng('cycleStart'), ng('startsAt'), ng('expiresAt'), ng('amount'), ng('remaining'),
+      changed.map(([id]) => id), changed.map(([, delta]) => delta),
+      sd('seatId'), sd('cycleStart'), sd('quota'), sd('remaining'), sd('used'), sd('poolUsed'), sd('overage'), sd('expired'), sd('forfeited'),
+      draws.map((d) => d.grantId), draws.map((d) => d.seatId), draws.map((d) => d.used),
+    ],
+  );
+  if (result!.inserted !== entries.length) {
+    // Another transaction wrote one of these event ids first; run again to see it as a duplicate.
+    throw new RetryTransaction('an event id was written concurrently');
   }
-
-  if (poolDraws.size > 0) {
-    const draws = [...poolDraws.values()];
-    await tx.query(
-      `insert into pool_draws (pool_grant_id, seat_id, used)
-       select * from unnest($1::int8[], $2::int4[], $3::int8[])
-       on conflict (pool_grant_id, seat_id) do update set used = pool_draws.used + excluded.used`,
-      [draws.map((d) => d.grantId), draws.map((d) => d.seatId), draws.map((d) => d.used)],
-    );
-  }
-  return ids;
+  invariant(result!.grantsUpdated === changed.length, 'a transfer names a grant that does not exist');
+  invariant(result!.seatsUpdated === seatDeltas.length, 'a transfer moves a seat cycle that has no balance row');
+  return result!.ids;
 }

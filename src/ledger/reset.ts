@@ -58,8 +58,6 @@ export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats:
 
   const wanted: Omit<NewGrant, 'id'>[] = [];
   const carried: { from: GrantRow; index: number; amount: number }[] = [];
-  const recurringPackIds: number[] = [];
-  const pack_grant_until: Date[] = [];
   for (const { seat, cycle } of due) {
     const plan = plans.get(seat.planKey);
     invariant(plan, `seat ${seat.id} names plan ${seat.planKey}, which is not in the catalog`);
@@ -76,8 +74,6 @@ export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats:
       const fromPack = previous.filter((g) => g.packId === pack.id);
       if (product.kind === 'recurring') {
         wanted.push({ ...base, source: 'pack', packId: pack.id, amount: product.credits });
-        recurringPackIds.push(pack.id);
-        pack_grant_until.push(cycle.end);
         if (product.rolloverCap != null) {
           carryInto(wanted, carried, fromPack, product.rolloverCap, { ...base, source: 'rollover', packId: pack.id, amount: 0 });
         }
@@ -104,16 +100,10 @@ export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats:
     [seatIds, due.map(({ cycle }) => cycle.start), due.map(({ cycle }) => cycle.end)],
   );
   await post(tx, [{ kind: 'reset', occurredAt: now, transfers }], now, [...issued, ...newGrants.filter((_, i) => carryTargets.has(i))]);
-  if (recurringPackIds.length > 0) {
-    await tx.query(
-      `update packs p set granted_until = d.until from unnest($1::int4[], $2::timestamptz[]) as d(id, until) where p.id = d.id`,
-      [recurringPackIds, pack_grant_until],
-    );
-  }
   const moved = await tx.query(
     `update seats s set cycle_start = d.start, cycle_end = d.end_
      from unnest($1::int4[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) as d(id, previous, start, end_)
-     where s.id = d.id and s.cycle_start = d.previous returning s.id`,
+     where s.id = d.id and s.id = any($1::int4[]) and s.cycle_start = d.previous returning s.id`,
     [seatIds, due.map(({ seat }) => seat.cycleStart), due.map(({ cycle }) => cycle.start), due.map(({ cycle }) => cycle.end)],
   );
   invariant(moved.length === due.length, 'a locked seat changed cycle under its lock');
@@ -212,25 +202,30 @@ export async function expireGrants(ctx: LedgerContext, now: Date = ctx.now()): P
       // Lock the seats first, in id order like every writer, then the grants themselves.
       const seatIds = await tx.query<{ id: number }>(
         `select s.id from seats s where s.id in (
-           select g.seat_id from grants g where g.expires_at <= $1 and g.remaining > 0 and g.seat_id is not null limit $2)
+           select g.seat_id from grants g where g.expires_at <= $1 and g.closed_at is null and g.seat_id is not null limit $2)
          order by s.id for update`,
         [cutoff, reset_seats_per_transaction_max],
       );
       const grants = await tx.query<GrantRow>(
         `select ${grant_columns} from grants g
-         where g.expires_at <= $1 and g.remaining > 0 and (g.seat_id is null or g.seat_id = any($2::int4[]))
+         where g.expires_at <= $1 and g.closed_at is null and (g.seat_id is null or g.seat_id = any($2::int4[]))
          order by g.id limit $3 for update`,
         [cutoff, seatIds.map((s) => s.id), reset_seats_per_transaction_max * 4],
       );
-      if (grants.length === 0) return 0;
-      await post(
-        tx,
-        [{ kind: 'expiry', occurredAt: now, transfers: grants.map((grant) => ({ from: { grant }, to: { system: 'expiry' as const }, amount: grant.remaining })) }],
-        now,
-      );
-      return grants.length;
+      if (grants.length === 0) return { processed: 0, expired: 0 };
+      const left = grants.filter((grant) => grant.remaining > 0);
+      if (left.length > 0) {
+        await post(
+          tx,
+          [{ kind: 'expiry', occurredAt: now, transfers: left.map((grant) => ({ from: { grant }, to: { system: 'expiry' as const }, amount: grant.remaining })) }],
+          now,
+        );
+      }
+      // Closed, an expired grant leaves the open-grant index: the sweep never scans it again.
+      await tx.query(`update grants set closed_at = $2 where id = any($1::int8[])`, [grants.map((g) => g.id), now]);
+      return { processed: grants.length, expired: left.length };
     });
-    total += expired;
-    if (expired === 0) return total;
+    total += expired.expired;
+    if (expired.processed === 0) return total;
   }
 }

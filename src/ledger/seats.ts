@@ -204,7 +204,12 @@ export async function revokeSeat(ctx: LedgerContext, user: string, actor: string
       newGrants,
     );
     await tx.query(`update grants set closed_at = $3 where seat_id = $1 and cycle_start = $2 and closed_at is null`, [seat.id, seat.cycleStart, now]);
-    await tx.query(`update packs set seat_id = null, assigned_at = null where seat_id = $1`, [seat.id]);
+    // Remember which cycle each pack last paid into: `next_cycle` and `remaining` depend on it.
+    await tx.query(
+      `update packs k set seat_id = null, assigned_at = null, granted_until = coalesce(d.until, k.granted_until)
+       from unnest($2::int4[], $3::timestamptz[]) as d(id, until) where k.seat_id = $1 and k.id = d.id`,
+      [seat.id, state.releases.map((r) => r.packId), state.releases.map((r) => r.grant?.expiresAt ?? null)],
+    );
     await tx.query(`update seats set status = 'revoked', revoked_at = $2, revoke_journal_id = $3 where id = $1`, [seat.id, now, journalId ?? null]);
     const label = memberLabel(state.member);
     await addVendorTask(tx, `Remove the ${seat.planKey} license from ${label} in the vendor console`, state.member.id, now);

@@ -10,7 +10,7 @@ import { event_future_skew_ms_max } from './limits.ts';
 import { parseUserRef, type UserRef } from './members.ts';
 import { post, type Entry } from './post.ts';
 import { resetLockedSeats, resetPoolsIn } from './reset.ts';
-import { raiseThresholdAlerts } from './alerts.ts';
+import { channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from './alerts.ts';
 
 export type UsageMode = 'record' | 'enforce';
 
@@ -158,13 +158,15 @@ async function applyUsageIn(
     list.push(g);
     grantsBySeat.set(g.seatId!, list);
   }
-  const cycleRows = new Set(
+  const cycleRows = new Map(
     (
-      await tx.query<{ seatId: number; cycleStart: Date }>(
-        `select seat_id as "seatId", cycle_start as "cycleStart" from seat_cycles where seat_id = any($1::int4[])`,
+      await tx.query<{ seatId: number; cycleStart: Date; quota: number; consumed: number; alertsSent: number }>(
+        `select seat_id as "seatId", cycle_start as "cycleStart", quota, used + pool_used + overage as consumed,
+                alerts_sent as "alertsSent"
+         from seat_cycles where seat_id = any($1::int4[])`,
         [seatIds],
       )
-    ).map((r) => `${r.seatId}:${r.cycleStart.getTime()}`),
+    ).map((r) => [`${r.seatId}:${r.cycleStart.getTime()}`, r]),
   );
 
   const eventSeats = refs.map((ref) => (ref ? seatByRef.get(refKey(ref)) : undefined));
@@ -214,6 +216,8 @@ async function applyUsageIn(
     if (poolLive && allocation.poolDrawn > 0) poolsDrawn.add(poolLive.grant.id);
     const user = event.user.trim();
     entries.push(usageEntry(event, s, cycle, at, allocation));
+    const row = cycleRows.get(`${s.id}:${cycle.start.getTime()}`)!;
+    row.consumed += event.credits;
     touched.set(`${s.id}:${cycle.start.getTime()}`, { seatId: s.id, cycleStart: cycle.start });
     const applied: AppliedUsage = {
       id: event.id,
@@ -233,7 +237,17 @@ async function applyUsageIn(
   });
 
   await post(tx, entries, now);
-  if (touched.size > 0) await raiseThresholdAlerts(tx, ctx, [...touched.values()], [...poolsDrawn], now);
+  // Only seat cycles and pools that crossed a threshold in this batch need the alert query.
+  const thresholds = [...ctx.settings.thresholds, ...channel_thresholds_pct];
+  const crossing = [...touched.values()].filter(({ seatId, cycleStart }) => {
+    const row = cycleRows.get(`${seatId}:${cycleStart.getTime()}`)!;
+    return row.quota > 0 && crossed(thresholds, row.alertsSent, (row.consumed * 100) / row.quota).length > 0;
+  });
+  const poolsCrossing = pools
+    .filter((p) => poolsDrawn.has(p.grant.id) && p.grant.amount > 0)
+    .filter((p) => ((p.grant.amount - p.grant.remaining) * 100) / p.grant.amount >= Math.min(...pool_thresholds_pct))
+    .map((p) => p.grant.id);
+  if (crossing.length > 0 || poolsCrossing.length > 0) await raiseThresholdAlerts(tx, ctx, crossing, poolsCrossing, now);
   invariant(outcomes.every(Boolean), 'an event was left without an outcome');
   return outcomes as UsageOutcome[];
 

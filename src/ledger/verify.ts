@@ -75,11 +75,12 @@ export async function verify(ctx: LedgerContext): Promise<VerifyReport> {
   );
 
   const usageDiffs = await db.query<{ key: string; stored: number; recomputed: number }>(
-    `select j.event_key as key, j.credits as stored, coalesce(sum(t.amount), 0)::int8 as recomputed
-     from journal j left join transfers t on t.journal_id = j.id and t.credit_account = 'consumption'
+    `with consumed as (
+       select journal_id, sum(amount)::int8 as total from transfers where credit_account = 'consumption' group by journal_id)
+     select j.event_key as key, j.credits as stored, coalesce(c.total, 0) as recomputed
+     from journal j left join consumed c on c.journal_id = j.id
      where j.kind = 'usage'
-     group by j.id having j.credits is distinct from coalesce(sum(t.amount), 0)
-        or j.credits is distinct from j.own_drawn + j.pool_drawn + j.overage
+       and (j.credits is distinct from coalesce(c.total, 0) or j.credits is distinct from j.own_drawn + j.pool_drawn + j.overage)
      limit $1`,
     [differences_listed_max],
   );
