@@ -2,6 +2,7 @@
 // throw-away database on the DATABASE_URL server, or in-memory PGlite), through the real HTTP API.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { buildApi } from '../api/app.ts';
 import { openPglite, openPostgres, type Database } from '../db/client.ts';
@@ -100,64 +101,40 @@ export async function runBench(options: BenchOptions): Promise<void> {
     try {
       // Single-event calls from concurrent clients.
       const singles = Math.max(1_000, Math.floor(options.events / 4));
-      let next = 0;
-      started = performance.now();
-      await Promise.all(
-        Array.from({ length: single_clients }, async () => {
-          while (next < singles) {
-            const i = next++;
-            const res = await call('POST', '/api/v1/usage', { events: [{ id: `s-${i}`, user: userOf(1 + ((i * 7919) % n)), credits: 3 }] });
-            if (res.status !== 200) throw new Error(`single event call answered ${res.status}: ${res.body}`);
-          }
-        }),
-      );
-      const singleS = (performance.now() - started) / 1000;
-      options.print({ figure: 'ingest_single_per_s', value: Math.round(singles / singleS), unit: 'events/s', events: singles, clients: single_clients });
+      const single = await load(port, token, single_clients, Array.from({ length: singles }, (_, i) => ({
+        method: 'POST', path: '/api/v1/usage', body: { events: [{ id: `s-${i}`, user: userOf(1 + ((i * 7919) % n)), credits: 3 }] },
+      })));
+      expectOnly(single, [200], 'single event calls');
+      options.print({ figure: 'ingest_single_per_s', value: Math.round(singles / single.seconds), unit: 'events/s', events: singles, clients: single_clients });
 
       // 1,000-event batches.
       const batches = Math.ceil(options.events / batch_size);
-      let nextBatch = 0;
-      started = performance.now();
-      await Promise.all(
-        Array.from({ length: batch_clients }, async () => {
-          while (nextBatch < batches) {
-            const b = nextBatch++;
-            const events = Array.from({ length: batch_size }, (_, k) => {
-              const i = b * batch_size + k;
-              return { id: `b-${i}`, user: userOf(1 + ((i * 104_729) % n)), credits: 2 };
-            });
-            const res = await call('POST', '/api/v1/usage', { events });
-            if (res.status !== 200) throw new Error(`batch call answered ${res.status}: ${res.body.slice(0, 200)}`);
-          }
-        }),
-      );
-      const batchS = (performance.now() - started) / 1000;
-      options.print({ figure: 'ingest_batch_per_s', value: Math.round((batches * batch_size) / batchS), unit: 'events/s', events: batches * batch_size, clients: batch_clients });
+      const batched = await load(port, token, batch_clients, Array.from({ length: batches }, (_, b) => ({
+        method: 'POST', path: '/api/v1/usage',
+        body: { events: Array.from({ length: batch_size }, (_, k) => {
+          const i = b * batch_size + k;
+          return { id: `b-${i}`, user: userOf(1 + ((i * 104_729) % n)), credits: 2 };
+        }) },
+      })));
+      expectOnly(batched, [200], 'batch calls');
+      options.print({ figure: 'ingest_batch_per_s', value: Math.round((batches * batch_size) / batched.seconds), unit: 'events/s', events: batches * batch_size, clients: batch_clients });
 
       // Enforce mode: 32 clients authorizing 1 credit each on one member holding fewer credits than asked for.
       const hotQuota = 10_000;
       await ledger.putPlan('hot', { name: 'Hot', credits: hotQuota });
       await ledger.putSeat('UBHOT0001', { plan: 'hot' });
       const hotCalls = Math.round(hotQuota * 1.5);
-      let nextHot = 0;
-      let applied = 0;
-      let refused = 0;
-      started = performance.now();
-      await Promise.all(
-        Array.from({ length: hot_clients }, async () => {
-          while (nextHot < hotCalls) {
-            const i = nextHot++;
-            const res = await call('POST', '/api/v1/authorize', { id: `h-${i}`, user: 'UBHOT0001', credits: 1 });
-            if (res.status === 200) applied++;
-            else if (res.status === 402) refused++;
-            else throw new Error(`authorize answered ${res.status}: ${res.body}`);
-          }
-        }),
+      const hot = await load(port, token, hot_clients, Array.from({ length: hotCalls }, (_, i) => ({
+        method: 'POST', path: '/api/v1/authorize', body: { id: `h-${i}`, user: 'UBHOT0001', credits: 1 },
+      })));
+      expectOnly(hot, [200, 402], 'authorize calls');
+      const applied = hot.statuses[200] ?? 0;
+      const [state] = await db.query<{ negative: number; used: number }>(
+        `select (select count(*) from grants where remaining < 0)::int8 as negative,
+                (select coalesce(sum(credits), 0) from journal where event_key like 'h-%')::int8 as used`,
       );
-      const hotS = (performance.now() - started) / 1000;
-      const [negative] = await db.query<{ count: number }>(`select count(*)::int8 as count from grants where remaining < 0`);
-      const overdrafts = Math.max(0, applied - hotQuota) + negative!.count;
-      options.print({ figure: 'enforce_hot_per_s', value: Math.round(hotCalls / hotS), unit: 'decisions/s', applied, refused, overdrafts, clients: hot_clients });
+      const overdrafts = Math.max(0, state!.used - hotQuota) + state!.negative;
+      options.print({ figure: 'enforce_hot_per_s', value: Math.round(hotCalls / hot.seconds), unit: 'decisions/s', applied, refused: hot.statuses[402] ?? 0, overdrafts, clients: hot_clients });
 
       // Balance lookups, one at a time, over HTTP.
       const [entries] = await db.query<{ count: number }>(`select count(*)::int8 as count from transfers`);
@@ -183,6 +160,28 @@ export async function runBench(options: BenchOptions): Promise<void> {
     await db.close();
     await drop();
   }
+}
+
+interface LoadResult {
+  seconds: number;
+  statuses: Record<number, number>;
+}
+
+/** Runs calls from `clients` concurrent connections in a worker thread; resolves with timing and status counts. */
+function load(port: number, token: string, clients: number, calls: { method: string; path: string; body?: unknown }[]): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./load-client.js', import.meta.url), { workerData: { port, token, clients, calls } });
+    worker.on('message', (message: { error?: string } & Partial<LoadResult>) => {
+      if (message.error) reject(new Error(message.error));
+      else resolve(message as LoadResult);
+    });
+    worker.on('error', reject);
+  });
+}
+
+function expectOnly(result: LoadResult, allowed: number[], what: string): void {
+  const unexpected = Object.keys(result.statuses).map(Number).filter((status) => !allowed.includes(status));
+  if (unexpected.length > 0) throw new Error(`${what} answered ${JSON.stringify(result.statuses)}`);
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -54,6 +54,7 @@ interface BalanceRow extends SeatRow {
   poolExpiresAt: Date | null;
   poolCap: number | null;
   poolDrawn: number | null;
+  grants: { id: number; source: BalanceSource['kind']; amount: number; remaining: number; expiresAt: string; packId: number | null; productName: string | null }[] | null;
 }
 
 export async function getBalance(ctx: LedgerContext, user: string): Promise<Balance> {
@@ -64,12 +65,18 @@ export async function getBalance(ctx: LedgerContext, user: string): Promise<Bala
       `select ${seat_columns}, m.slack_id as "slackId", m.email, pl.name as "planName",
               sc.quota, sc.remaining, sc.used, sc.pool_used as "poolUsed", sc.overage,
               pr.name as "poolName", pg.amount as "poolAmount", pg.remaining as "poolRemaining", pg.expires_at as "poolExpiresAt",
-              pr.member_pool_cap as "poolCap", pd.used as "poolDrawn"
+              pr.member_pool_cap as "poolCap", pd.used as "poolDrawn", gs.grants
        from members m join seats s on s.member_id = m.id join plans pl on pl.key = s.plan_key
        left join seat_cycles sc on sc.seat_id = s.id and sc.cycle_start = s.cycle_start
        left join profiles pr on pr.key = s.profile_key
        left join grants pg on pg.source = 'pool' and pg.profile_key = s.profile_key and pg.starts_at <= $2 and pg.expires_at > $2
        left join pool_draws pd on pd.pool_grant_id = pg.id and pd.seat_id = s.id
+       -- The seat's grants come in the same round trip: a balance is one query.
+       left join lateral (
+         select json_agg(json_build_object('id', g.id, 'source', g.source, 'amount', g.amount, 'remaining', g.remaining,
+                                           'expiresAt', g.expires_at, 'packId', g.pack_id, 'productName', pp.name) order by g.id) as grants
+         from grants g left join packs k on k.id = g.pack_id left join pack_products pp on pp.key = k.product_key
+         where g.seat_id = s.id and g.cycle_start = s.cycle_start and g.closed_at is null) gs on true
        where ${'slackId' in ref ? 'm.slack_id = $1' : 'lower(m.email) = $1'}`,
       ['slackId' in ref ? ref.slackId : ref.email, now],
     );
@@ -84,12 +91,7 @@ export async function getBalance(ctx: LedgerContext, user: string): Promise<Bala
     [row] = await read();
   }
   const r = row!;
-  const grants = await ctx.db.query<{ id: number; source: BalanceSource['kind']; amount: number; remaining: number; expiresAt: Date; packId: number | null; productName: string | null }>(
-    `select g.id, g.source, g.amount, g.remaining, g.expires_at as "expiresAt", g.pack_id as "packId", pp.name as "productName"
-     from grants g left join packs k on k.id = g.pack_id left join pack_products pp on pp.key = k.product_key
-     where g.seat_id = $1 and g.cycle_start = $2 and g.closed_at is null order by g.id`,
-    [r.id, r.cycleStart],
-  );
+  const grants = (r.grants ?? []).map((g) => ({ ...g, expiresAt: new Date(g.expiresAt) }));
   const sources: BalanceSource[] = grants.map((g) => ({
     kind: g.source,
     name: g.source === 'plan' ? r.planName : g.source === 'pack' ? (g.productName ?? 'pack') : g.source === 'rollover' ? 'rollover' : 'manual grant',

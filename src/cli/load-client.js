@@ -1,0 +1,47 @@
+// The bench's load generator, in a worker thread so the clients do not share the server's event
+// loop (real clients live elsewhere). Plain JavaScript: workers do not inherit the TS loader.
+import { Agent, request } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { port, token, clients, calls } = workerData;
+const agent = new Agent({ keepAlive: true, maxSockets: clients });
+
+function call(method, path, body) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1', port, path, method, agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// calls: [{method, path, body}] built by the bench; statuses are counted and returned.
+const statuses = {};
+let next = 0;
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: clients }, async () => {
+    while (next < calls.length) {
+      const { method, path, body } = calls[next++];
+      const res = await call(method, path, body);
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      if (res.status >= 500) parentPort.postMessage({ error: `${method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}` });
+    }
+  }),
+);
+agent.destroy();
+parentPort.postMessage({ seconds: (performance.now() - started) / 1000, statuses });
