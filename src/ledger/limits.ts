@@ -12,4 +12,4 @@ export const event_future_skew_ms_max = 5 * 60_000;
 /** Entries listed by a history page. */
 export const history_entries_max = 50;
 /** Seats reset in one transaction: large enough to be fast, small enough to hold locks briefly. */
-export const reset_seats_per_transaction_max = 2_000;
+export const reset_seats_per_transaction_max = 5_000;

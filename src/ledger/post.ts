@@ -145,7 +145,14 @@ export async function grantIds(tx: Queryable, count: number): Promise<number[]> 
  * Grants in newGrants are inserted here, holding what the entries transfer into them.
  * One statement, one round trip: data-modifying CTEs over unnest()ed arrays.
  */
-export async function post(tx: Queryable, entries: readonly Entry[], now: Date, newGrants: readonly NewGrant[] = []): Promise<number[]> {
+export async function post(
+  tx: Queryable,
+  entries: readonly Entry[],
+  now: Date,
+  newGrants: readonly NewGrant[] = [],
+  /** Seat cycles that start with these entries: their balance rows are inserted here, not updated. */
+  newCycles: readonly { seatId: number; cycleStart: Date; cycleEnd: Date }[] = [],
+): Promise<number[]> {
   if (entries.length === 0) {
     invariant(newGrants.length === 0, 'new grants without entries');
     return [];
@@ -184,12 +191,21 @@ export async function post(tx: Queryable, entries: readonly Entry[], now: Date, 
   const created = newGrants.map((g) => ({ ...g, remaining: grantDeltas.get(g.id) ?? 0 }));
   for (const g of newGrants) grantDeltas.delete(g.id);
   const changed = [...grantDeltas].filter(([, delta]) => delta !== 0);
-  const seatDeltas = seatCycleEffects(entries);
+  const cycleKey = (seatId: number, cycleStart: Date) => `${seatId}:${cycleStart.getTime()}`;
+  const opening = new Map(newCycles.map((c) => [cycleKey(c.seatId, c.cycleStart), { ...emptyDelta(c.seatId, c.cycleStart), cycleEnd: c.cycleEnd }]));
+  const seatDeltas: SeatCycleDelta[] = [];
+  for (const delta of seatCycleEffects(entries)) {
+    const open = opening.get(cycleKey(delta.seatId, delta.cycleStart));
+    if (open) Object.assign(open, delta);
+    else seatDeltas.push(delta);
+  }
+  const opened = [...opening.values()];
   const draws = [...poolDraws.values()];
 
   const col = <T>(pick: (entry: Entry) => T | null | undefined) => entries.map((entry) => pick(entry) ?? null);
   const ng = <K extends keyof (typeof created)[number]>(key: K) => created.map((g) => g[key]);
   const sd = <K extends keyof SeatCycleDelta>(key: K) => seatDeltas.map((d) => d[key]);
+  const op = <K extends keyof (typeof opened)[number]>(key: K) => opened.map((d) => d[key]);
   const [result] = await tx.query<{ ids: number[]; inserted: number; grantsUpdated: number; seatsUpdated: number }>(
     `with ids as (
        select nextval(pg_get_serial_sequence('journal', 'id')) as id, ord from generate_series(1, $1::int) as ord),
@@ -227,6 +243,14 @@ export async function post(tx: Queryable, entries: readonly Entry[], now: Date, 
        from unnest($34::int4[], $35::timestamptz[], $36::int8[], $37::int8[], $38::int8[], $39::int8[], $40::int8[], $41::int8[], $42::int8[])
             as d(seat_id, cycle_start, quota, remaining, used, pool_used, overage, expired, forfeited)
        where s.seat_id = d.seat_id and s.cycle_start = d.cycle_start and s.seat_id = any($34::int4[]) returning 1),
+     so as (
+       insert into seat_cycles (seat_id, cycle_start, cycle_end, quota, remaining, used, pool_used, overage, expired, forfeited)
+       select * from unnest($46::int4[], $47::timestamptz[], $48::timestamptz[], $49::int8[], $50::int8[], $51::int8[], $52::int8[],
+                            $53::int8[], $54::int8[], $55::int8[])
+       on conflict (seat_id, cycle_start) do update set quota = seat_cycles.quota + excluded.quota,
+         remaining = seat_cycles.remaining + excluded.remaining, used = seat_cycles.used + excluded.used,
+         pool_used = seat_cycles.pool_used + excluded.pool_used, overage = seat_cycles.overage + excluded.overage,
+         expired = seat_cycles.expired + excluded.expired, forfeited = seat_cycles.forfeited + excluded.forfeited),
      pd as (
        insert into pool_draws (pool_grant_id, seat_id, used)
        select * from unnest($43::int8[], $44::int4[], $45::int8[])
@@ -254,6 +278,7 @@ export async function post(tx: Queryable, entries: readonly Entry[], now: Date, 
       changed.map(([id]) => id), changed.map(([, delta]) => delta),
       sd('seatId'), sd('cycleStart'), sd('quota'), sd('remaining'), sd('used'), sd('poolUsed'), sd('overage'), sd('expired'), sd('forfeited'),
       draws.map((d) => d.grantId), draws.map((d) => d.seatId), draws.map((d) => d.used),
+      op('seatId'), op('cycleStart'), op('cycleEnd'), op('quota'), op('remaining'), op('used'), op('poolUsed'), op('overage'), op('expired'), op('forfeited'),
     ],
   );
   if (result!.inserted !== entries.length) {

@@ -32,9 +32,16 @@ export function planCredits(credits: number, cycle: Cycle, startsAt: Date, ctx: 
  * its cap. Seats already in that cycle are left alone. Returns how many seats moved.
  */
 export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats: readonly SeatRow[], now: Date, catalog?: Catalog): Promise<number> {
+  // Seats share a handful of anchor days: one cycle computation each.
+  const cycles = new Map<number, Cycle>();
+  const cycleFor = (anchorDay: number) => {
+    let cycle = cycles.get(anchorDay);
+    if (!cycle) cycles.set(anchorDay, (cycle = cycleAt(now, anchorDay, ctx.settings.zone)));
+    return cycle;
+  };
   const due = seats
     .filter((seat) => seat.status === 'active')
-    .map((seat) => ({ seat, cycle: cycleAt(now, seat.anchorDay, ctx.settings.zone) }))
+    .map((seat) => ({ seat, cycle: cycleFor(seat.anchorDay) }))
     .filter(({ seat, cycle }) => seat.cycleStart.getTime() < cycle.start.getTime());
   if (due.length === 0) return 0;
   const { plans, products } = catalog ?? (await loadCatalog(tx));
@@ -94,12 +101,13 @@ export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats:
     ...carried.map(({ from, index, amount }): Transfer => ({ from: { grant: from }, to: { grant: newGrants[index]! }, amount })),
   ];
 
-  await tx.query(
-    `insert into seat_cycles (seat_id, cycle_start, cycle_end)
-     select * from unnest($1::int4[], $2::timestamptz[], $3::timestamptz[]) on conflict do nothing`,
-    [seatIds, due.map(({ cycle }) => cycle.start), due.map(({ cycle }) => cycle.end)],
+  await post(
+    tx,
+    [{ kind: 'reset', occurredAt: now, transfers }],
+    now,
+    [...issued, ...newGrants.filter((_, i) => carryTargets.has(i))],
+    due.map(({ seat, cycle }) => ({ seatId: seat.id, cycleStart: cycle.start, cycleEnd: cycle.end })),
   );
-  await post(tx, [{ kind: 'reset', occurredAt: now, transfers }], now, [...issued, ...newGrants.filter((_, i) => carryTargets.has(i))]);
   const moved = await tx.query(
     `update seats s set cycle_start = d.start, cycle_end = d.end_
      from unnest($1::int4[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) as d(id, previous, start, end_)

@@ -69,12 +69,15 @@ export async function putSeat(ctx: LedgerContext, user: string, input: SeatInput
 }
 
 async function issuePlanGrant(tx: Queryable, ctx: LedgerContext, seatId: number, plan: Plan, cycle: { start: Date; end: Date; name: string }, now: Date, actor: string | null) {
-  await tx.query(`insert into seat_cycles (seat_id, cycle_start, cycle_end) values ($1, $2, $3) on conflict do nothing`, [seatId, cycle.start, cycle.end]);
   const amount = planCredits(plan.credits, cycle, now, ctx);
-  if (amount <= 0) return 0;
+  const opening = [{ seatId, cycleStart: cycle.start, cycleEnd: cycle.end }];
+  if (amount <= 0) {
+    await post(tx, [{ kind: 'seat_grant', occurredAt: now, seatId, cycleStart: cycle.start, actor, credits: 0, transfers: [] }], now, [], opening);
+    return 0;
+  }
   const [id] = await grantIds(tx, 1);
   const grant: NewGrant = { id: id!, source: 'plan', seatId, packId: null, profileKey: null, cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end, amount };
-  await post(tx, [{ kind: 'seat_grant', occurredAt: now, seatId, cycleStart: cycle.start, actor, credits: amount, transfers: [{ from: { system: 'issuance' }, to: { grant }, amount }] }], now, [grant]);
+  await post(tx, [{ kind: 'seat_grant', occurredAt: now, seatId, cycleStart: cycle.start, actor, credits: amount, transfers: [{ from: { system: 'issuance' }, to: { grant }, amount }] }], now, [grant], opening);
   return amount;
 }
 

@@ -260,7 +260,9 @@ async function applyUsageIn(
     if (at.getTime() > nowAt.getTime() + event_future_skew_ms_max) {
       return reject(event.id, `at ${at.toISOString()} is in the future; send the time the credits were used`);
     }
-    const cycle = cycleAt(at, seat.anchorDay, ctx.settings.zone);
+    // Nearly every event falls in the seat's current cycle: skip the calendar arithmetic then.
+    const current = seat.cycleStart.getTime() <= at.getTime() && at.getTime() < seat.cycleEnd.getTime();
+    const cycle = current ? { start: seat.cycleStart, end: seat.cycleEnd, name: '' } : cycleAt(at, seat.anchorDay, ctx.settings.zone);
     if (cycle.start.getTime() > seat.cycleStart.getTime()) {
       return reject(event.id, `at ${at.toISOString()} falls in a cycle that has not started yet`);
     }
