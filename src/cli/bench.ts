@@ -90,6 +90,8 @@ export async function runBench(options: BenchOptions): Promise<void> {
     let started = performance.now();
     const moved = await resetDueSeats(ctx, now);
     options.print({ figure: 'reset_s', value: round((performance.now() - started) / 1000, 2), unit: 's', seats: moved, packs_per_seat: 2 });
+    // A bulk load leaves the planner's statistics behind; autovacuum would catch up within minutes.
+    await db.query('analyze');
 
     const metrics = createMetrics();
     const api = buildApi({ ledger, metrics, apiToken: token, checkDatabase: async () => {} });

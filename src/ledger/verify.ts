@@ -75,7 +75,7 @@ export async function verify(ctx: LedgerContext): Promise<VerifyReport> {
   );
 
   const usageDiffs = await db.query<{ key: string; stored: number; recomputed: number }>(
-    `with consumed as (
+    `with consumed as materialized (
        select journal_id, sum(amount)::int8 as total from transfers where credit_account = 'consumption' group by journal_id)
      select j.event_key as key, j.credits as stored, coalesce(c.total, 0) as recomputed
      from journal j left join consumed c on c.journal_id = j.id
