@@ -1,11 +1,9 @@
 // creditdesk bench: the SPEC's performance figures, measured on a fresh database of its own (a
 // throw-away database on the DATABASE_URL server, or in-memory PGlite), through the real HTTP API.
 import { randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import pg from 'pg';
 import { buildApi } from '../api/app.ts';
-import { openPglite, openPostgres, type Database } from '../db/client.ts';
+import { openPglite, openScratchPostgres } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { defaultSettings } from '../ledger/context.ts';
 import { cycleAt } from '../ledger/cycles.ts';
@@ -34,34 +32,11 @@ const batch_size = 1_000;
 const hot_clients = 32;
 const balance_lookups = 2_000;
 
-async function freshDatabase(url: string | undefined): Promise<{ db: Database; drop: () => Promise<void> }> {
-  if (!url) {
-    const db = await openPglite();
-    return { db, drop: async () => {} };
-  }
-  const name = `creditdesk_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const db = openPostgres(target.toString(), { poolMax: 24 });
-  return {
-    db,
-    drop: async () => {
-      const dropper = new pg.Client({ connectionString: url });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
-  };
-}
-
 const userOf = (i: number) => `UB${String(i).padStart(8, '0')}`;
 
 export async function runBench(options: BenchOptions): Promise<void> {
-  const { db, drop } = await freshDatabase(options.databaseUrl);
+  // A database of its own: the bench never writes into the one DATABASE_URL names.
+  const db = options.databaseUrl ? await openScratchPostgres(options.databaseUrl, 'creditdesk_bench', { poolMax: 24 }) : await openPglite();
   const token = randomBytes(24).toString('hex');
   try {
     await migrate(db);
@@ -97,8 +72,6 @@ export async function runBench(options: BenchOptions): Promise<void> {
     const api = buildApi({ ledger, metrics, apiToken: token, checkDatabase: async () => {} });
     const server = createHttpServer(api, metrics);
     const port = await listen(server, 0);
-    const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-    const call = (method: string, path: string, body?: unknown) => httpCall(agent, port, token, method, path, body);
 
     try {
       // Single-event calls from concurrent clients.
@@ -140,13 +113,11 @@ export async function runBench(options: BenchOptions): Promise<void> {
 
       // Balance lookups, one at a time, over HTTP.
       const [entries] = await db.query<{ count: number }>(`select count(*)::int8 as count from transfers`);
-      const latencies: number[] = [];
-      for (let i = 0; i < balance_lookups; i++) {
-        const t = performance.now();
-        const res = await call('GET', `/api/v1/balances/${userOf(1 + ((i * 31_337) % n))}`);
-        latencies.push(performance.now() - t);
-        if (res.status !== 200) throw new Error(`balance answered ${res.status}: ${res.body}`);
-      }
+      const lookups = await load(port, token, 1, Array.from({ length: balance_lookups }, (_, i) => ({
+        method: 'GET', path: `/api/v1/balances/${userOf(1 + ((i * 31_337) % n))}`,
+      })), true);
+      expectOnly(lookups, [200], 'balance lookups');
+      const latencies = lookups.latencies!;
       latencies.sort((a, b) => a - b);
       const pct = (p: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!, 2);
       options.print({ figure: 'balance_p50_ms', value: pct(0.5), unit: 'ms', seats: n + 1, entries: entries!.count });
@@ -155,24 +126,24 @@ export async function runBench(options: BenchOptions): Promise<void> {
       const verified = await ledger.verify();
       options.print({ figure: 'verify_differences', value: verified.differences.length, unit: 'count' });
     } finally {
-      agent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   } finally {
     await db.close();
-    await drop();
   }
 }
 
 interface LoadResult {
   seconds: number;
   statuses: Record<number, number>;
+  /** Milliseconds per call, when asked for. */
+  latencies?: number[];
 }
 
 /** Runs calls from `clients` concurrent connections in a worker thread; resolves with timing and status counts. */
-function load(port: number, token: string, clients: number, calls: { method: string; path: string; body?: unknown }[]): Promise<LoadResult> {
+function load(port: number, token: string, clients: number, calls: { method: string; path: string; body?: unknown }[], timed = false): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./load-client.js', import.meta.url), { workerData: { port, token, clients, calls } });
+    const worker = new Worker(new URL('./load-client.js', import.meta.url), { workerData: { port, token, clients, calls, timed } });
     worker.on('message', (message: { error?: string } & Partial<LoadResult>) => {
       if (message.error) reject(new Error(message.error));
       else resolve(message as LoadResult);
@@ -187,26 +158,3 @@ function expectOnly(result: LoadResult, allowed: number[], what: string): void {
 }
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function httpCall(agent: Agent, port: number, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1', port, path, method, agent,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}

@@ -3,7 +3,7 @@
 import { Agent, request } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { port, token, clients, calls } = workerData;
+const { port, token, clients, calls, timed } = workerData;
 const agent = new Agent({ keepAlive: true, maxSockets: clients });
 
 function call(method, path, body) {
@@ -31,17 +31,20 @@ function call(method, path, body) {
 
 // calls: [{method, path, body}] built by the bench; statuses are counted and returned.
 const statuses = {};
+const latencies = timed ? [] : undefined;
 let next = 0;
 const started = performance.now();
 await Promise.all(
   Array.from({ length: clients }, async () => {
     while (next < calls.length) {
       const { method, path, body } = calls[next++];
+      const sent = performance.now();
       const res = await call(method, path, body);
+      latencies?.push(performance.now() - sent);
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       if (res.status >= 500) parentPort.postMessage({ error: `${method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}` });
     }
   }),
 );
 agent.destroy();
-parentPort.postMessage({ seconds: (performance.now() - started) / 1000, statuses });
+parentPort.postMessage({ seconds: (performance.now() - started) / 1000, statuses, latencies });

@@ -1,5 +1,6 @@
 // One interface over PostgreSQL (a pg pool) and embedded PGlite: the ledger writes plain,
 // parameterised SQL against it, so the same queries and migrations serve both.
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
@@ -147,6 +148,34 @@ export async function openPglite(dataDir?: string): Promise<Database> {
     close: async () => {
       await db.close();
       unlock();
+    },
+  };
+}
+
+/**
+ * A throw-away database on the server of `serverUrl`, dropped again by close(): for tests and
+ * the benchmark, which must never write into a database someone else uses.
+ */
+export async function openScratchPostgres(serverUrl: string, prefix: string, options: { poolMax?: number } = {}): Promise<Database> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString(), options);
+  return {
+    ...db,
+    close: async () => {
+      await db.close();
+      await admin(`drop database if exists ${name} with (force)`);
     },
   };
 }

@@ -1,8 +1,6 @@
 // Per-file test databases: PGlite in memory always, and a throw-away PostgreSQL database per
 // file when TEST_DATABASE_URL is set, so files run in parallel without seeing each other.
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { openPglite, openPostgres, type Database } from '../../src/db/client.ts';
+import { openPglite, openScratchPostgres, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createLedger, type Ledger } from '../../src/ledger/index.ts';
 import { defaultSettings, type LedgerSettings } from '../../src/ledger/context.ts';
@@ -18,28 +16,11 @@ export async function openTestDatabase(kind: DatabaseKind, options: { poolMax?: 
     await migrate(db);
     return db;
   }
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `creditdesk_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const db = openPostgres(url.toString(), options);
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) throw new Error('TEST_DATABASE_URL is not set');
+  const db = await openScratchPostgres(serverUrl, 'creditdesk_test', options);
   await migrate(db);
-  const close = db.close.bind(db);
-  return {
-    ...db,
-    close: async () => {
-      await close();
-      const dropper = new pg.Client({ connectionString: adminUrl });
-      await dropper.connect();
-      await dropper.query(`drop database if exists ${name} with (force)`);
-      await dropper.end();
-    },
-  };
+  return db;
 }
 
 /** Empties every table between tests; ids restart so tests read the same way on both kinds. */
