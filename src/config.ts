@@ -20,7 +20,10 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefin
 export const configSchema = z.object({
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./.data')),
-  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  PORT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'must be a port number from 0 to 65535' }).int().min(0).max(65535, 'must be a port number from 0 to 65535').default(3000),
+  ),
   API_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', 'must start with xoxb-')),
   SLACK_SIGNING_SECRET: optional(z.string().min(8)),
@@ -36,7 +39,10 @@ export const configSchema = z.object({
     emptyAsUndefined,
     z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'),
   ),
-  CYCLE_ANCHOR_DAY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(31).default(1)),
+  CYCLE_ANCHOR_DAY: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'must be a day of the month from 1 to 31' }).int().min(1, 'must be a day of the month from 1 to 31').max(31, 'must be a day of the month from 1 to 31').default(1),
+  ),
   ALERT_THRESHOLDS: z.preprocess(
     (value) => (typeof value === 'string' && value !== '' ? value.split(',').map((p) => Number(p.trim())) : value ?? [50, 80, 100]),
     z
