@@ -2,7 +2,7 @@
 // of statements. Each event gets its own outcome; an event id is applied once, ever.
 import type { Queryable } from '../db/client.ts';
 import type { Seat } from '../db/schema.ts';
-import { allocate, ownGrantsInOrder, type Allocation, type DrawableGrant } from './allocate.ts';
+import { allocate, isLiveAt, ownGrantsInOrder, type Allocation, type DrawableGrant } from './allocate.ts';
 import { grant_columns, seat_columns, type GrantRow, type LedgerContext } from './context.ts';
 import { cycleAt, type Cycle } from './cycles.ts';
 import { invariant } from './errors.ts';
@@ -325,11 +325,17 @@ async function loadPools(
     const seat = eventSeats[i];
     if (seat) demand.set(seat.id, (demand.get(seat.id) ?? 0) + event.credits);
   });
+  // A late event may need the pool of its own cycle whatever is left now: always look.
+  const late = new Set<number>();
+  events.forEach((event, i) => {
+    const seat = eventSeats[i];
+    if (seat && event.at && event.at.getTime() < seat.cycleStart.getTime()) late.add(seat.id);
+  });
   const profileKeys = new Set<string>();
   for (const seat of seats) {
     if (!seat.profileKey || !seat.poolCredits) continue;
-    const own = (grantsBySeat.get(seat.id) ?? []).reduce((sum, g) => sum + g.remaining, 0);
-    if ((demand.get(seat.id) ?? 0) > own) profileKeys.add(seat.profileKey);
+    const own = (grantsBySeat.get(seat.id) ?? []).filter((g) => isLiveAt(g, now)).reduce((sum, g) => sum + g.remaining, 0);
+    if (late.has(seat.id) || (demand.get(seat.id) ?? 0) > own) profileKeys.add(seat.profileKey);
   }
   if (profileKeys.size === 0) return [];
   await resetPoolsIn(tx, ctx, now, [...profileKeys]);
