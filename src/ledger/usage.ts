@@ -6,6 +6,9 @@ import { allocate, isLiveAt, ownGrantsInOrder, type Allocation, type DrawableGra
 import { grant_columns, seat_columns, type GrantRow, type LedgerContext } from './context.ts';
 import { cycleAt, type Cycle } from './cycles.ts';
 import { invariant } from './errors.ts';
+
+/** A timestamp as whole epoch milliseconds in SQL (null stays null). */
+const epoch_ms = (column: string) => `(extract(epoch from ${column}) * 1000)::int8`;
 import { event_future_skew_ms_max } from './limits.ts';
 import { parseUserRef, type UserRef } from './members.ts';
 import { post, type Entry } from './post.ts';
@@ -117,56 +120,60 @@ async function applyUsageIn(
   }
   const refKey = (ref: UserRef) => ('slackId' in ref ? `s:${ref.slackId}` : `e:${ref.email}`);
 
-  const keys = events.map((e) => e.id);
-  const existing = await tx.query<{
-    eventKey: string; credits: number; ownDrawn: number; poolDrawn: number; overage: number; occurredAt: Date;
-    cycleStart: Date; seatId: number; slackId: string | null; email: string | null; cycleEnd: Date | null; createdAt: Date;
+  // Everything else the batch needs, read under the seat locks in one round trip. Rows come as
+  // JSON arrays with times in epoch milliseconds: far cheaper to decode than typed result rows.
+  const seatIds = [...new Set(seats.map((s) => s.id))];
+  const [state] = await tx.query<{
+    existing: [string, number, number, number, number, number, number, number, string | null, string | null, number | null, number][];
+    grants: [number, number, GrantRow['source'], number, number, number, number][];
+    cycles: [number, number, number, number, number][];
   }>(
-    `select j.event_key as "eventKey", j.credits, j.own_drawn as "ownDrawn", j.pool_drawn as "poolDrawn", j.overage,
-            j.occurred_at as "occurredAt", j.cycle_start as "cycleStart", j.seat_id as "seatId", j.created_at as "createdAt",
-            m.slack_id as "slackId", m.email, sc.cycle_end as "cycleEnd"
-     from journal j join seats s on s.id = j.seat_id join members m on m.id = s.member_id
-     left join seat_cycles sc on sc.seat_id = j.seat_id and sc.cycle_start = j.cycle_start
-     where j.event_key = any($1::text[])`,
-    [keys],
+    `select
+       (select coalesce(json_agg(json_build_array(j.event_key, j.credits, j.own_drawn, j.pool_drawn, j.overage,
+                 ${epoch_ms('j.occurred_at')}, ${epoch_ms('j.cycle_start')}, j.seat_id, m.slack_id, m.email,
+                 ${epoch_ms('sc.cycle_end')}, ${epoch_ms('j.created_at')})), '[]')
+        from journal j join seats s on s.id = j.seat_id join members m on m.id = s.member_id
+        left join seat_cycles sc on sc.seat_id = j.seat_id and sc.cycle_start = j.cycle_start
+        where j.event_key = any($1::text[])) as existing,
+       (select coalesce(json_agg(json_build_array(g.id, g.seat_id, g.source, ${epoch_ms('g.cycle_start')},
+                 ${epoch_ms('g.starts_at')}, ${epoch_ms('g.expires_at')}, g.remaining)), '[]')
+        from grants g where g.seat_id = any($2::int4[]) and g.remaining > 0 and g.closed_at is null) as grants,
+       (select coalesce(json_agg(json_build_array(c.seat_id, ${epoch_ms('c.cycle_start')}, c.quota,
+                 c.used + c.pool_used + c.overage, c.alerts_sent)), '[]')
+        from seat_cycles c where c.seat_id = any($2::int4[])) as cycles`,
+    [events.map((e) => e.id), seatIds],
   );
   const firstOutcome = new Map<string, UsageOutcome>();
-  for (const row of existing) {
-    firstOutcome.set(row.eventKey, {
-      id: row.eventKey,
+  for (const [eventKey, credits, own, pool, overage, occurredAt, cycleStart, , slackId, email, cycleEnd, createdAt] of state!.existing) {
+    firstOutcome.set(eventKey, {
+      id: eventKey,
       status: 'duplicate',
-      user: row.slackId ?? row.email ?? '',
-      credits: row.credits,
-      at: row.occurredAt.toISOString(),
-      cycle: { start: row.cycleStart.toISOString(), end: (row.cycleEnd ?? row.cycleStart).toISOString() },
-      own: row.ownDrawn,
-      pool: row.poolDrawn,
-      overage: row.overage,
-      late: row.cycleEnd != null && row.createdAt.getTime() >= row.cycleEnd.getTime(),
+      user: slackId ?? email ?? '',
+      credits,
+      at: new Date(occurredAt).toISOString(),
+      cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd ?? cycleStart).toISOString() },
+      own,
+      pool,
+      overage,
+      late: cycleEnd != null && createdAt >= cycleEnd,
     });
   }
 
-  // Own grants of every seat in play, with remaining, closed or not yet expired for late events.
-  const seatIds = [...new Set(seats.map((s) => s.id))];
-  const grants = await tx.query<GrantRow>(
-    `select ${grant_columns} from grants g where g.seat_id = any($1::int4[]) and g.remaining > 0 and g.closed_at is null`,
-    [seatIds],
-  );
-  const grantsBySeat = new Map<number, GrantRow[]>();
-  for (const g of grants) {
-    const list = grantsBySeat.get(g.seatId!) ?? [];
-    list.push(g);
-    grantsBySeat.set(g.seatId!, list);
+  // Own grants of every seat in play, with remaining, including a closed cycle's for late events.
+  const grantsBySeat = new Map<number, DrawableGrant[]>();
+  for (const [id, seatId, source, cycleStart, startsAt, expiresAt, remaining] of state!.grants) {
+    const grant: DrawableGrant = {
+      id, seatId, source, remaining, cycleStart: new Date(cycleStart), startsAt: new Date(startsAt), expiresAt: new Date(expiresAt),
+    };
+    const list = grantsBySeat.get(seatId);
+    if (list) list.push(grant);
+    else grantsBySeat.set(seatId, [grant]);
   }
   const cycleRows = new Map(
-    (
-      await tx.query<{ seatId: number; cycleStart: Date; quota: number; consumed: number; alertsSent: number }>(
-        `select seat_id as "seatId", cycle_start as "cycleStart", quota, used + pool_used + overage as consumed,
-                alerts_sent as "alertsSent"
-         from seat_cycles where seat_id = any($1::int4[])`,
-        [seatIds],
-      )
-    ).map((r) => [`${r.seatId}:${r.cycleStart.getTime()}`, r]),
+    state!.cycles.map(([seatId, cycleStart, quota, consumed, alertsSent]) => [
+      `${seatId}:${cycleStart}`,
+      { seatId, cycleStart, quota, consumed, alertsSent },
+    ]),
   );
 
   const eventSeats = refs.map((ref) => (ref ? seatByRef.get(refKey(ref)) : undefined));
@@ -317,7 +324,7 @@ async function loadPools(
   seats: readonly SeatWithMember[],
   events: readonly UsageEvent[],
   eventSeats: readonly (SeatWithMember | undefined)[],
-  grantsBySeat: Map<number, GrantRow[]>,
+  grantsBySeat: Map<number, DrawableGrant[]>,
   now: Date,
 ): Promise<PoolState[]> {
   const demand = new Map<number, number>();
