@@ -202,10 +202,26 @@ export async function post(
   const opened = [...opening.values()];
   const draws = [...poolDraws.values()];
 
-  const col = <T>(pick: (entry: Entry) => T | null | undefined) => entries.map((entry) => pick(entry) ?? null);
-  const ng = <K extends keyof (typeof created)[number]>(key: K) => created.map((g) => g[key]);
-  const sd = <K extends keyof SeatCycleDelta>(key: K) => seatDeltas.map((d) => d[key]);
-  const op = <K extends keyof (typeof opened)[number]>(key: K) => opened.map((d) => d[key]);
+  // Each set of rows travels as one JSON parameter: JSON.stringify is native and PostgreSQL
+  // parses it in C, where node-postgres would escape every array element in JavaScript.
+  const journalRows = entries.map((e, i) => ({
+    ord: i + 1, kind: e.kind, seat_id: e.seatId ?? null, cycle_start: e.cycleStart ?? null, occurred_at: e.occurredAt,
+    actor: e.actor ?? null, reason: e.reason ?? null, event_key: e.eventKey ?? null, credits: e.credits ?? null,
+    own_drawn: e.ownDrawn ?? null, pool_drawn: e.poolDrawn ?? null, overage: e.overage ?? null, feature: e.feature ?? null,
+    source: e.source ?? null,
+  }));
+  const transferRows = ords.map((ord, i) => ({
+    ord, debit_account: debitAccounts[i], debit_grant_id: debitGrants[i], credit_account: creditAccounts[i],
+    credit_grant_id: creditGrants[i], amount: amounts[i],
+  }));
+  const grantRows = created.map((g) => ({
+    id: g.id, source: g.source, seat_id: g.seatId, pack_id: g.packId, profile_key: g.profileKey, cycle_start: g.cycleStart,
+    starts_at: g.startsAt, expires_at: g.expiresAt, amount: g.amount, remaining: g.remaining,
+  }));
+  const seatRow = (d: SeatCycleDelta) => ({
+    seat_id: d.seatId, cycle_start: d.cycleStart, quota: d.quota, remaining: d.remaining, used: d.used, pool_used: d.poolUsed,
+    overage: d.overage, expired: d.expired, forfeited: d.forfeited,
+  });
   const [result] = await tx.query<{ ids: number[]; inserted: number; grantsUpdated: number; seatsUpdated: number }>(
     `with ids as (
        select nextval(pg_get_serial_sequence('journal', 'id')) as id, ord from generate_series(1, $1::int) as ord),
@@ -214,71 +230,61 @@ export async function post(
                             credits, own_drawn, pool_drawn, overage, feature, source)
        select ids.id, e.kind, e.seat_id, e.cycle_start, e.occurred_at, $2, e.actor, e.reason, e.event_key,
               e.credits, e.own_drawn, e.pool_drawn, e.overage, e.feature, e.source
-       from unnest($3::text[], $4::int4[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
-                   $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::text[], $15::text[]) with ordinality
-            as e(kind, seat_id, cycle_start, occurred_at, actor, reason, event_key, credits, own_drawn, pool_drawn, overage, feature, source, ord)
+       from json_to_recordset($3::json) as e(ord int, kind text, seat_id int4, cycle_start timestamptz, occurred_at timestamptz,
+              actor text, reason text, event_key text, credits int8, own_drawn int8, pool_drawn int8, overage int8, feature text, source text)
        join ids on ids.ord = e.ord
        on conflict (event_key) do nothing
        returning id),
      t as (
        insert into transfers (journal_id, debit_account, debit_grant_id, credit_account, credit_grant_id, amount)
        select ids.id, t.debit_account, t.debit_grant_id, t.credit_account, t.credit_grant_id, t.amount
-       from unnest($16::int4[], $17::text[], $18::int8[], $19::text[], $20::int8[], $21::int8[])
-            as t(ord, debit_account, debit_grant_id, credit_account, credit_grant_id, amount)
+       from json_to_recordset($4::json) as t(ord int, debit_account text, debit_grant_id int8, credit_account text, credit_grant_id int8, amount int8)
        join ids on ids.ord = t.ord),
      ng as (
        insert into grants (id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining, created_at)
-       select d.*, $2 from unnest($22::int8[], $23::text[], $24::int4[], $25::int4[], $26::text[], $27::timestamptz[],
-                                  $28::timestamptz[], $29::timestamptz[], $30::int8[], $31::int8[])
-            as d(id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining)),
+       select d.*, $2 from json_to_recordset($5::json) as d(id int8, source text, seat_id int4, pack_id int4, profile_key text,
+              cycle_start timestamptz, starts_at timestamptz, expires_at timestamptz, amount int8, remaining int8)),
      gu as (
        -- The check constraint grants_remaining_nonnegative stops any overdraft here as a bug.
        update grants g set remaining = g.remaining + d.delta
-       from unnest($32::int8[], $33::int8[]) as d(id, delta)
-       where g.id = d.id and g.id = any($32::int8[]) returning 1),
+       from unnest($6::int8[], $7::int8[]) as d(id, delta)
+       where g.id = d.id and g.id = any($6::int8[]) returning 1),
      su as (
        update seat_cycles s set quota = s.quota + d.quota, remaining = s.remaining + d.remaining, used = s.used + d.used,
               pool_used = s.pool_used + d.pool_used, overage = s.overage + d.overage,
               expired = s.expired + d.expired, forfeited = s.forfeited + d.forfeited
-       from unnest($34::int4[], $35::timestamptz[], $36::int8[], $37::int8[], $38::int8[], $39::int8[], $40::int8[], $41::int8[], $42::int8[])
-            as d(seat_id, cycle_start, quota, remaining, used, pool_used, overage, expired, forfeited)
-       where s.seat_id = d.seat_id and s.cycle_start = d.cycle_start and s.seat_id = any($34::int4[]) returning 1),
+       from json_to_recordset($8::json) as d(seat_id int4, cycle_start timestamptz, quota int8, remaining int8, used int8,
+              pool_used int8, overage int8, expired int8, forfeited int8)
+       where s.seat_id = d.seat_id and s.cycle_start = d.cycle_start and s.seat_id = any($9::int4[]) returning 1),
      so as (
        insert into seat_cycles (seat_id, cycle_start, cycle_end, quota, remaining, used, pool_used, overage, expired, forfeited)
-       select * from unnest($46::int4[], $47::timestamptz[], $48::timestamptz[], $49::int8[], $50::int8[], $51::int8[], $52::int8[],
-                            $53::int8[], $54::int8[], $55::int8[])
+       select d.seat_id, d.cycle_start, d.cycle_end, d.quota, d.remaining, d.used, d.pool_used, d.overage, d.expired, d.forfeited
+       from json_to_recordset($10::json) as d(seat_id int4, cycle_start timestamptz, cycle_end timestamptz, quota int8, remaining int8,
+              used int8, pool_used int8, overage int8, expired int8, forfeited int8)
        on conflict (seat_id, cycle_start) do update set quota = seat_cycles.quota + excluded.quota,
          remaining = seat_cycles.remaining + excluded.remaining, used = seat_cycles.used + excluded.used,
          pool_used = seat_cycles.pool_used + excluded.pool_used, overage = seat_cycles.overage + excluded.overage,
          expired = seat_cycles.expired + excluded.expired, forfeited = seat_cycles.forfeited + excluded.forfeited),
      pd as (
        insert into pool_draws (pool_grant_id, seat_id, used)
-       select * from unnest($43::int8[], $44::int4[], $45::int8[])
+       select * from unnest($11::int8[], $12::int4[], $13::int8[])
        on conflict (pool_grant_id, seat_id) do update set used = pool_draws.used + excluded.used)
      select (select array_agg(id order by ord) from ids) as ids, (select count(*) from j)::int8 as inserted,
             (select count(*) from gu)::int8 as "grantsUpdated", (select count(*) from su)::int8 as "seatsUpdated"`,
     [
       entries.length,
       now,
-      col((e) => e.kind),
-      col((e) => e.seatId),
-      col((e) => e.cycleStart),
-      col((e) => e.occurredAt),
-      col((e) => e.actor),
-      col((e) => e.reason),
-      col((e) => e.eventKey),
-      col((e) => e.credits),
-      col((e) => e.ownDrawn),
-      col((e) => e.poolDrawn),
-      col((e) => e.overage),
-      col((e) => e.feature),
-      col((e) => e.source),
-      ords, debitAccounts, debitGrants, creditAccounts, creditGrants, amounts,
-      ng('id'), ng('source'), ng('seatId'), ng('packId'), ng('profileKey'), ng('cycleStart'), ng('startsAt'), ng('expiresAt'), ng('amount'), ng('remaining'),
-      changed.map(([id]) => id), changed.map(([, delta]) => delta),
-      sd('seatId'), sd('cycleStart'), sd('quota'), sd('remaining'), sd('used'), sd('poolUsed'), sd('overage'), sd('expired'), sd('forfeited'),
-      draws.map((d) => d.grantId), draws.map((d) => d.seatId), draws.map((d) => d.used),
-      op('seatId'), op('cycleStart'), op('cycleEnd'), op('quota'), op('remaining'), op('used'), op('poolUsed'), op('overage'), op('expired'), op('forfeited'),
+      JSON.stringify(journalRows),
+      JSON.stringify(transferRows),
+      JSON.stringify(grantRows),
+      changed.map(([id]) => id),
+      changed.map(([, delta]) => delta),
+      JSON.stringify(seatDeltas.map(seatRow)),
+      seatDeltas.map((d) => d.seatId),
+      JSON.stringify(opened.map((d) => ({ ...seatRow(d), cycle_end: d.cycleEnd }))),
+      draws.map((d) => d.grantId),
+      draws.map((d) => d.seatId),
+      draws.map((d) => d.used),
     ],
   );
   if (result!.inserted !== entries.length) {
