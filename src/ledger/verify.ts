@@ -1,5 +1,6 @@
 // verify: recompute every balance from the transfers and report each difference. The rules for
 // seat balance rows mirror seatCycleEffects in post.ts; the property test holds the two together.
+import type { Queryable } from '../db/client.ts';
 import type { LedgerContext } from './context.ts';
 
 export interface Difference {
@@ -19,7 +20,14 @@ export interface VerifyReport {
 const differences_listed_max = 100;
 
 export async function verify(ctx: LedgerContext): Promise<VerifyReport> {
-  const db = ctx.db;
+  return ctx.db.transaction((tx) => verifyIn(tx));
+}
+
+async function verifyIn(db: Queryable): Promise<VerifyReport> {
+  // One snapshot for every check, so writes landing meanwhile cannot show as differences. And
+  // whole-table recomputation wants hash joins whatever stale statistics make the planner think.
+  await db.query('set transaction isolation level repeatable read');
+  await db.query('set local enable_nestloop = off');
   const grantDiffs = await db.query<{ key: string; stored: number | null; recomputed: number | null }>(
     `with moved as (
        select credit_grant_id as id, amount from transfers where credit_grant_id is not null

@@ -25,7 +25,7 @@ describe.each(database_kinds)('ledger rules on %s', (kind) => {
   });
 
   const use = async (user: string, credits: number, id = `e-${Math.random()}`, at?: Date) =>
-    (await ledger.recordUsage({ id, user, credits, at })) as AppliedUsage & RejectedUsage;
+    (await ledger.recordUsage({ id, user, credits, at })) as AppliedUsage | RejectedUsage;
   const sourcesOf = async (user: string) => (await ledger.balance(user)).sources.map((s) => [s.kind, s.remaining]);
   const expectVerified = async () => expect((await ledger.verify()).differences).toEqual([]);
 
@@ -104,8 +104,10 @@ describe.each(database_kinds)('ledger rules on %s', (kind) => {
 
     clock.set('2026-06-04T01:00:00Z'); // 73 h after the boundary
     const tooLate = await use('U0MAYA001', 10, 'too-late', new Date('2026-05-31T23:00:00Z'));
-    expect(tooLate.status).toBe('rejected');
-    expect(tooLate.reason).toMatch(/too late: the cycle 2026-05 closed on 2026-06-01T00:00:00.000Z and late events are accepted for 72 h/);
+    expect(tooLate).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/too late: the cycle 2026-05 closed on 2026-06-01T00:00:00.000Z and late events are accepted for 72 h/),
+    });
     await ledger.runCycleJobs();
     expect((await ledger.report('2026-05')).rows[0]).toMatchObject({ remaining: 0, expired: 2600 });
     await expectVerified();
@@ -114,7 +116,7 @@ describe.each(database_kinds)('ledger rules on %s', (kind) => {
   it('refuses an event stamped in the future', async () => {
     await ledger.putSeat('U0MAYA001', { plan: 'pro' });
     const future = await use('U0MAYA001', 10, 'f', new Date(clock.now().getTime() + 3_600_000));
-    expect(future.reason).toMatch(/is in the future/);
+    expect(future).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/is in the future/) });
   });
 
   it('gives a mid-cycle seat its full plan grant, or a pro-rated one with daily proration', async () => {
