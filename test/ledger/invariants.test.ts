@@ -71,7 +71,7 @@ describe.each(database_kinds)('ledger invariants on %s', (kind) => {
         );
         expect(totals).toEqual({ consumed: applied, negative: 0 });
       }),
-      { numRuns: kind === 'pglite' ? 60 : 80 },
+      { numRuns: kind === 'pglite' ? 60 : 25 },
     );
   });
 });
