@@ -1,5 +1,6 @@
 // The environment, validated once at start-up. This is the only module that reads process.env.
 import { existsSync } from 'node:fs';
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const slackId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF');
@@ -49,6 +50,10 @@ export const configSchema = z.object({
       .array(z.number().int().min(1).max(1000))
       .min(1)
       .refine((list) => list.every((p, i) => i === 0 || p > list[i - 1]!), 'must be ascending percentages such as 50,80,100'),
+  ),
+  DIGEST_CRON: z.preprocess(
+    emptyAsUndefined,
+    z.string().default('0 9 * * 1').refine((expression) => cron.validate(expression), 'must be a cron expression such as 0 9 * * 1 (Mondays 09:00)'),
   ),
   SELF_REPORTING: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('off')),
   PRORATION: z.preprocess(emptyAsUndefined, z.enum(['none', 'daily']).default('none')),

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     log.info(`Slack is on in ${mode.mode === 'http' ? 'HTTP mode at /slack/events' : 'Socket Mode'}`);
   }
   const jobs = await startJobs({
-    ledger, log, metrics,
+    ledger, log, metrics, digestCron: config.DIGEST_CRON,
     slack: mode.mode === 'off' ? undefined : {
       botToken: mode.botToken, apiUrl: config.SLACK_API_URL, adminChannelId: config.ADMIN_CHANNEL_ID, alertChannelId: config.ALERT_CHANNEL_ID,
     },

@@ -15,6 +15,11 @@ export interface Database extends Queryable {
   /** Runs fn in one transaction; retried whole when PostgreSQL reports a deadlock or serialization failure. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Runs fn while holding a session advisory lock on `key`, shared by every replica on the
+   * database; resolves undefined at once, without running fn, when another holder has it.
+   */
+  exclusively<T>(key: number, fn: () => Promise<T>): Promise<T | undefined>;
   /** The driver underneath, for drizzle's migrator. */
   readonly driver: pg.Pool | PGlite;
 }
@@ -83,6 +88,20 @@ export function openPostgres(url: string, options: { poolMax?: number } = {}): D
           client.release();
         }
       }),
+    exclusively: async (key, fn) => {
+      const session = await pool.connect();
+      try {
+        const [{ locked }] = (await session.query('select pg_try_advisory_lock($1) as locked', [key])).rows;
+        if (!locked) return undefined;
+        try {
+          return await fn();
+        } finally {
+          await session.query('select pg_advisory_unlock($1)', [key]);
+        }
+      } finally {
+        session.release();
+      }
+    },
     close: () => pool.end(),
   };
 }
@@ -135,6 +154,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
   }
   const query = async <Row>(text: string, params?: readonly unknown[]) =>
     (await db.query<Row>(text, params as unknown[])).rows;
+  const held = new Set<number>();
   return {
     kind: 'pglite',
     driver: db,
@@ -145,6 +165,16 @@ export async function openPglite(dataDir?: string): Promise<Database> {
           fn({ query: async <Row>(text: string, params?: readonly unknown[]) => (await inner.query<Row>(text, params as unknown[])).rows }),
         ),
       ),
+    // One process owns a PGlite folder (the lock file sees to that): a lock in memory suffices.
+    exclusively: async (key, fn) => {
+      if (held.has(key)) return undefined;
+      held.add(key);
+      try {
+        return await fn();
+      } finally {
+        held.delete(key);
+      }
+    },
     close: async () => {
       await db.close();
       unlock();

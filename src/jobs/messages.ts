@@ -1,0 +1,73 @@
+// Block Kit for what the jobs send: threshold alerts and the weekly digest. Pure functions; every
+// message carries a text fallback and names what happened, what remains and when it resets.
+import { DateTime } from 'luxon';
+import type { AlertPayload, MemberThresholdAlert, PoolThresholdAlert } from '../ledger/alerts.ts';
+import type { Digest } from './digest.ts';
+
+/** The button that opens the request modal; the Slack app listens for this action id. */
+export const request_more_action_id = 'request_more_open';
+
+export interface SlackMessage {
+  text: string;
+  blocks: unknown[];
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+const day = (iso: string, zone: string) => DateTime.fromISO(iso, { zone }).toFormat('d LLL yyyy');
+const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+const requestButton = {
+  type: 'actions',
+  elements: [{ type: 'button', action_id: request_more_action_id, text: { type: 'plain_text', text: 'Request more' }, value: 'alert' }],
+};
+
+export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string): SlackMessage {
+  const resets = day(alert.resetsAt, zone);
+  const who = alert.slackId ? `<@${alert.slackId}>` : (alert.email ?? 'A member');
+  const over = alert.overage > 0 ? ` ${n(alert.overage)} credits are overage beyond quota and pool.` : '';
+  const headline =
+    alert.audience === 'member'
+      ? `You have used ${alert.threshold} % of your AI credits this cycle.`
+      : `${who} has used ${alert.threshold} % of their AI credits this cycle.`;
+  const whose = alert.audience === 'member' ? 'your' : 'their';
+  const detail =
+    `${n(alert.consumed)} of ${n(alert.quota)} credits used; ${n(alert.remaining)} of ${whose} own left` +
+    (alert.poolUsed > 0 ? `, ${n(alert.poolUsed)} drawn from the shared pool` : '') +
+    `.${over} The quota resets on ${resets}.`;
+  const text = `${headline} ${detail}`;
+  return {
+    text,
+    blocks: [section(`*${headline}*`), section(detail), ...(alert.audience === 'member' ? [requestButton] : [])],
+  };
+}
+
+export function poolThresholdMessage(alert: PoolThresholdAlert, zone: string): SlackMessage {
+  const headline = `The ${alert.profileKey} shared pool is ${alert.threshold} % used.`;
+  const detail = `${n(alert.remaining)} of ${n(alert.amount)} credits left; the pool refills on ${day(alert.resetsAt, zone)}.`;
+  return { text: `${headline} ${detail}`, blocks: [section(`*${headline}*`), section(detail)] };
+}
+
+export function alertMessage(alert: AlertPayload, zone: string): SlackMessage {
+  return alert.kind === 'member_threshold' ? memberThresholdMessage(alert, zone) : poolThresholdMessage(alert, zone);
+}
+
+const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((part * 100) / whole)} %` : '—');
+
+export function digestMessage(digest: Digest): SlackMessage {
+  const change =
+    digest.usedPreviousWeek > 0
+      ? `${digest.usedThisWeek >= digest.usedPreviousWeek ? '+' : '−'}${Math.round((Math.abs(digest.usedThisWeek - digest.usedPreviousWeek) * 100) / digest.usedPreviousWeek)} % on the week before`
+      : 'no usage the week before';
+  const headline = `Weekly AI credit digest: ${n(digest.usedThisWeek)} credits used this week (${change}).`;
+  const profiles = digest.profiles.map((p) => `• ${p.profile ?? 'no profile'}: ${n(p.used)} of ${n(p.quota)} (${pct(p.used, p.quota)})`).join('\n');
+  const top = digest.topConsumers.map((m, i) => `${i + 1}. ${m.user}: ${n(m.used)} of ${n(m.quota)} (${pct(m.used, m.quota)})`).join('\n');
+  const over80 = digest.over80.length > 0 ? digest.over80.map((m) => `${m.user} (${pct(m.used, m.quota)})`).join(', ') : 'nobody';
+  return {
+    text: headline,
+    blocks: [
+      section(`*${headline}*`),
+      section(`*Used vs quota by profile*\n${profiles || 'no seats yet'}`),
+      section(`*Top consumers*\n${top || 'no usage yet'}`),
+      section(`*Over 80 %:* ${over80}\n*Overage:* ${n(digest.overage)} credits\n*Free packs:* ${digest.freePacks.map((p) => `${p.count} × ${p.product}`).join(', ') || 'none'}`),
+    ],
+  };
+}

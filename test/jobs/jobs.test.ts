@@ -1,0 +1,186 @@
+// Schedules and notifications: threshold alerts through the outbox, the dispatcher against a
+// Slack that answers 429 or fails, crashes between write and send, racing replicas, resets at
+// month ends and DST changes, and the weekly digest. Clocks are injected; nothing sleeps.
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import type { Ledger } from '../../src/ledger/index.ts';
+import { Dispatcher, claim_lease_ms, slackSender } from '../../src/jobs/dispatcher.ts';
+import { runCycleJob, runDigestJob } from '../../src/jobs/index.ts';
+import { request_more_action_id } from '../../src/jobs/messages.ts';
+import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+
+const api = 'http://slack.test/api/';
+const posted: { channel: string; text: string; blocks: any[] }[] = [];
+let answer: () => Response = () => HttpResponse.json({ ok: true, ts: '1.0' });
+const slack = setupServer(
+  http.post(`${api}chat.postMessage`, async ({ request }) => {
+    const form = new URLSearchParams(await request.text());
+    const response = answer();
+    if (response.status === 200) {
+      const body = (await response.clone().json()) as { ok: boolean };
+      if (body.ok) posted.push({ channel: form.get('channel')!, text: form.get('text')!, blocks: JSON.parse(form.get('blocks') ?? '[]') });
+    }
+    return response;
+  }),
+);
+
+beforeAll(() => slack.listen({ onUnhandledRequest: 'error' }));
+afterAll(() => slack.close());
+afterEach(() => {
+  posted.length = 0;
+  answer = () => HttpResponse.json({ ok: true, ts: '1.0' });
+});
+
+describe.each(database_kinds)('jobs on %s', (kind) => {
+  let db: Database;
+  let ledger: Ledger;
+  const clock = new TestClock(new Date('2026-05-10T12:00:00Z'));
+  const dispatcher = () =>
+    new Dispatcher({ ctx: ledger.ctx, sender: slackSender({ botToken: 'xoxb-test', apiUrl: api }), adminChannelId: 'C0ADMIN01', alertChannelId: 'C0ALERT01' });
+  /** Runs dispatcher rounds, moving the clock past each wait, until nothing is due. */
+  const drain = async (d = dispatcher(), rounds = 20) => {
+    for (let i = 0; i < rounds; i++) {
+      const round = await d.round();
+      if (round.claimed === 0 && !round.pausedUntil) return;
+      clock.advance(Math.max(1_200, round.pausedUntil ? round.pausedUntil.getTime() - clock.now().getTime() : 0));
+    }
+  };
+  const outboxKeys = async () => (await db.query<{ key: string }>(`select dedupe_key as key from outbox order by id`)).map((r) => r.key);
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind, { poolMax: 16 });
+  });
+  afterAll(async () => db.close());
+  beforeEach(async () => {
+    await emptyDatabase(db);
+    clock.set('2026-05-10T12:00:00Z');
+    ledger = testLedger(db, clock);
+    await ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await ledger.putSeat('U0MAYA001', { plan: 'pro' });
+  });
+
+  it('raises each threshold once, in order, when one big event crosses them all', async () => {
+    await ledger.recordUsage({ id: 'big', user: 'U0MAYA001', credits: 4100 });
+    expect(await outboxKeys()).toEqual([
+      'member:1:2026-05-01T00:00:00.000Z:50',
+      'member:1:2026-05-01T00:00:00.000Z:80',
+      'channel:1:2026-05-01T00:00:00.000Z:90',
+      'member:1:2026-05-01T00:00:00.000Z:100',
+      'channel:1:2026-05-01T00:00:00.000Z:100',
+    ]);
+    await drain();
+    const thresholdsSentTo = (channel: string) =>
+      posted.filter((p) => p.channel === channel).map((p) => Number(/used (\d+) %/.exec(p.text)![1]));
+    expect(thresholdsSentTo('U0MAYA001')).toEqual([50, 80, 100]);
+    expect(thresholdsSentTo('C0ALERT01')).toEqual([90, 100]);
+    expect(posted[0]!.text).toBe(
+      'You have used 50 % of your AI credits this cycle. 4,100 of 4,000 credits used; 0 of your own left. 100 credits are overage beyond quota and pool. The quota resets on 1 Jun 2026.',
+    );
+    expect(posted[0]!.text).toContain('The quota resets on 1 Jun 2026');
+    expect(posted[0]!.blocks.at(-1).elements[0].action_id).toBe(request_more_action_id);
+  });
+
+  it('raises no second alert for a replayed event or for usage under the next threshold', async () => {
+    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    await ledger.recordUsage({ id: 'more', user: 'U0MAYA001', credits: 100 });
+    expect(await outboxKeys()).toEqual(['member:1:2026-05-01T00:00:00.000Z:50']);
+  });
+
+  it('waits as long as Slack says on a 429 and then sends each message once', async () => {
+    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    let calls = 0;
+    answer = () => (++calls === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '30' } }) : HttpResponse.json({ ok: true }));
+    const d = dispatcher();
+    const first = await d.round();
+    expect(first).toMatchObject({ sent: 0, retried: 1 });
+    expect(first.pausedUntil?.toISOString()).toBe('2026-05-10T12:00:30.000Z');
+    clock.advance(10_000);
+    expect(await d.round()).toMatchObject({ claimed: 0 }); // still paused, and the message is not due
+    clock.advance(20_000);
+    expect(await d.round()).toMatchObject({ sent: 1 });
+    await drain(d);
+    expect(posted).toHaveLength(1);
+    expect(calls).toBe(2);
+  });
+
+  it('backs off when Slack fails, and gives up on errors that will not pass', async () => {
+    await ledger.putSeat('nomad@example.com', { plan: 'pro' });
+    await ledger.recordUsage({ id: 'a', user: 'U0MAYA001', credits: 2000 });
+    await ledger.recordUsage({ id: 'b', user: 'nomad@example.com', credits: 2000 });
+    answer = () => new HttpResponse('upstream down', { status: 500 });
+    const d = dispatcher();
+    expect(await d.round()).toMatchObject({ sent: 0, retried: 1, failed: 1 }); // nomad has no Slack id: given up
+    answer = () => HttpResponse.json({ ok: true });
+    clock.advance(1_500);
+    expect(await d.round()).toMatchObject({ sent: 1 });
+    const rows = await db.query<{ sent: boolean; error: string | null }>(`select sent_at is not null as sent, last_error as error from outbox order by id`);
+    expect(rows).toEqual([{ sent: true, error: null }, { sent: false, error: 'nomad@example.com has no Slack user id' }]);
+  });
+
+  it('sends what a dispatcher claimed and then died on, once its lease runs out', async () => {
+    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    // A replica claims the message and dies before sending: its claim is a lease.
+    await db.query(`update outbox set available_at = $1, attempts = attempts + 1`, [new Date(clock.now().getTime() + claim_lease_ms)]);
+    expect(await dispatcher().round()).toMatchObject({ claimed: 0 });
+    clock.advance(claim_lease_ms);
+    expect(await dispatcher().round()).toMatchObject({ sent: 1 });
+    expect(posted).toHaveLength(1);
+  });
+
+  it('sends every message once when two dispatchers race', async () => {
+    for (let i = 0; i < 12; i++) await ledger.putSeat(`U0RACE${String(i).padStart(3, '0')}`, { plan: 'pro' });
+    await ledger.recordUsageBatch(Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, user: `U0RACE${String(i).padStart(3, '0')}`, credits: 2500 })));
+    const [a, b] = [dispatcher(), dispatcher()];
+    const rounds = await Promise.all([a.round(), b.round()]);
+    expect(rounds[0]!.sent + rounds[1]!.sent).toBe(12);
+    expect(new Set(posted.map((p) => p.channel)).size).toBe(12);
+    expect(posted).toHaveLength(12);
+  });
+
+  it('resets across a month end once, however many schedulers fire', async () => {
+    await ledger.recordUsage({ id: 'may', user: 'U0MAYA001', credits: 1000 });
+    clock.set('2026-06-01T00:00:00Z');
+    const other = testLedger(db, clock);
+    const runs = await Promise.all([runCycleJob(ledger, clock.now()), runCycleJob(other, clock.now())]);
+    const statuses = runs.map((r) => r.status);
+    expect(statuses.filter((s) => s === 'ran')).toHaveLength(1);
+    expect(statuses.filter((s) => s !== 'ran')).toEqual([expect.stringMatching(/^(busy|done)$/)]);
+    expect(await runCycleJob(other, clock.now())).toEqual({ status: 'done' });
+    expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
+  it('resets at local midnight across a DST change', async () => {
+    const berlin = testLedger(db, clock, { zone: 'Europe/Berlin' });
+    clock.set('2026-03-20T12:00:00Z');
+    await berlin.putSeat('U0BERLIN1', { plan: 'pro' });
+    await berlin.recordUsage({ id: 'march', user: 'U0BERLIN1', credits: 10 });
+    clock.set('2026-03-31T21:59:00Z'); // 23:59 in Berlin, summer time since the 29th
+    expect((await runCycleJob(berlin, clock.now())).status).toBe('ran');
+    expect((await berlin.balance('U0BERLIN1')).cycle.start).toBe('2026-02-28T23:00:00.000Z');
+    clock.set('2026-03-31T22:00:00Z'); // 00:00 on 1 April in Berlin
+    await runCycleJob(berlin, clock.now());
+    expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 0, cycle: { start: '2026-03-31T22:00:00.000Z', end: '2026-04-30T22:00:00.000Z' } });
+  });
+
+  it('queues the weekly digest once per week and sends it to the admin channel', async () => {
+    await ledger.putPackProduct('addon', { name: 'Add-on', credits: 2000, kind: 'recurring' });
+    await ledger.recordPurchase({ product: 'addon', quantity: 2 });
+    await ledger.recordUsage({ id: 'w1', user: 'U0MAYA001', credits: 3400 });
+    clock.set('2026-05-11T09:00:00Z'); // a Monday
+    expect((await runDigestJob(ledger, clock.now())).status).toBe('ran');
+    expect(await runDigestJob(testLedger(db, clock), clock.now())).toEqual({ status: 'done' });
+    await db.query(`delete from outbox where kind <> 'digest'`);
+    await drain();
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.channel).toBe('C0ADMIN01');
+    expect(posted[0]!.text).toBe('Weekly AI credit digest: 3,400 credits used this week (no usage the week before).');
+    const body = posted[0]!.blocks.map((b) => b.text.text).join('\n');
+    expect(body).toContain('• no profile: 3,400 of 4,000 (85 %)');
+    expect(body).toContain('*Over 80 %:* <@U0MAYA001> (85 %)');
+    expect(body).toContain('*Free packs:* 2 × addon');
+  });
+});
