@@ -10,6 +10,7 @@ import { cycleAt } from '../ledger/cycles.ts';
 import { createLedger } from '../ledger/index.ts';
 import { resetDueSeats } from '../ledger/reset.ts';
 import { createMetrics } from '../metrics.ts';
+import { benchAlerts } from '../jobs/bench-alerts.ts';
 import { createHttpServer, listen } from '../server.ts';
 
 export interface Figure {
@@ -22,6 +23,8 @@ export interface Figure {
 export interface BenchOptions {
   seats: number;
   events: number;
+  /** Members to alert and dispatch to, for the outbox figures; 0 skips them. */
+  alerts: number;
   databaseUrl?: string;
   print: (figure: Figure) => void;
 }
@@ -128,6 +131,8 @@ export async function runBench(options: BenchOptions): Promise<void> {
         direct.push(performance.now() - t);
       }
       options.print({ figure: 'balance_ledger_p99_ms', value: percentile(direct, 0.99), unit: 'ms', over: 'in-process', seats: n + 1, entries: entries!.count });
+
+      if (options.alerts > 0) for (const figure of await benchAlerts(db, options.alerts)) options.print(figure);
 
       const verified = await ledger.verify();
       options.print({ figure: 'verify_differences', value: verified.differences.length, unit: 'count' });

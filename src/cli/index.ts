@@ -13,7 +13,7 @@ commands:
   migrate                      apply the database migrations
   verify                       recompute every balance from the ledger entries; exits 1 on any difference
   report [YYYY-MM] [--csv]     the admin report for a cycle (default: the current one) as JSON or CSV
-  bench [--seats N] [--events N]
+  bench [--seats N] [--events N] [--alerts N]
                                measure the ledger's performance figures (JSON lines) on a fresh database
   help                         this text
 
@@ -63,16 +63,21 @@ async function main(argv: string[]): Promise<number> {
     case 'bench': {
       const { values } = parseArgs({
         args: rest,
-        options: { seats: { type: 'string', default: '100000' }, events: { type: 'string', default: '200000' } },
+        options: {
+          seats: { type: 'string', default: '100000' },
+          events: { type: 'string', default: '200000' },
+          alerts: { type: 'string', default: '10000' },
+        },
       });
       const seats = Number(values.seats);
       const events = Number(values.events);
-      if (!Number.isInteger(seats) || seats < 10 || !Number.isInteger(events) || events < 1000) {
-        console.error('bench: --seats must be a whole number of at least 10 and --events at least 1000');
+      const alerts = Number(values.alerts);
+      if (!Number.isInteger(seats) || seats < 10 || !Number.isInteger(events) || events < 1000 || !Number.isInteger(alerts) || alerts < 0) {
+        console.error('bench: --seats must be a whole number of at least 10, --events at least 1000, --alerts 0 or more');
         return 2;
       }
       const { runBench } = await import('./bench.ts');
-      await runBench({ seats, events, databaseUrl: config.DATABASE_URL, print: (line) => console.log(JSON.stringify(line)) });
+      await runBench({ seats, events, alerts, databaseUrl: config.DATABASE_URL, print: (line) => console.log(JSON.stringify(line)) });
       return 0;
     }
     default:
