@@ -4,6 +4,7 @@ import type { RequestListener } from 'node:http';
 import type { SlackMode } from '../config.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
+import { buildApp } from './app.ts';
 
 export interface SlackDeps {
   ledger: Ledger;
@@ -22,6 +23,18 @@ export interface RunningSlack {
   stop(): Promise<void>;
 }
 
-export async function startSlack(_deps: SlackDeps): Promise<RunningSlack> {
-  return { stop: async () => {} };
+export async function startSlack(deps: SlackDeps): Promise<RunningSlack> {
+  const ctx = { ledger: deps.ledger, log: deps.log, adminUserIds: deps.adminUserIds, adminChannelId: deps.adminChannelId, selfReporting: deps.selfReporting };
+  const { mode } = deps;
+  const { app, receiver } = buildApp(ctx, {
+    botToken: mode.botToken,
+    signingSecret: mode.mode === 'http' ? mode.signingSecret : undefined,
+    appToken: mode.mode === 'socket' ? mode.appToken : undefined,
+    apiUrl: deps.apiUrl,
+  });
+  if (mode.mode === 'socket') {
+    await app.start();
+    return { stop: () => app.stop() as Promise<void> };
+  }
+  return { listener: receiver!.requestListener, stop: async () => {} };
 }

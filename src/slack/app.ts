@@ -1,0 +1,57 @@
+// buildApp: the Bolt app with every listener registered, and no side effects, so tests can
+// build one and drive it with signed requests.
+import { App, HTTPReceiver, LogLevel, type Receiver } from '@slack/bolt';
+import type { SlackContext } from './context.ts';
+import * as actions from './listeners/actions/index.ts';
+import * as commands from './listeners/commands/index.ts';
+import * as events from './listeners/events/index.ts';
+import * as views from './listeners/views/index.ts';
+
+export interface SlackAppOptions {
+  botToken: string;
+  /** HTTP mode. */
+  signingSecret?: string;
+  /** Socket Mode. */
+  appToken?: string;
+  apiUrl?: string;
+  /** Tests: answer Slack only after the listener finished, and skip auth.test at start. */
+  processBeforeResponse?: boolean;
+  botId?: string;
+  botUserId?: string;
+  /** Web API retries; a bounded policy, never the 30-minute default. */
+  retries?: number;
+}
+
+export interface BuiltApp {
+  app: InstanceType<typeof App>;
+  receiver?: InstanceType<typeof HTTPReceiver>;
+}
+
+export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp {
+  const clientOptions = {
+    slackApiUrl: options.apiUrl,
+    // Look fetch up at call time, so a proxy or a test's interceptor installed later applies.
+    fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
+    retryConfig: { retries: options.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, maxRetryTime: 30_000 },
+  };
+  const logLevel = LogLevel.WARN;
+  const identity = options.botId ? { botId: options.botId, botUserId: options.botUserId } : {};
+  let built: BuiltApp;
+  if (options.appToken) {
+    built = { app: new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, logLevel, ...identity }) };
+  } else {
+    const receiver = new HTTPReceiver({
+      signingSecret: options.signingSecret!,
+      endpoints: '/slack/events',
+      processBeforeResponse: options.processBeforeResponse ?? false,
+      logLevel,
+    });
+    built = { app: new App({ token: options.botToken, receiver: receiver as Receiver, clientOptions, logLevel, ...identity }), receiver };
+  }
+  commands.register(built.app, ctx);
+  actions.register(built.app, ctx);
+  views.register(built.app, ctx);
+  events.register(built.app, ctx);
+  built.app.error(async (error) => ctx.log.error('slack app error', { error }));
+  return built;
+}

@@ -1,0 +1,71 @@
+// The admin modal menu and its forms: add a seat, revoke one (preview first), assign a pack,
+// adjust a balance. Every form is checked again on the server when submitted.
+import type { RevokePlan } from '../../ledger/seats.ts';
+import { actions, blocks as ids, inputs, views } from '../ids.ts';
+import { credits } from '../format.ts';
+import { actionsRow, button, plain, section, type Block } from './common.ts';
+
+export type AdminForm = 'seat' | 'revoke' | 'assign' | 'adjust';
+
+export function adminMenu() {
+  return {
+    type: 'modal' as const,
+    title: plain('creditdesk admin'),
+    close: plain('Close'),
+    blocks: [
+      section('What would you like to do?'),
+      actionsRow(
+        button('Add or restore a seat', actions.adminMenu, 'seat'),
+        button('Revoke a seat', actions.adminMenu, 'revoke'),
+        button('Assign a pack', actions.adminMenu, 'assign'),
+        button('Adjust credits', actions.adminMenu, 'adjust'),
+      ),
+      section('Purchases, plans, pack products and profiles are managed through the HTTP API (see the README).'),
+    ],
+  };
+}
+
+const userInput = (label: string): Block => ({
+  type: 'input', block_id: ids.user, label: plain(label), element: { type: 'users_select', action_id: inputs.user },
+});
+const textInput = (blockId: string, actionId: string, label: string, optional = false): Block => ({
+  type: 'input', block_id: blockId, label: plain(label), optional, element: { type: 'plain_text_input', action_id: actionId, max_length: 500 },
+});
+const numberInput = (label: string, negative = false): Block => ({
+  type: 'input', block_id: ids.amount, label: plain(label),
+  element: { type: 'number_input', is_decimal_allowed: false, action_id: inputs.amount, ...(negative ? {} : { min_value: '1' }) },
+});
+
+export function adminForm(form: AdminForm) {
+  const base = { type: 'modal' as const, close: plain('Back'), submit: plain('Continue') };
+  switch (form) {
+    case 'seat':
+      return { ...base, callback_id: views.adminSeat, title: plain('Add a seat'), submit: plain('Add seat'), blocks: [userInput('Member'), textInput(ids.plan, inputs.plan, 'Plan key (e.g. pro)')] };
+    case 'revoke':
+      return { ...base, callback_id: views.adminRevoke, title: plain('Revoke a seat'), submit: plain('Preview'), blocks: [userInput('Member')] };
+    case 'assign':
+      return { ...base, callback_id: views.adminAssign, title: plain('Assign a pack'), submit: plain('Assign'), blocks: [userInput('Member'), textInput(ids.pack, inputs.pack, 'Pack product key (e.g. addon)')] };
+    case 'adjust':
+      return { ...base, callback_id: views.adminAdjust, title: plain('Adjust credits'), submit: plain('Apply'), blocks: [userInput('Member'), numberInput('Credits (negative to debit)', true), textInput(ids.reason, inputs.reason, 'Reason')] };
+  }
+}
+
+/** What revoking will do, with a confirm: shown before anything changes. */
+export function revokePreview(plan: RevokePlan, userId: string) {
+  const packs = plan.packs.map((p) => {
+    const next = p.policy === 'remaining' ? `carries ${credits(p.next_assignee_gets)} unused to its next assignee` : p.policy === 'full' ? `gives its next assignee a fresh ${credits(p.next_assignee_gets)}` : 'gives its next assignee nothing until their reset';
+    return `• Pack ${p.pack_id} (${p.product}): ${credits(p.unused)} unused; ${next}${p.forfeited ? `; ${credits(p.forfeited)} forfeited` : ''}`;
+  });
+  return {
+    type: 'modal' as const,
+    callback_id: views.adminRevoke,
+    private_metadata: JSON.stringify({ confirm: userId }),
+    title: plain('Confirm revocation'),
+    submit: plain('Revoke seat'),
+    close: plain('Cancel'),
+    blocks: [
+      section(`Revoking <@${userId}>'s seat forfeits *${credits(plan.forfeited)}* unused plan and manual credits and returns ${plan.packs.length} pack(s) to inventory.`),
+      ...(packs.length > 0 ? [section(packs.join('\n'))] : []),
+    ],
+  };
+}

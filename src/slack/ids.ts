@@ -1,0 +1,38 @@
+// Every callback_id, action_id and block_id, shared by block builders, listeners and tests.
+export const command = '/credits';
+
+export const actions = {
+  history: 'history_open',
+  requestOpen: 'request_more_open',
+  approve: 'request_approve',
+  deny: 'request_deny',
+  taskDone: 'vendor_task_done',
+  adminMenu: 'admin_menu_pick',
+} as const;
+
+export const views = {
+  request: 'request_submit',
+  approve: 'approve_submit',
+  adminSeat: 'admin_seat_submit',
+  adminRevoke: 'admin_revoke_submit',
+  adminAdjust: 'admin_adjust_submit',
+  adminAssign: 'admin_assign_submit',
+} as const;
+
+/** Input blocks: a modal's errors are keyed by these. */
+export const blocks = {
+  amount: 'amount',
+  reason: 'reason',
+  pack: 'pack',
+  user: 'user',
+  plan: 'plan',
+} as const;
+
+/** The action inside each input block. */
+export const inputs = {
+  amount: 'amount_input',
+  reason: 'reason_input',
+  pack: 'pack_select',
+  user: 'user_select',
+  plan: 'plan_input',
+} as const;

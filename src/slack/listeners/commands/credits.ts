@@ -1,0 +1,72 @@
+// /credits: acknowledged at once, then parsed and answered ephemerally through response_url.
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { isAdmin, not_admin_text } from '../../admins.ts';
+import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
+import { helpMessage } from '../../blocks/help.ts';
+import { reportMessage } from '../../blocks/report.ts';
+import { requestModal } from '../../blocks/request.ts';
+import { adminMenu } from '../../blocks/admin.ts';
+import { section } from '../../blocks/common.ts';
+import { humanError, zoneOf, type SlackContext } from '../../context.ts';
+import { credits } from '../../format.ts';
+import { parseCommand } from '../../parse/command.ts';
+import { recordSync } from '../../sync.ts';
+
+type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export function creditsCommand(ctx: SlackContext) {
+  return async ({ command, ack, respond, client }: Args): Promise<void> => {
+    await ack();
+    const user = command.user_id;
+    const zone = zoneOf(ctx);
+    const reply = async (message: { text: string; blocks: unknown[] }): Promise<void> => {
+      await respond({ response_type: 'ephemeral', ...message } as never);
+    };
+    const parsed = parseCommand(command.text);
+    try {
+      const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
+      switch (parsed.kind) {
+        case 'balance':
+          return await reply(balanceMessage(await ctx.ledger.balance(user), zone));
+        case 'history':
+          return await reply(historyMessage(await ctx.ledger.history(user), zone));
+        case 'help':
+          return await reply(helpMessage({ isAdmin: admin, selfReporting: ctx.selfReporting }));
+        case 'invalid':
+          return await reply(helpMessage({ isAdmin: admin, selfReporting: ctx.selfReporting, error: parsed.error }));
+        case 'request':
+          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never });
+          return;
+        case 'log':
+        case 'sync': {
+          if (!ctx.selfReporting) {
+            return await reply(helpMessage({ isAdmin: admin, selfReporting: false, error: 'self-reporting is off in this workspace; an admin can turn it on' }));
+          }
+          if (parsed.kind === 'log') {
+            // Slack retries a slow command with the same trigger_id: as the event id it applies once.
+            const outcome = await ctx.ledger.recordUsage({ id: `slack-log:${command.trigger_id}`, user, credits: parsed.amount, feature: parsed.feature, source: 'slack' });
+            if (outcome.status === 'rejected') return await reply({ text: outcome.reason, blocks: [section(`:warning: ${outcome.reason}`)] });
+            const balance = await ctx.ledger.balance(user);
+            return await reply(balanceMessage(balance, zone, `Recorded ${credits(parsed.amount)} credits${parsed.feature ? ` for ${parsed.feature}` : ''}`));
+          }
+          const result = await recordSync(ctx, user, parsed.remaining, `slack-sync:${command.trigger_id}`, client);
+          return await reply({ text: result, blocks: [section(result)] });
+        }
+        case 'member':
+        case 'report':
+        case 'admin': {
+          if (!admin) return await reply({ text: not_admin_text, blocks: [section(not_admin_text)] });
+          if (parsed.kind === 'member') {
+            return await reply(balanceMessage(await ctx.ledger.balance(parsed.userId), zone, `<@${parsed.userId}>'s AI credits`, false));
+          }
+          if (parsed.kind === 'report') return await reply(reportMessage(await ctx.ledger.report(parsed.cycle ?? undefined)));
+          await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never });
+          return;
+        }
+      }
+    } catch (error) {
+      const text = humanError(ctx, error);
+      await reply({ text, blocks: [section(`:warning: ${text}`)] }).catch(() => {});
+    }
+  };
+}

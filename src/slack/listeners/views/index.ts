@@ -1,0 +1,133 @@
+// Modal submissions. Input errors go back as response_action: errors on the block at fault;
+// admin forms are checked for admin rights again here, when they are submitted.
+import type { App, ViewSubmitAction, SlackViewMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
+import { isAdmin, not_admin_text } from '../../admins.ts';
+import { revokePreview } from '../../blocks/admin.ts';
+import { requestChannelMessage } from '../../blocks/request.ts';
+import { section } from '../../blocks/common.ts';
+import { humanError, type SlackContext } from '../../context.ts';
+import { credits } from '../../format.ts';
+import { blocks, inputs, views } from '../../ids.ts';
+import { approve_metadata, amount_schema, parseMetadata, reason_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value, type ViewState } from '../../parse/views.ts';
+import { createRequest, decideRequest, loadRequest, rememberMessage } from '../../requests.ts';
+import { announceDecision } from '../actions/index.ts';
+
+type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+const errors = (errs: Record<string, string>) => ({ response_action: 'errors' as const, errors: errs });
+
+export function register(app: App, ctx: SlackContext): void {
+  const state = (args: Args) => args.view.state.values as unknown as ViewState;
+  const dm = (args: Args, text: string) => args.client.chat.postMessage({ channel: args.body.user.id, text, blocks: [section(text)] } as never).catch(() => {});
+
+  app.view<ViewSubmitAction>(views.request, async (args) => {
+    const amount = amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
+    if (!amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
+    if (!ctx.adminChannelId) return args.ack(errors({ [blocks.amount]: 'No admin channel is set up to receive requests (ADMIN_CHANNEL_ID); ask an admin.' }));
+    await args.ack();
+    const reason = value(state(args), blocks.reason, inputs.reason);
+    const request = await createRequest(ctx.ledger, args.body.user.id, amount.data, reason?.trim() || null);
+    const posted = await args.client.chat.postMessage({ channel: ctx.adminChannelId, ...requestChannelMessage(request) } as never);
+    if (posted.ts) await rememberMessage(ctx.ledger.ctx.db, request.id, posted.channel ?? ctx.adminChannelId, posted.ts);
+    await dm(args, `Your request for ${credits(amount.data)} credits went to the admins. You will hear here when one decides.`);
+  });
+
+  app.view<ViewSubmitAction>(views.approve, async (args) => {
+    const by = args.body.user.id;
+    if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return args.ack(errors({ [blocks.amount]: not_admin_text }));
+    const meta = parseMetadata(approve_metadata, args.view.private_metadata);
+    if (!meta) return args.ack(errors({ [blocks.amount]: 'This form lost track of its request; open it again from the channel.' }));
+    const pack = selected(state(args), blocks.pack, inputs.pack);
+    const amount = pack ? null : amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
+    if (amount && !amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
+    // The decision is claimed first, so a second admin or a double click cannot grant twice.
+    const request = await decideRequest(ctx.ledger.ctx.db, meta.requestId, 'approved', by, ctx.ledger.ctx.now());
+    if (!request) {
+      const existing = await loadRequest(ctx.ledger.ctx.db, meta.requestId);
+      return args.ack(errors({ [blocks.amount]: `Already ${existing?.status} by ${existing?.decidedBy}; nothing was changed.` }));
+    }
+    await args.ack();
+    try {
+      const outcome = pack
+        ? `a ${pack} pack with ${credits((await ctx.ledger.assignPack({ product: pack, user: request.slackId, actor: by })).credits)} credits`
+        : `${credits((await ctx.ledger.adjust({ user: request.slackId, credits: amount!.data!, reason: `request ${request.id}${request.reason ? `: ${request.reason}` : ''}`, actor: by })).credits)} credits`;
+      await announceDecision(args.client as never, request, outcome);
+    } catch (error) {
+      // The grant did not happen: the request goes back to pending for another try.
+      await ctx.ledger.ctx.db.query(`update credit_requests set status = 'pending', decided_by = null, decided_at = null where id = $1`, [request.id]);
+      await dm(args, `Approving request ${request.id} failed: ${humanError(ctx, error)}`);
+    }
+  });
+
+  const adminSubmit = (id: string, run: (args: Args, by: string) => Promise<void>) =>
+    app.view<ViewSubmitAction>(id, async (args) => {
+      const by = args.body.user.id;
+      if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return args.ack(errors({ [blocks.user]: not_admin_text }));
+      await run(args, by);
+    });
+
+  adminSubmit(views.adminSeat, async (args, by) => {
+    const user = selectedUser(state(args));
+    const plan = value(state(args), blocks.plan, inputs.plan)?.trim();
+    if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
+    if (!plan) return args.ack(errors({ [blocks.plan]: 'Name a plan, such as pro' }));
+    try {
+      const seat = await ctx.ledger.putSeat(user, { plan, actor: by });
+      await args.ack();
+      await dm(args, `Seat ${seat.change} for <@${user}> on ${plan}: ${credits(seat.credits)} credits this cycle. A vendor-console task waits in the App Home.`);
+    } catch (error) {
+      await args.ack(errors({ [blocks.plan]: humanError(ctx, error) }));
+    }
+  });
+
+  adminSubmit(views.adminRevoke, async (args, by) => {
+    const meta = parseMetadata(revoke_metadata, args.view.private_metadata);
+    if (meta?.confirm) {
+      await args.ack();
+      try {
+        const done = await ctx.ledger.revokeSeat(meta.confirm, by);
+        await dm(args, `Revoked <@${meta.confirm}>'s seat: ${credits(done.forfeited)} credits forfeited, ${done.packs.length} pack(s) back in inventory.`);
+      } catch (error) {
+        await dm(args, `Revoking failed: ${humanError(ctx, error)}`);
+      }
+      return;
+    }
+    const user = selectedUser(state(args));
+    if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
+    try {
+      const plan = await ctx.ledger.previewRevoke(user);
+      await args.ack({ response_action: 'update', view: revokePreview(plan, user) as never });
+    } catch (error) {
+      await args.ack(errors({ [blocks.user]: humanError(ctx, error) }));
+    }
+  });
+
+  adminSubmit(views.adminAssign, async (args, by) => {
+    const user = selectedUser(state(args));
+    const product = value(state(args), blocks.pack, inputs.pack)?.trim();
+    if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
+    if (!product) return args.ack(errors({ [blocks.pack]: 'Name a pack product, such as addon' }));
+    try {
+      const assigned = await ctx.ledger.assignPack({ product, user, actor: by });
+      await args.ack();
+      await dm(args, `Assigned pack ${assigned.packId} (${product}) to <@${user}>: ${credits(assigned.credits)} credits this cycle.`);
+    } catch (error) {
+      await args.ack(errors({ [blocks.pack]: humanError(ctx, error) }));
+    }
+  });
+
+  adminSubmit(views.adminAdjust, async (args, by) => {
+    const user = selectedUser(state(args));
+    const amount = signed_amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
+    const reason = reason_schema.safeParse(value(state(args), blocks.reason, inputs.reason) ?? '');
+    if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
+    if (!amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
+    if (!reason.success) return args.ack(errors({ [blocks.reason]: reason.error.issues[0]!.message }));
+    try {
+      await ctx.ledger.adjust({ user, credits: amount.data, reason: reason.data, actor: by });
+      await args.ack();
+      await dm(args, `Adjusted <@${user}> by ${amount.data > 0 ? '+' : ''}${credits(amount.data)} credits: ${reason.data}.`);
+    } catch (error) {
+      await args.ack(errors({ [blocks.amount]: humanError(ctx, error) }));
+    }
+  });
+}

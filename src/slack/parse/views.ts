@@ -1,0 +1,38 @@
+// View state and private_metadata, read with zod: a modal's values arrive as nested objects.
+import { z } from 'zod';
+import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { blocks, inputs } from '../ids.ts';
+
+type State = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_user?: string | null }>>;
+
+export const value = (state: State, block: string, action: string) => state[block]?.[action]?.value ?? null;
+export const selected = (state: State, block: string, action: string) => state[block]?.[action]?.selected_option?.value ?? null;
+export const selectedUser = (state: State) => state[blocks.user]?.[inputs.user]?.selected_user ?? null;
+
+export const amount_schema = z.coerce
+  .number({ error: 'Enter a number of credits' })
+  .int('Enter a whole number of credits')
+  .positive('Enter more than 0')
+  .max(credits_max, 'That is more than any grant can hold');
+
+export const signed_amount_schema = z.coerce
+  .number({ error: 'Enter a number of credits' })
+  .int('Enter a whole number of credits')
+  .refine((n) => n !== 0, 'Enter a positive number to grant or a negative one to debit')
+  .refine((n) => Math.abs(n) <= credits_max, 'That is more than any grant can hold');
+
+export const reason_schema = z.string().trim().min(1, 'Say why, in a few words').max(text_length_max);
+
+export const approve_metadata = z.object({ requestId: z.number().int().positive() });
+export const revoke_metadata = z.object({ confirm: z.string().regex(/^[UW][A-Z0-9]+$/) }).partial();
+
+export function parseMetadata<T>(schema: z.ZodType<T>, raw: string | undefined): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw || '{}'));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export type { State as ViewState };

@@ -1,0 +1,134 @@
+// Drives the Slack app as Slack does: signed HTTP requests into the real app and database, with
+// every outgoing Web API call and response_url post intercepted by msw and recorded.
+import { createHmac } from 'node:crypto';
+import type { Server } from 'node:http';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { buildApi } from '../../src/api/app.ts';
+import type { Ledger } from '../../src/ledger/index.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { createHttpServer, listen } from '../../src/server.ts';
+import { buildApp } from '../../src/slack/app.ts';
+
+export const signing_secret = 'test-signing-secret-123';
+export const slack_api = 'http://slack.test/api/';
+export const admin_channel = 'C0ADMINS1';
+
+export interface Call {
+  method: string;
+  args: Record<string, any>;
+}
+
+/** What the intercepted Slack answers, per method; a test may replace an answer. */
+export const answers = new Map<string, () => Response>();
+export const calls: Call[] = [];
+export const responses: Record<string, any>[] = [];
+
+function parseForm(text: string): Record<string, any> {
+  const form = Object.fromEntries(new URLSearchParams(text));
+  for (const key of ['view', 'blocks']) if (typeof form[key] === 'string') form[key] = JSON.parse(form[key]);
+  return form;
+}
+
+export const mockSlack = setupServer(
+  http.post(`${slack_api}:method`, async ({ request, params }) => {
+    const method = String(params.method);
+    const text = await request.text();
+    const args = request.headers.get('content-type')?.includes('json') ? JSON.parse(text) : parseForm(text);
+    calls.push({ method, args });
+    const answer = answers.get(method);
+    if (answer) return answer();
+    if (method === 'chat.postMessage') return HttpResponse.json({ ok: true, channel: args.channel, ts: `17000000.${calls.length}` });
+    return HttpResponse.json({ ok: true, view: { id: 'V0TEST' } });
+  }),
+  http.post('http://slack.test/respond/:n', async ({ request }) => {
+    responses.push((await request.json()) as Record<string, any>);
+    return HttpResponse.json({ ok: true });
+  }),
+);
+
+export function reset(): void {
+  calls.length = 0;
+  responses.length = 0;
+  answers.clear();
+}
+
+export const callsTo = (method: string) => calls.filter((c) => c.method === method).map((c) => c.args);
+
+export async function startSlackApp(ledger: Ledger, options: { admins?: string[]; selfReporting?: boolean } = {}) {
+  const ctx = {
+    ledger,
+    log: silentLogger,
+    adminUserIds: options.admins ?? ['U0ADMIN01'],
+    adminChannelId: admin_channel,
+    selfReporting: options.selfReporting ?? true,
+  };
+  const { receiver } = buildApp(ctx, {
+    botToken: 'xoxb-test',
+    signingSecret: signing_secret,
+    apiUrl: slack_api,
+    processBeforeResponse: true,
+    botId: 'B0BOT0001',
+    botUserId: 'U0BOT0001',
+    retries: 0,
+  });
+  const metrics = createMetrics();
+  const server: Server = createHttpServer(buildApi({ ledger, metrics, apiToken: undefined, checkDatabase: async () => {} }), metrics, receiver!.requestListener);
+  const url = `http://127.0.0.1:${await listen(server, 0)}/slack/events`;
+  let trigger = 0;
+
+  const post = async (body: string, contentType: string, headers: Record<string, string> = {}, secret = signing_secret) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = 'v0=' + createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': contentType, 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature, ...headers },
+      body,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+
+  return {
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    /** A slash command from `user`; the trigger id is fresh unless given (Slack's retries repeat it). */
+    command: (user: string, text: string, extra: { triggerId?: string; headers?: Record<string, string>; secret?: string } = {}) =>
+      post(
+        new URLSearchParams({
+          command: '/credits', text, user_id: user, user_name: user.toLowerCase(), team_id: 'T0TEAM001', channel_id: 'C0GENERAL',
+          trigger_id: extra.triggerId ?? `trigger-${++trigger}`, response_url: `http://slack.test/respond/${trigger}`, token: 'legacy',
+        }).toString(),
+        'application/x-www-form-urlencoded',
+        extra.headers,
+        extra.secret,
+      ),
+    /** A button click. */
+    click: (user: string, actionId: string, value = '', headers: Record<string, string> = {}) =>
+      post(
+        new URLSearchParams({
+          payload: JSON.stringify({
+            type: 'block_actions', user: { id: user }, team: { id: 'T0TEAM001' }, trigger_id: `trigger-${++trigger}`,
+            response_url: `http://slack.test/respond/${trigger}`, container: { type: 'message' }, channel: { id: 'C0GENERAL' },
+            actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1' }],
+          }),
+        }).toString(),
+        'application/x-www-form-urlencoded',
+        headers,
+      ),
+    /** A modal submission with view state values. */
+    submit: (user: string, callbackId: string, values: Record<string, Record<string, unknown>>, privateMetadata = '') =>
+      post(
+        new URLSearchParams({
+          payload: JSON.stringify({
+            type: 'view_submission', user: { id: user }, team: { id: 'T0TEAM001' }, trigger_id: `trigger-${++trigger}`,
+            view: { id: 'V0TEST', callback_id: callbackId, private_metadata: privateMetadata, state: { values } },
+          }),
+        }).toString(),
+        'application/x-www-form-urlencoded',
+      ),
+    /** An Events API callback. */
+    event: (event: Record<string, unknown>) =>
+      post(JSON.stringify({ type: 'event_callback', team_id: 'T0TEAM001', api_app_id: 'A0APP0001', event, event_id: `Ev${++trigger}`, event_time: 1 }), 'application/json'),
+  };
+}

@@ -1,0 +1,221 @@
+// The Slack app as people use it: /credits forms, the request-approve-DM flow, admin forms,
+// the App Home, refusals for non-admins, bad signatures, retries, double clicks and Slack errors.
+import { HttpResponse } from 'msw';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import type { Ledger } from '../../src/ledger/index.ts';
+import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
+import { openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { admin_channel, answers, callsTo, mockSlack, reset, responses, startSlackApp } from './helpers.ts';
+
+const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
+
+describe('the Slack app', () => {
+  let db: Database;
+  let ledger: Ledger;
+  let slack: Awaited<ReturnType<typeof startSlackApp>>;
+  const clock = new TestClock(new Date('2026-05-10T12:00:00Z'));
+
+  beforeAll(async () => {
+    // Requests to the app itself go through; anything else leaving for the network is a bug.
+    mockSlack.listen({ onUnhandledRequest: (request, print) => (new URL(request.url).hostname === '127.0.0.1' ? undefined : print.error()) });
+    db = await openTestDatabase('pglite');
+    ledger = testLedger(db, clock);
+    slack = await startSlackApp(ledger);
+  });
+  afterAll(async () => {
+    await slack.close();
+    await db.close();
+    mockSlack.close();
+  });
+  beforeEach(async () => {
+    await emptyDatabase(db);
+    reset();
+    await ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await ledger.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await ledger.putSeat('U0MAYA001', { plan: 'pro' });
+  });
+
+  it('refuses a request with a bad signature and does nothing', async () => {
+    const res = await slack.command('U0MAYA001', 'log 100', { secret: 'not-the-secret' });
+    expect(res.status).toBe(401);
+    expect(responses).toHaveLength(0);
+    expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+  });
+
+  it('answers /credits with the balance by source, the reset date, the forecast and two buttons', async () => {
+    await ledger.recordPurchase({ product: 'addon', quantity: 1 });
+    await ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
+    await ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 1234 });
+    expect((await slack.command('U0MAYA001', '')).status).toBe(200);
+    const [reply] = responses;
+    expect(reply!.response_type).toBe('ephemeral');
+    expect(reply!.text).toBe('Your AI credits: 4,766 of 6,000 left, resets on 1 Jun 2026');
+    const shown = text(reply!);
+    expect(shown).toContain('*4,766* of 6,000 left · 1,234 used this cycle');
+    expect(shown).toContain('• Pro: 2,766 of 4,000 left');
+    expect(shown).toContain('• Add-on 2,000: 2,000 of 2,000 left');
+    expect(shown).toContain('Resets on 1 Jun 2026. At your pace so far');
+    expect(reply!.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([actions.history, actions.requestOpen]);
+  });
+
+  it('shows the help with what was wrong for an unknown or malformed command', async () => {
+    await slack.command('U0MAYA001', 'gimme 500');
+    await slack.command('U0MAYA001', 'log lots');
+    expect(text(responses[0]!)).toContain(':warning: "gimme" is not a /credits command');
+    expect(text(responses[1]!)).toContain('/credits log needs an amount: the amount must be a number of credits');
+    expect(text(responses[0]!)).toContain('`/credits request [amount] [reason]`');
+  });
+
+  it('lists the history of this cycle', async () => {
+    await ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
+    await slack.command('U0MAYA001', 'history');
+    expect(text(responses[0]!)).toContain('• 10 May 2026 — used 300 · generative fill');
+  });
+
+  it('records self-reported usage once, even when Slack retries the command', async () => {
+    await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log' });
+    await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log', headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect((await ledger.balance('U0MAYA001')).used).toBe(250);
+    expect(responses[0]!.text).toMatch(/^Recorded 250 credits for image generation/);
+  });
+
+  it('turns /credits sync into usage or a labelled correction, and flags a large gap to the admins', async () => {
+    await slack.command('U0MAYA001', 'sync 3000');
+    expect(responses[0]!.text).toBe('Recorded 1,000 credits of usage: creditdesk expected 4,000 left, the vendor shows 3,000.');
+    expect(callsTo('chat.postMessage')).toEqual([expect.objectContaining({ channel: admin_channel, text: '<@U0MAYA001> synced with the vendor: expected 4,000, reported 3,000: 1,000 unaccounted.' })]);
+    await slack.command('U0MAYA001', 'sync 3050');
+    expect(responses[1]!.text).toBe('Recorded a correction of +50 credits: the vendor shows 3,050 left, creditdesk expected 3,000.');
+    expect((await ledger.balance('U0MAYA001')).remaining).toBe(3050);
+  });
+
+  it('walks a request from the modal to the admin channel, an approval, the DM and the updated message', async () => {
+    await slack.command('U0MAYA001', 'request 500 client pitch deck');
+    const [open] = callsTo('views.open');
+    expect(open!.view.callback_id).toBe(views.request);
+    expect(open!.view.blocks[0].element.initial_value).toBe('500');
+    expect(open!.view.blocks[1].element.initial_value).toBe('client pitch deck');
+
+    await slack.submit('U0MAYA001', views.request, {
+      [blocks.amount]: { [inputs.amount]: { value: '500' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'client pitch deck' } },
+    });
+    const [posted, confirmation] = callsTo('chat.postMessage');
+    expect(posted!.channel).toBe(admin_channel);
+    expect(text(posted!)).toContain('<@U0MAYA001> asks for *500 credits*: client pitch deck');
+    const [approve, deny] = posted!.blocks[1].elements;
+    expect([approve.action_id, deny.action_id]).toEqual([actions.approve, actions.deny]);
+    expect(confirmation!.channel).toBe('U0MAYA001');
+
+    await slack.click('U0ADMIN01', actions.approve, approve.value);
+    const approveModal = callsTo('views.open').at(-1)!;
+    expect(approveModal.view.callback_id).toBe(views.approve);
+    const values = { [blocks.amount]: { [inputs.amount]: { value: '500' } } };
+    const done = await slack.submit('U0ADMIN01', views.approve, values, approveModal.view.private_metadata);
+    expect(done.body).toBeNull();
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+    const update = callsTo('chat.update').at(-1)!;
+    expect(text(update)).toContain(':white_check_mark: Approved by <@U0ADMIN01>');
+    const dm = callsTo('chat.postMessage').at(-1)!;
+    expect(dm).toMatchObject({ channel: 'U0MAYA001', text: 'Your request for 500 credits was approved by <@U0ADMIN01>: 500 credits' });
+
+    // A double click, or a second admin: already decided, nothing changes.
+    await ledger.putSeat('U0ADMIN02', { plan: 'pro' });
+    const again = await slack.submit('U0ADMIN01', views.approve, values, approveModal.view.private_metadata);
+    expect(again.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Already approved by U0ADMIN01; nothing was changed.' } });
+    await slack.click('U0ADMIN01', actions.deny, approve.value);
+    expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+  });
+
+  it('approves a request with a free pack, and denies another with a DM', async () => {
+    await ledger.recordPurchase({ product: 'addon', quantity: 1 });
+    for (const amount of ['2000', '300']) {
+      await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: amount } } });
+    }
+    const [first, , second] = callsTo('chat.postMessage');
+    await slack.click('U0ADMIN01', actions.approve, first!.blocks[1].elements[0].value);
+    const modal = callsTo('views.open').at(-1)!;
+    expect(modal.view.blocks[1].element.options).toEqual([{ text: { type: 'plain_text', text: 'Add-on 2,000 (2,000 credits, 1 free)' }, value: 'addon' }]);
+    await slack.submit('U0ADMIN01', views.approve, { [blocks.pack]: { [inputs.pack]: { selected_option: { value: 'addon' } } } }, modal.view.private_metadata);
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(6000);
+    await slack.click('U0ADMIN01', actions.deny, second!.blocks[1].elements[1].value);
+    expect(text(callsTo('chat.update').at(-1)!)).toContain(':x: Denied by <@U0ADMIN01>');
+    expect(callsTo('chat.postMessage').at(-1)).toMatchObject({ channel: 'U0MAYA001', text: 'Your request for 300 credits was declined by <@U0ADMIN01>.' });
+  });
+
+  it('refuses admin actions to a member who is not an admin, and changes nothing', async () => {
+    await slack.command('U0MAYA001', '<@U0ADMIN01>');
+    await slack.command('U0MAYA001', 'report');
+    expect(responses.map((r) => r.text)).toEqual([
+      'Only creditdesk admins can do that. Ask an admin if you need it done; nothing was changed.',
+      'Only creditdesk admins can do that. Ask an admin if you need it done; nothing was changed.',
+    ]);
+    const forged = await slack.submit('U0MAYA001', views.adminAdjust, {
+      [blocks.user]: { [inputs.user]: { selected_user: 'U0MAYA001' } },
+      [blocks.amount]: { [inputs.amount]: { value: '100000' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'because' } },
+    });
+    expect(forged.body.response_action).toBe('errors');
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);
+  });
+
+  it('lets an admin add a seat, see another member, adjust with a reason, and revoke after a preview', async () => {
+    await slack.command('U0ADMIN01', 'admin');
+    expect(callsTo('views.open').at(-1)!.view.title.text).toBe('creditdesk admin');
+    await slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } }, [blocks.plan]: { [inputs.plan]: { value: 'pro' } } });
+    expect((await ledger.balance('U0LENA001')).quota).toBe(4000);
+    const badPlan = await slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA002' } }, [blocks.plan]: { [inputs.plan]: { value: 'gold' } } });
+    expect(badPlan.body).toEqual({ response_action: 'errors', errors: { [blocks.plan]: 'plan gold is not in the catalog: create it with PUT /api/v1/plans/gold' } });
+
+    const noReason = await slack.submit('U0ADMIN01', views.adminAdjust, {
+      [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } },
+      [blocks.amount]: { [inputs.amount]: { value: '-300' } },
+      [blocks.reason]: { [inputs.reason]: { value: ' ' } },
+    });
+    expect(noReason.body.errors).toEqual({ [blocks.reason]: 'Say why, in a few words' });
+    await slack.submit('U0ADMIN01', views.adminAdjust, {
+      [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } },
+      [blocks.amount]: { [inputs.amount]: { value: '-300' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'duplicate grant' } },
+    });
+    await slack.command('U0ADMIN01', '<@U0LENA001|lena>');
+    expect(responses.at(-1)!.text).toBe("<@U0LENA001>'s AI credits: 3,700 of 3,700 left, resets on 1 Jun 2026");
+
+    const preview = await slack.submit('U0ADMIN01', views.adminRevoke, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } } });
+    expect(preview.body.response_action).toBe('update');
+    expect(text(preview.body.view)).toContain("Revoking <@U0LENA001>'s seat forfeits *3,700* unused plan and manual credits");
+    expect((await ledger.balance('U0LENA001')).status).toBe('active');
+    await slack.submit('U0ADMIN01', views.adminRevoke, {}, preview.body.view.private_metadata);
+    expect((await ledger.balance('U0LENA001')).status).toBe('revoked');
+  });
+
+  it('publishes the App Home: the balance for a member, the org view and vendor tasks for an admin', async () => {
+    await slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
+    const member = callsTo('views.publish').at(-1)!;
+    expect(member.user_id).toBe('U0MAYA001');
+    expect(text(member.view)).toContain('*4,000* of 4,000 left');
+    expect(text(member.view)).not.toContain('Vendor console tasks');
+
+    await slack.event({ type: 'app_home_opened', user: 'U0ADMIN01', tab: 'home', channel: 'D0ADMIN' });
+    const admin = callsTo('views.publish').at(-1)!;
+    expect(text(admin.view)).toContain('You have no seat in creditdesk yet');
+    expect(text(admin.view)).toContain('*Vendor console tasks* (1 open)');
+    const task = admin.view.blocks.find((b: any) => b.accessory?.action_id === actions.taskDone);
+    expect(task.text.text).toBe('Assign a Pro license to <@U0MAYA001> in the vendor console');
+    await slack.click('U0ADMIN01', actions.taskDone, task.accessory.value);
+    expect(await ledger.openVendorTasks()).toHaveLength(0);
+    expect(text(callsTo('views.publish').at(-1)!.view)).toContain('*Vendor console tasks* (0 open)');
+  });
+
+  it('keeps the ledger write when Slack fails, and shows the member no stack trace', async () => {
+    answers.set('chat.postMessage', () => new HttpResponse('upstream error', { status: 500 }));
+    const res = await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
+    expect(res.status).toBe(200);
+    const [request] = await db.query<{ credits: number; status: string }>(`select credits, status from credit_requests`);
+    expect(request).toEqual({ credits: 700, status: 'pending' });
+
+    answers.set('views.open', () => new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }));
+    expect((await slack.click('U0MAYA001', actions.requestOpen)).status).toBe(200);
+  });
+});
