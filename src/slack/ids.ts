@@ -17,6 +17,10 @@ export const views = {
   adminRevoke: 'admin_revoke_submit',
   adminAdjust: 'admin_adjust_submit',
   adminAssign: 'admin_assign_submit',
+  adminUnassign: 'admin_unassign_submit',
+  adminPurchase: 'admin_purchase_submit',
+  adminCatalog: 'admin_catalog_submit',
+  adminPromote: 'admin_promote_submit',
 } as const;
 
 /** Input blocks: a modal's errors are keyed by these. */
@@ -26,6 +30,11 @@ export const blocks = {
   pack: 'pack',
   user: 'user',
   plan: 'plan',
+  kind: 'kind',
+  key: 'key',
+  name: 'name',
+  quantity: 'quantity',
+  reference: 'reference',
 } as const;
 
 /** The action inside each input block. */
@@ -35,4 +44,9 @@ export const inputs = {
   pack: 'pack_select',
   user: 'user_select',
   plan: 'plan_input',
+  kind: 'kind_select',
+  key: 'key_input',
+  name: 'name_input',
+  quantity: 'quantity_input',
+  reference: 'reference_input',
 } as const;

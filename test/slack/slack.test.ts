@@ -190,6 +190,35 @@ describe('the Slack app', () => {
     expect((await ledger.balance('U0LENA001')).status).toBe('revoked');
   });
 
+  it('lets an admin record a purchase, manage the catalog, unassign a pack and promote another admin', async () => {
+    const purchase = await slack.submit('U0ADMIN01', views.adminPurchase, {
+      [blocks.key]: { [inputs.key]: { value: 'addon' } },
+      [blocks.quantity]: { [inputs.quantity]: { value: '2' } },
+      [blocks.reference]: { [inputs.reference]: { value: 'PO-77' } },
+    });
+    expect(purchase.body).toBeNull();
+    const unknown = await slack.submit('U0ADMIN01', views.adminPurchase, { [blocks.key]: { [inputs.key]: { value: 'gold' } }, [blocks.quantity]: { [inputs.quantity]: { value: '1' } } });
+    expect(unknown.body.errors[blocks.key]).toMatch(/pack product gold is not in the catalog/);
+
+    await slack.submit('U0ADMIN01', views.adminCatalog, {
+      [blocks.kind]: { [inputs.kind]: { selected_option: { value: 'profile' } } },
+      [blocks.key]: { [inputs.key]: { value: 'design' } },
+      [blocks.name]: { [inputs.name]: { value: 'Design team' } },
+      [blocks.amount]: { [inputs.amount]: { value: '10000' } },
+    });
+    expect((await ledger.catalog()).profiles).toEqual([expect.objectContaining({ key: 'design', name: 'Design team', poolCredits: 10000 })]);
+
+    await ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
+    await slack.submit('U0ADMIN01', views.adminUnassign, { [blocks.key]: { [inputs.key]: { value: '1' } } });
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);
+
+    await slack.command('U0MAYA001', 'report');
+    expect(responses.at(-1)!.text).toMatch(/Only creditdesk admins/);
+    await slack.submit('U0ADMIN01', views.adminPromote, { [blocks.user]: { [inputs.user]: { selected_user: 'U0MAYA001' } } });
+    await slack.command('U0MAYA001', 'report');
+    expect(responses.at(-1)!.text).toBe('Cycle 2026-05: 0 of 4,000 credits used');
+  });
+
   it('publishes the App Home: the balance for a member, the org view and vendor tasks for an admin', async () => {
     await slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
     const member = callsTo('views.publish').at(-1)!;

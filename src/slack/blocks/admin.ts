@@ -5,7 +5,7 @@ import { actions, blocks as ids, inputs, views } from '../ids.ts';
 import { credits } from '../format.ts';
 import { actionsRow, button, plain, section, type Block } from './common.ts';
 
-export type AdminForm = 'seat' | 'revoke' | 'assign' | 'adjust';
+export type AdminForm = 'seat' | 'revoke' | 'assign' | 'unassign' | 'purchase' | 'adjust' | 'catalog' | 'promote';
 
 export function adminMenu() {
   return {
@@ -20,7 +20,12 @@ export function adminMenu() {
         button('Assign a pack', actions.adminMenu, 'assign'),
         button('Adjust credits', actions.adminMenu, 'adjust'),
       ),
-      section('Purchases, plans, pack products and profiles are managed through the HTTP API (see the README).'),
+      actionsRow(
+        button('Unassign a pack', actions.adminMenu, 'unassign'),
+        button('Record a purchase', actions.adminMenu, 'purchase'),
+        button('Plans, packs, profiles', actions.adminMenu, 'catalog'),
+        button('Promote an admin', actions.adminMenu, 'promote'),
+      ),
     ],
   };
 }
@@ -30,6 +35,9 @@ const userInput = (label: string): Block => ({
 });
 const textInput = (blockId: string, actionId: string, label: string, optional = false): Block => ({
   type: 'input', block_id: blockId, label: plain(label), optional, element: { type: 'plain_text_input', action_id: actionId, max_length: 500 },
+});
+const numberField = (blockId: string, actionId: string, label: string): Block => ({
+  type: 'input', block_id: blockId, label: plain(label), element: { type: 'number_input', is_decimal_allowed: false, min_value: '1', action_id: actionId },
 });
 const numberInput = (label: string, negative = false): Block => ({
   type: 'input', block_id: ids.amount, label: plain(label),
@@ -45,6 +53,32 @@ export function adminForm(form: AdminForm) {
       return { ...base, callback_id: views.adminRevoke, title: plain('Revoke a seat'), submit: plain('Preview'), blocks: [userInput('Member')] };
     case 'assign':
       return { ...base, callback_id: views.adminAssign, title: plain('Assign a pack'), submit: plain('Assign'), blocks: [userInput('Member'), textInput(ids.pack, inputs.pack, 'Pack product key (e.g. addon)')] };
+    case 'unassign':
+      return { ...base, callback_id: views.adminUnassign, title: plain('Unassign a pack'), submit: plain('Unassign'), blocks: [numberField(ids.key, inputs.key, 'Pack number (shown in the App Home and the API)')] };
+    case 'purchase':
+      return {
+        ...base, callback_id: views.adminPurchase, title: plain('Record a purchase'), submit: plain('Record'),
+        blocks: [textInput(ids.key, inputs.key, 'Pack product key (e.g. addon)'), numberField(ids.quantity, inputs.quantity, 'How many packs'), textInput(ids.reference, inputs.reference, 'Reference, e.g. a PO number', true)],
+      };
+    case 'catalog':
+      return {
+        ...base, callback_id: views.adminCatalog, title: plain('Plans, packs, profiles'), submit: plain('Save'),
+        blocks: [
+          {
+            type: 'input', block_id: ids.kind, label: plain('What'),
+            element: { type: 'static_select', action_id: inputs.kind, options: [
+              { text: plain('Plan (credits per cycle)'), value: 'plan' },
+              { text: plain('Recurring pack product'), value: 'recurring' },
+              { text: plain('Profile with a shared pool'), value: 'profile' },
+            ] },
+          },
+          textInput(ids.key, inputs.key, 'Key (lowercase, e.g. pro)'),
+          textInput(ids.name, inputs.name, 'Name'),
+          numberField(ids.amount, inputs.amount, 'Credits per cycle (the pool for a profile)'),
+        ],
+      };
+    case 'promote':
+      return { ...base, callback_id: views.adminPromote, title: plain('Promote an admin'), submit: plain('Promote'), blocks: [userInput('Member')] };
     case 'adjust':
       return { ...base, callback_id: views.adminAdjust, title: plain('Adjust credits'), submit: plain('Apply'), blocks: [userInput('Member'), numberInput('Credits (negative to debit)', true), textInput(ids.reason, inputs.reason, 'Reason')] };
   }

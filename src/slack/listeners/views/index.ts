@@ -11,6 +11,7 @@ import { blocks, inputs, views } from '../../ids.ts';
 import { approve_metadata, amount_schema, parseMetadata, reason_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value, type ViewState } from '../../parse/views.ts';
 import { createRequest, decideRequest, loadRequest, rememberMessage } from '../../requests.ts';
 import { announceDecision } from '../actions/index.ts';
+import { upsertMember } from '../../../ledger/members.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 const errors = (errs: Record<string, string>) => ({ response_action: 'errors' as const, errors: errs });
@@ -113,6 +114,59 @@ export function register(app: App, ctx: SlackContext): void {
     } catch (error) {
       await args.ack(errors({ [blocks.pack]: humanError(ctx, error) }));
     }
+  });
+
+  adminSubmit(views.adminUnassign, async (args, by) => {
+    const pack = amount_schema.safeParse(value(state(args), blocks.key, inputs.key));
+    if (!pack.success) return args.ack(errors({ [blocks.key]: 'Enter the pack number' }));
+    try {
+      const done = await ctx.ledger.unassignPack({ packId: pack.data, actor: by });
+      await args.ack();
+      await dm(args, `Pack ${done.packId} is back in inventory; its next assignee gets ${credits(done.release.next_assignee_gets)} credits this cycle.`);
+    } catch (error) {
+      await args.ack(errors({ [blocks.key]: humanError(ctx, error) }));
+    }
+  });
+
+  adminSubmit(views.adminPurchase, async (args) => {
+    const product = value(state(args), blocks.key, inputs.key)?.trim();
+    const quantity = amount_schema.safeParse(value(state(args), blocks.quantity, inputs.quantity));
+    if (!product) return args.ack(errors({ [blocks.key]: 'Name a pack product, such as addon' }));
+    if (!quantity.success || quantity.data > 10_000) return args.ack(errors({ [blocks.quantity]: 'Enter how many packs, 1 to 10,000' }));
+    try {
+      const bought = await ctx.ledger.recordPurchase({ product, quantity: quantity.data, reference: value(state(args), blocks.reference, inputs.reference)?.trim() || null });
+      await args.ack();
+      await dm(args, `Recorded ${bought.packIds.length} ${product} pack(s), now free in inventory.`);
+    } catch (error) {
+      await args.ack(errors({ [blocks.key]: humanError(ctx, error) }));
+    }
+  });
+
+  adminSubmit(views.adminCatalog, async (args) => {
+    const kind = selected(state(args), blocks.kind, inputs.kind);
+    const key = value(state(args), blocks.key, inputs.key)?.trim() ?? '';
+    const name = value(state(args), blocks.name, inputs.name)?.trim() ?? '';
+    const amount = amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
+    if (!kind) return args.ack(errors({ [blocks.kind]: 'Choose what to save' }));
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) return args.ack(errors({ [blocks.key]: 'Use 1-64 lowercase letters, digits, - or _, such as pro' }));
+    if (!name) return args.ack(errors({ [blocks.name]: 'Give it a name people recognise' }));
+    if (!amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
+    if (kind === 'plan') await ctx.ledger.putPlan(key, { name, credits: amount.data });
+    else if (kind === 'recurring') await ctx.ledger.putPackProduct(key, { name, credits: amount.data, kind: 'recurring' });
+    else await ctx.ledger.putProfile(key, { name, poolCredits: amount.data });
+    await args.ack();
+    await dm(args, `Saved ${kind === 'profile' ? 'profile' : kind === 'plan' ? 'plan' : 'pack product'} ${key} (${name}, ${credits(amount.data)} credits). Changes to credits apply from each holder's next cycle.`);
+  });
+
+  adminSubmit(views.adminPromote, async (args) => {
+    const user = selectedUser(state(args));
+    if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
+    await ctx.ledger.ctx.db.transaction(async (tx) => {
+      const member = await upsertMember(tx, { slackId: user });
+      await tx.query(`update members set is_admin = true where id = $1`, [member.id]);
+    });
+    await args.ack();
+    await dm(args, `<@${user}> is now a creditdesk admin.`);
   });
 
   adminSubmit(views.adminAdjust, async (args, by) => {
