@@ -11,6 +11,7 @@ import { createLedger } from '../ledger/index.ts';
 import { resetDueSeats } from '../ledger/reset.ts';
 import { createMetrics } from '../metrics.ts';
 import { benchAlerts } from '../jobs/bench-alerts.ts';
+import { benchSlashAck } from '../slack/bench-ack.ts';
 import { createHttpServer, listen } from '../server.ts';
 
 export interface Figure {
@@ -34,6 +35,7 @@ const batch_clients = 4;
 const batch_size = 1_000;
 const hot_clients = 32;
 const balance_lookups = 2_000;
+const slash_commands = 1_000;
 
 const userOf = (i: number) => `UB${String(i).padStart(8, '0')}`;
 
@@ -131,6 +133,10 @@ export async function runBench(options: BenchOptions): Promise<void> {
         direct.push(performance.now() - t);
       }
       options.print({ figure: 'balance_ledger_p99_ms', value: percentile(direct, 0.99), unit: 'ms', over: 'in-process', seats: n + 1, entries: entries!.count });
+
+      const ack = await benchSlashAck(ledger, Array.from({ length: 100 }, (_, i) => userOf(1 + ((i * 7) % n))), slash_commands);
+      options.print({ figure: 'slash_ack_p50_ms', value: ack.p50, unit: 'ms', commands: slash_commands });
+      options.print({ figure: 'slash_ack_p99_ms', value: ack.p99, unit: 'ms', commands: slash_commands });
 
       if (options.alerts > 0) for (const figure of await benchAlerts(db, options.alerts)) options.print(figure);
 
