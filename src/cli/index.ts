@@ -1,5 +1,7 @@
 // The creditdesk command: migrate, verify, report, bench. Reads the same configuration as the server.
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { WebClient } from '@slack/web-api';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
@@ -13,6 +15,9 @@ commands:
   migrate                      apply the database migrations
   verify                       recompute every balance from the ledger entries; exits 1 on any difference
   report [YYYY-MM] [--csv]     the admin report for a cycle (default: the current one) as JSON or CSV
+  import-seats <csv> [--map mapping.json] [--plan KEY] [--profile KEY] [--dry-run]
+                               seats from the vendor console's user export; members matched to Slack by email
+  import-usage <csv>           usage rows (email or Slack id, credits, date, feature, optional event id)
   bench [--seats N] [--events N] [--alerts N]
                                measure the ledger's performance figures (JSON lines) on a fresh database
   help                         this text
@@ -27,6 +32,20 @@ async function withLedger<T>(config: Config, run: (ledger: ReturnType<typeof cre
   } finally {
     await db.close();
   }
+}
+
+/** users.lookupByEmail with a bounded retry policy; Slack's users_not_found means no match. */
+function slackLookup(token: string, apiUrl?: string) {
+  const client = new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 3, maxRetryTime: 30_000 } });
+  return async (email: string) => {
+    try {
+      const found = await client.users.lookupByEmail({ email });
+      return found.user?.id ?? null;
+    } catch (error) {
+      if ((error as { data?: { error?: string } }).data?.error === 'users_not_found') return null;
+      throw error;
+    }
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -57,6 +76,49 @@ async function main(argv: string[]): Promise<number> {
       return withLedger(config, async (ledger) => {
         const report = await ledger.report(cycle);
         process.stdout.write(values.csv ? reportCsv(report) : JSON.stringify(report, null, 2) + '\n');
+        return 0;
+      });
+    }
+    case 'import-usage': {
+      const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+      if (positionals.length !== 1) {
+        console.error('import-usage: name one CSV file');
+        return 2;
+      }
+      const { importUsage } = await import('./import-usage.ts');
+      const text = await readFile(positionals[0]!, 'utf8');
+      return withLedger(config, async (ledger) => {
+        const summary = await importUsage(ledger, text);
+        console.log(JSON.stringify(summary, null, 2));
+        return 0;
+      });
+    }
+    case 'import-seats': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { map: { type: 'string' }, plan: { type: 'string' }, profile: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      });
+      if (positionals.length !== 1) {
+        console.error('import-seats: name one CSV file');
+        return 2;
+      }
+      const { importSeats, mapping_schema } = await import('./import-seats.ts');
+      const mapping = mapping_schema.safeParse({
+        ...(values.map ? JSON.parse(await readFile(values.map, 'utf8')) : {}),
+        ...(values.plan ? { default_plan: values.plan } : {}),
+        ...(values.profile ? { default_profile: values.profile } : {}),
+      });
+      if (!mapping.success) {
+        console.error(`import-seats: the mapping is not right: ${mapping.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+        return 2;
+      }
+      const text = await readFile(positionals[0]!, 'utf8');
+      const lookup = config.SLACK_BOT_TOKEN ? slackLookup(config.SLACK_BOT_TOKEN, config.SLACK_API_URL) : undefined;
+      if (!lookup) console.error('import-seats: Slack is not configured; members are kept by email until they can be matched');
+      return withLedger(config, async (ledger) => {
+        const result = await importSeats(ledger, text, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        console.log(JSON.stringify(result, null, 2));
         return 0;
       });
     }

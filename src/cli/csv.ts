@@ -1,0 +1,34 @@
+// Reading the CSV files admins export: a byte-order mark, quoted fields, extra columns and blank
+// lines are all fine; every row keeps its line number so problems can be reported by line.
+import { parse } from 'csv-parse/sync';
+
+export interface CsvRow {
+  line: number;
+  /** Columns by lower-cased, trimmed header name. */
+  values: Record<string, string>;
+}
+
+/** Files larger than this are refused: split them. */
+export const csv_rows_max = 200_000;
+
+export function readCsv(text: string): CsvRow[] {
+  const records = parse(text, {
+    bom: true,
+    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim: true,
+    info: true,
+  }) as { record: Record<string, string>; info: { lines: number } }[];
+  if (records.length > csv_rows_max) throw new Error(`the file has ${records.length} rows; split it into files of at most ${csv_rows_max}`);
+  return records.map(({ record, info }) => ({ line: info.lines, values: record }));
+}
+
+/** The first of several possible column names that the file has. */
+export function column(row: CsvRow, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = row.values[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+}

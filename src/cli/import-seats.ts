@@ -1,0 +1,98 @@
+// creditdesk import-seats <csv>: the vendor admin console's user export (Email, First Name, Last
+// Name, Product Configurations, User Groups, ...) into seats. Product configurations map to plans
+// and profiles through a small JSON file or flags; members are matched to Slack by email. A dry
+// run shows what would change; running the same file again changes nothing; rows that cannot be
+// matched are listed.
+import { z } from 'zod';
+import type { Ledger } from '../ledger/index.ts';
+import { upsertMember } from '../ledger/members.ts';
+import { column, readCsv } from './csv.ts';
+
+export const mapping_schema = z.strictObject({
+  /** Product configuration (or profile) name in the export -> creditdesk plan key. */
+  plans: z.record(z.string(), z.string()).default({}),
+  /** Product configuration (or profile) name in the export -> creditdesk profile key. */
+  profiles: z.record(z.string(), z.string()).default({}),
+  default_plan: z.string().optional(),
+  default_profile: z.string().optional(),
+});
+export type SeatMapping = z.infer<typeof mapping_schema>;
+
+export type SeatChange = 'create' | 'restore' | 'update' | 'unchanged';
+
+export interface SeatImportLine {
+  line: number;
+  email: string;
+  slackId: string | null;
+  plan: string;
+  profile: string | null;
+  change: SeatChange;
+}
+
+export interface SeatImportResult {
+  dryRun: boolean;
+  seats: SeatImportLine[];
+  unmatched: { line: number; email: string | null; reason: string }[];
+  /** Emails Slack did not know: their seats are kept by email until they join Slack. */
+  notInSlack: string[];
+}
+
+/** Finds a Slack user id by email (users.lookupByEmail); null when Slack has no such user. */
+export type SlackLookup = (email: string) => Promise<string | null>;
+
+const email_schema = z.email();
+const split = (value: string | undefined) => (value ?? '').split(/[,;]/).map((v) => v.trim()).filter(Boolean);
+
+export async function importSeats(
+  ledger: Ledger,
+  text: string,
+  options: { mapping: SeatMapping; lookup?: SlackLookup; dryRun: boolean },
+): Promise<SeatImportResult> {
+  const { mapping } = options;
+  const result: SeatImportResult = { dryRun: options.dryRun, seats: [], unmatched: [], notInSlack: [] };
+  for (const row of readCsv(text)) {
+    const rawEmail = column(row, 'email', 'email address', 'username');
+    if (!rawEmail || !email_schema.safeParse(rawEmail).success) {
+      result.unmatched.push({ line: row.line, email: rawEmail ?? null, reason: 'no valid email address' });
+      continue;
+    }
+    const email = rawEmail.toLowerCase();
+    const configurations = [...split(column(row, 'product configurations', 'product configuration', 'product profiles', 'products')), ...split(column(row, 'user groups'))];
+    const plan = configurations.map((c) => mapping.plans[c]).find(Boolean) ?? mapping.default_plan;
+    const profile = configurations.map((c) => mapping.profiles[c]).find(Boolean) ?? mapping.default_profile ?? null;
+    if (!plan) {
+      result.unmatched.push({ line: row.line, email, reason: `no plan maps from "${configurations.join(', ') || 'no product configuration'}"` });
+      continue;
+    }
+    const slackId = options.lookup ? await options.lookup(email) : null;
+    if (options.lookup && !slackId) result.notInSlack.push(email);
+    const [existing] = await ledger.ctx.db.query<{ status: string; plan: string; profile: string | null }>(
+      `select s.status, s.plan_key as plan, s.profile_key as profile from members m join seats s on s.member_id = m.id
+       where lower(m.email) = $1 or ($2::text is not null and m.slack_id = $2)`,
+      [email, slackId],
+    );
+    const change: SeatChange = !existing
+      ? 'create'
+      : existing.status === 'revoked'
+        ? 'restore'
+        : existing.plan !== plan || existing.profile !== profile
+          ? 'update'
+          : 'unchanged';
+    result.seats.push({ line: row.line, email, slackId, plan, profile, change });
+    if (options.dryRun) continue;
+    const name = [column(row, 'first name'), column(row, 'last name')].filter(Boolean).join(' ') || null;
+    const department = column(row, 'department', 'user groups');
+    await ledger.ctx.db.transaction((tx) =>
+      upsertMember(tx, slackId ? { slackId } : { email }, { email, name, attributes: department ? { department } : {} }),
+    );
+    if (change !== 'unchanged') {
+      try {
+        await ledger.putSeat(slackId ?? email, { plan, profile, email, name, actor: 'import-seats' });
+      } catch (error) {
+        result.seats.pop();
+        result.unmatched.push({ line: row.line, email, reason: (error as Error).message });
+      }
+    }
+  }
+  return result;
+}

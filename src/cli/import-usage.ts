@@ -1,0 +1,79 @@
+// creditdesk import-usage <csv>: usage from a file (email or Slack id, credits, date, feature,
+// optional event id). An id derived from the row's content stands in when none is given, so
+// importing the same file again applies nothing twice.
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import type { Ledger } from '../ledger/index.ts';
+import { batch_events_max, credits_max, event_id_length_max, text_length_max } from '../ledger/limits.ts';
+import type { UsageEvent } from '../ledger/usage.ts';
+import { column, readCsv } from './csv.ts';
+
+const row_schema = z.object({
+  user: z.string({ error: 'needs an email or Slack id column (email, user or slack_id)' }).min(1).max(254),
+  credits: z.coerce.number({ error: 'credits must be a number' }).int('credits must be a whole number').positive('credits must be more than 0').max(credits_max),
+  date: z.string({ error: 'needs a date column' }),
+  feature: z.string().max(text_length_max).optional(),
+  id: z.string().max(event_id_length_max).optional(),
+});
+
+export interface UsageImportSummary {
+  rows: number;
+  applied: number;
+  duplicate: number;
+  rejected: { line: number; reason: string }[];
+}
+
+/** A date alone means that day (noon, in the org's zone, safely inside it); a time is taken as given. */
+function parseDate(text: string, zone: string): Date | null {
+  const dateOnly = DateTime.fromFormat(text, 'yyyy-MM-dd', { zone });
+  if (dateOnly.isValid) return dateOnly.set({ hour: 12 }).toJSDate();
+  const iso = DateTime.fromISO(text, { zone });
+  return iso.isValid ? iso.toJSDate() : null;
+}
+
+export function usageEventsFromCsv(text: string, zone: string): { events: (UsageEvent & { line: number })[]; rejected: UsageImportSummary['rejected']; rows: number } {
+  const rows = readCsv(text);
+  const events: (UsageEvent & { line: number })[] = [];
+  const rejected: UsageImportSummary['rejected'] = [];
+  for (const row of rows) {
+    const parsed = row_schema.safeParse({
+      user: column(row, 'email', 'user', 'slack_id', 'slack id', 'user_id'),
+      credits: column(row, 'credits', 'amount'),
+      date: column(row, 'date', 'at', 'time', 'timestamp'),
+      feature: column(row, 'feature'),
+      id: column(row, 'event_id', 'event id', 'id'),
+    });
+    if (!parsed.success) {
+      rejected.push({ line: row.line, reason: parsed.error.issues.map((i) => i.message).join('; ') });
+      continue;
+    }
+    const at = parseDate(parsed.data.date, zone);
+    if (!at) {
+      rejected.push({ line: row.line, reason: `date "${parsed.data.date.slice(0, 40)}" is not a date such as 2026-05-20 or 2026-05-20T14:03:00Z` });
+      continue;
+    }
+    const { user, credits, feature } = parsed.data;
+    const id =
+      parsed.data.id ??
+      `csv-${createHash('sha256').update([user.toLowerCase(), credits, at.toISOString(), feature ?? ''].join('\u001f')).digest('hex').slice(0, 32)}`;
+    events.push({ line: row.line, id, user, credits, at, feature: feature ?? null, source: 'csv import' });
+  }
+  return { events, rejected, rows: rows.length };
+}
+
+export async function importUsage(ledger: Ledger, text: string): Promise<UsageImportSummary> {
+  const { events, rejected, rows } = usageEventsFromCsv(text, ledger.ctx.settings.zone);
+  const summary: UsageImportSummary = { rows, applied: 0, duplicate: 0, rejected };
+  for (let from = 0; from < events.length; from += batch_events_max) {
+    const chunk = events.slice(from, from + batch_events_max);
+    const outcomes = await ledger.recordUsageBatch(chunk);
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'applied') summary.applied++;
+      else if (outcome.status === 'duplicate') summary.duplicate++;
+      else if (outcome.status === 'rejected') summary.rejected.push({ line: chunk[i]!.line, reason: outcome.reason });
+    });
+  }
+  summary.rejected.sort((a, b) => a.line - b.line);
+  return summary;
+}
