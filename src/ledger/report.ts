@@ -1,6 +1,7 @@
 // The admin report for one cycle: a row per member from the balance rows of the seat cycles
 // that start in that month, with totals, as JSON or CSV.
 import type { LedgerContext } from './context.ts';
+import { DateTime } from 'luxon';
 import { cycleAt, cycleNamed } from './cycles.ts';
 
 export interface ReportRow {
@@ -87,4 +88,115 @@ export function reportCsv(report: Report): string {
   const lines = [csv_columns.join(',')];
   for (const row of report.rows) lines.push(csv_columns.map((c) => csvField(row[c])).join(','));
   return lines.join('\n') + '\n';
+}
+
+/** The org's cycle named `YYYY-MM`, day by day in the org's zone: credits used, null for days to come. */
+export async function dailyUsage(ctx: LedgerContext, cycleName: string): Promise<{ day: string; used: number | null }[]> {
+  const { zone } = ctx.settings;
+  const cycle = cycleNamed(cycleName, ctx.settings.anchorDay, zone);
+  const rows = await ctx.db.query<{ day: string; used: number }>(
+    `select to_char(occurred_at at time zone $3, 'YYYY-MM-DD') as day, sum(credits)::int8 as used
+     from journal where kind = 'usage' and occurred_at >= $1 and occurred_at < $2 group by 1`,
+    [cycle.start, cycle.end, zone],
+  );
+  const used = new Map(rows.map((r) => [r.day, r.used]));
+  const today = DateTime.fromJSDate(ctx.now(), { zone }).toISODate()!;
+  const days: { day: string; used: number | null }[] = [];
+  for (let d = DateTime.fromJSDate(cycle.start, { zone }); d.toMillis() < cycle.end.getTime(); d = d.plus({ days: 1 })) {
+    const day = d.toISODate()!;
+    days.push({ day, used: day > today ? null : (used.get(day) ?? 0) });
+  }
+  return days;
+}
+
+export interface Breakage {
+  /** Credits that expired unused in the seat cycles starting that month. */
+  expired: number;
+  /** Of those, credits from packs, and what they cost at the purchases' unit costs. */
+  packCredits: number;
+  packCost: number | null;
+}
+
+/** What a cycle's unused credits cost: only packs carry a price; plan credits come with the seat. */
+export async function breakage(ctx: LedgerContext, cycleName: string): Promise<Breakage> {
+  const month = cycleNamed(cycleName, 1, ctx.settings.zone);
+  const [row] = await ctx.db.query<{ expired: number; packCredits: number; packCost: string | null }>(
+    `select (select coalesce(sum(expired), 0) from seat_cycles where cycle_start >= $1 and cycle_start < $2)::int8 as expired,
+            coalesce(sum(t.amount), 0)::int8 as "packCredits",
+            sum(t.amount * p.unit_cost / pp.credits)::numeric(14, 2)::text as "packCost"
+     from transfers t join grants g on g.id = t.debit_grant_id
+     join packs k on k.id = g.pack_id join purchases p on p.id = k.purchase_id join pack_products pp on pp.key = k.product_key
+     where t.credit_account = 'expiry' and g.seat_id is not null and g.cycle_start >= $1 and g.cycle_start < $2`,
+    [month.start, month.end],
+  );
+  return { expired: row!.expired, packCredits: row!.packCredits, packCost: row!.packCost == null ? null : Number(row!.packCost) };
+}
+
+export interface PackMove {
+  product: string;
+  credits: number;
+  from: string;
+  fromPctUsed: number;
+  to: string;
+  /** Day of the cycle (1 = its first) on which the receiver ran out of their own credits. */
+  ranOutOnDay: number;
+}
+
+/** Packs sitting on members who barely used their credits, and members who ran dry: who to move. */
+export async function packAdvice(ctx: LedgerContext, cycleName: string, idlePctMax = 25): Promise<PackMove[]> {
+  const month = cycleNamed(cycleName, 1, ctx.settings.zone);
+  const idle = await ctx.db.query<{ who: string; pct: number; product: string; credits: number }>(
+    `select coalesce(m.slack_id, m.email) as who, round(100.0 * (sc.used + sc.pool_used + sc.overage) / nullif(sc.quota, 0))::int8 as pct,
+            pp.name as product, pp.credits
+     from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
+     join grants g on g.seat_id = sc.seat_id and g.cycle_start = sc.cycle_start and g.source = 'pack'
+     join packs k on k.id = g.pack_id join pack_products pp on pp.key = k.product_key
+     where sc.cycle_start >= $1 and sc.cycle_start < $2 and sc.quota > 0
+       and (sc.used + sc.pool_used + sc.overage) * 100 <= sc.quota * $3
+     order by pct, pp.credits desc`,
+    [month.start, month.end, idlePctMax],
+  );
+  const dry = await ctx.db.query<{ who: string; ranOutOnDay: number }>(
+    `select coalesce(m.slack_id, m.email) as who,
+            (min(j.occurred_at)::date - sc.cycle_start::date + 1)::int8 as "ranOutOnDay"
+     from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
+     join journal j on j.seat_id = sc.seat_id and j.cycle_start = sc.cycle_start and j.kind = 'usage' and j.pool_drawn + j.overage > 0
+     where sc.cycle_start >= $1 and sc.cycle_start < $2
+     group by 1, sc.cycle_start order by 2`,
+    [month.start, month.end],
+  );
+  return dry.slice(0, idle.length).map((receiver, i) => ({
+    product: idle[i]!.product, credits: idle[i]!.credits, from: idle[i]!.who, fromPctUsed: idle[i]!.pct, to: receiver.who, ranOutOnDay: receiver.ranOutOnDay,
+  }));
+}
+
+export interface ChargebackRow {
+  group: string | null;
+  seats: number;
+  quota: number;
+  used: number;
+  overage: number;
+  /** What the packs on these seats cost, where purchases have a unit cost. */
+  packCost: number | null;
+}
+
+/** The report grouped by profile or by a member attribute (such as department), with pack cost. */
+export async function chargeback(ctx: LedgerContext, cycleName: string, groupBy: { profile: true } | { attribute: string }): Promise<ChargebackRow[]> {
+  const month = cycleNamed(cycleName, 1, ctx.settings.zone);
+  const group = 'profile' in groupBy ? 's.profile_key' : `m.attributes ->> $3`;
+  const params: unknown[] = [month.start, month.end, ...('attribute' in groupBy ? [groupBy.attribute] : [])];
+  const rows = await ctx.db.query<ChargebackRow & { packCost: string | null }>(
+    `with cycles as (
+       select ${group} as grp, sc.* from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
+       where sc.cycle_start >= $1 and sc.cycle_start < $2),
+     costs as (
+       select c.grp, sum(p.unit_cost) as cost from (select distinct c.grp, g.pack_id from cycles c
+         join grants g on g.seat_id = c.seat_id and g.cycle_start = c.cycle_start and g.pack_id is not null) c
+       join packs k on k.id = c.pack_id join purchases p on p.id = k.purchase_id group by c.grp)
+     select c.grp as "group", count(*)::int8 as seats, sum(c.quota)::int8 as quota, sum(c.used + c.pool_used + c.overage)::int8 as used,
+            sum(c.overage)::int8 as overage, max(costs.cost)::numeric(14, 2)::text as "packCost"
+     from cycles c left join costs on costs.grp is not distinct from c.grp group by c.grp order by c.grp nulls last`,
+    params,
+  );
+  return rows.map((r) => ({ ...r, packCost: r.packCost == null ? null : Number(r.packCost) }));
 }

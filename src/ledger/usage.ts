@@ -9,7 +9,7 @@ import { invariant } from './errors.ts';
 
 /** A timestamp as whole epoch milliseconds in SQL (null stays null). */
 const epoch_ms = (column: string) => `(extract(epoch from ${column}) * 1000)::int8`;
-import { event_future_skew_ms_max } from './limits.ts';
+import { credits_max, event_future_skew_ms_max, event_id_length_max } from './limits.ts';
 import { parseUserRef, type UserRef } from './members.ts';
 import { post, type Entry } from './post.ts';
 import { resetLockedSeats, resetPoolsIn } from './reset.ts';
@@ -67,6 +67,23 @@ const reject = (id: string, reason: string, refused?: RejectedUsage['refused']):
   ...(refused ? { refused } : {}),
 });
 
+/**
+ * What is wrong with an event's own fields, if anything. Checked per event: one caller's bad
+ * amount must not fail the batch it shares with others (the ingest groups concurrent callers).
+ */
+function eventProblem(event: UsageEvent): string | null {
+  if (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > event_id_length_max) {
+    return `id must be 1 to ${event_id_length_max} characters`;
+  }
+  if (!Number.isSafeInteger(event.credits) || event.credits < 1 || event.credits > credits_max) {
+    return `credits must be a whole number from 1 to ${credits_max.toLocaleString('en-US')}, got ${String(event.credits).slice(0, 40)}`;
+  }
+  if (event.at !== undefined && !(event.at instanceof Date && Number.isFinite(event.at.getTime()))) {
+    return 'at must be a valid time';
+  }
+  return null;
+}
+
 /** Applies events in order; `mode` per event lets one batch carry record and enforce calls together. */
 export async function applyUsage(
   ctx: LedgerContext,
@@ -84,6 +101,11 @@ async function applyUsageIn(
 ): Promise<UsageOutcome[]> {
   const outcomes: (UsageOutcome | undefined)[] = new Array(events.length);
   const refs = events.map((event, i) => {
+    const problem = eventProblem(event);
+    if (problem) {
+      outcomes[i] = reject(event.id, problem);
+      return null;
+    }
     try {
       return parseUserRef(event.user);
     } catch (error) {

@@ -24,6 +24,8 @@ export interface Call {
 export const answers = new Map<string, () => Response>();
 export const calls: Call[] = [];
 export const responses: Record<string, any>[] = [];
+/** Files uploaded to the URLs files.getUploadURLExternal handed out. */
+export const uploads: { id: string; bytes: Buffer }[] = [];
 
 function parseForm(text: string): Record<string, any> {
   const form = Object.fromEntries(new URLSearchParams(text));
@@ -40,7 +42,17 @@ export const mockSlack = setupServer(
     const answer = answers.get(method);
     if (answer) return answer();
     if (method === 'chat.postMessage') return HttpResponse.json({ ok: true, channel: args.channel, ts: `17000000.${calls.length}` });
+    if (method === 'conversations.open') return HttpResponse.json({ ok: true, channel: { id: `D${args.users}` } });
+    if (method === 'files.getUploadURLExternal') {
+      const id = `F${calls.length}`;
+      return HttpResponse.json({ ok: true, upload_url: `http://slack.test/upload/${id}`, file_id: id });
+    }
+    if (method === 'files.completeUploadExternal') return HttpResponse.json({ ok: true, files: [] });
     return HttpResponse.json({ ok: true, view: { id: 'V0TEST' } });
+  }),
+  http.post('http://slack.test/upload/:id', async ({ request, params }) => {
+    uploads.push({ id: String(params.id), bytes: Buffer.from(await request.arrayBuffer()) });
+    return new HttpResponse('OK', { status: 200 });
   }),
   http.post('http://slack.test/respond/:n', async ({ request }) => {
     responses.push((await request.json()) as Record<string, any>);
@@ -51,6 +63,7 @@ export const mockSlack = setupServer(
 export function reset(): void {
   calls.length = 0;
   responses.length = 0;
+  uploads.length = 0;
   answers.clear();
 }
 

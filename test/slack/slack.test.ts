@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
 import { openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { admin_channel, answers, callsTo, mockSlack, reset, responses, startSlackApp } from './helpers.ts';
+import { admin_channel, answers, callsTo, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
@@ -216,7 +216,26 @@ describe('the Slack app', () => {
     expect(responses.at(-1)!.text).toMatch(/Only creditdesk admins/);
     await slack.submit('U0ADMIN01', views.adminPromote, { [blocks.user]: { [inputs.user]: { selected_user: 'U0MAYA001' } } });
     await slack.command('U0MAYA001', 'report');
-    expect(responses.at(-1)!.text).toBe('Cycle 2026-05: 0 of 4,000 credits used');
+    expect(responses.at(-1)!.text).toBe('Cycle 2026-05: 0 of 4,000 credits used. The CSV and the chart are in your DM with creditdesk.');
+  });
+
+  it('reports a cycle to an admin: the summary with breakage and advice, and the CSV and chart in their DM', async () => {
+    await ledger.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await ledger.recordPurchase({ product: 'addon', quantity: 1, unitCost: '120.00' });
+    await ledger.putSeat('U0LENA001', { plan: 'pro' });
+    await ledger.assignPack({ product: 'addon', user: 'U0LENA001' });
+    await ledger.recordUsage({ id: 'lena', user: 'U0LENA001', credits: 180 });
+    await ledger.recordUsage({ id: 'maya', user: 'U0MAYA001', credits: 4500 });
+    await slack.command('U0ADMIN01', 'report 2026-05');
+    const shown = text(responses.at(-1)!);
+    expect(shown).toContain('*Cycle 2026-05*: 2 seats · 4,680 of 10,000 used (47 %)');
+    expect(shown).toContain('• move a 2,000 pack (Add-on 2,000) from <@U0LENA001>, 3 % used, to <@U0MAYA001>, out on day 10');
+    expect(callsTo('conversations.open')).toEqual([expect.objectContaining({ users: 'U0ADMIN01' })]);
+    const [complete] = callsTo('files.completeUploadExternal');
+    expect(complete!.channel_id).toBe('DU0ADMIN01');
+    const [csv, png] = uploads;
+    expect(csv!.bytes.toString()).toContain('user,email,plan,profile,cycle_start,quota,used,remaining,pool_used,overage,expired,forfeited,pct_used\nU0MAYA001,,pro,,2026-05-01T00:00:00.000Z,4000,4500,0,0,500,0,0,112.5\n');
+    expect(png!.bytes.includes(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
   });
 
   it('publishes the App Home: the balance for a member, the org view and vendor tasks for an admin', async () => {

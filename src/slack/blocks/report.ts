@@ -1,11 +1,11 @@
 // /credits report: the cycle in a few lines, the top consumers, members over 80 %.
-import type { Report } from '../../ledger/report.ts';
+import type { Breakage, PackMove, Report } from '../../ledger/report.ts';
 import { credits, percent } from '../format.ts';
 import { section, type Message } from './common.ts';
 
 const rows_shown_max = 10;
 
-export function reportMessage(report: Report): Message {
+export function reportMessage(report: Report, extras?: { breakage: Breakage; advice: PackMove[] }): Message {
   const t = report.totals;
   const head = `*Cycle ${report.cycle}*: ${report.rows.length} seats · ${credits(t.used)} of ${credits(t.quota)} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused`;
   const who = (r: Report['rows'][number]) => (r.slack_id ? `<@${r.slack_id}>` : r.user);
@@ -13,6 +13,26 @@ export function reportMessage(report: Report): Message {
   const over80 = report.rows.filter((r) => r.pct_used >= 80).map(who);
   return {
     text: `Cycle ${report.cycle}: ${credits(t.used)} of ${credits(t.quota)} credits used`,
-    blocks: [section(head), section(`*Top consumers*\n${top.join('\n') || 'no usage yet'}`), section(`*Over 80 %:* ${over80.join(', ') || 'nobody'}`)],
+    blocks: [
+      section(head),
+      section(`*Top consumers*\n${top.join('\n') || 'no usage yet'}`),
+      section(`*Over 80 %:* ${over80.join(', ') || 'nobody'}`),
+      ...(extras ? [section(breakageText(extras.breakage)), section(adviceText(extras.advice))] : []),
+    ],
   };
+}
+
+const mention = (who: string) => (/^[UW][A-Z0-9]+$/.test(who) ? `<@${who}>` : who);
+
+function breakageText(b: Breakage): string {
+  if (b.expired === 0) return '*Expired unused:* nothing (so far).';
+  const cost = b.packCost != null && b.packCredits > 0 ? `, ${credits(b.packCredits)} of them from packs worth ${b.packCost.toFixed(2)}` : '';
+  return `*Expired unused:* ${credits(b.expired)} credits${cost}.`;
+}
+
+function adviceText(moves: PackMove[]): string {
+  if (moves.length === 0) return '*Packs:* none idle on light users while others ran dry.';
+  return `*Packs that would have helped*\n${moves
+    .map((m) => `• move a ${credits(m.credits)} pack (${m.product}) from ${mention(m.from)}, ${m.fromPctUsed} % used, to ${mention(m.to)}, out on day ${m.ranOutOnDay}`)
+    .join('\n')}`;
 }

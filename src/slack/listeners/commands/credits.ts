@@ -3,7 +3,6 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
 import { helpMessage } from '../../blocks/help.ts';
-import { reportMessage } from '../../blocks/report.ts';
 import { requestModal } from '../../blocks/request.ts';
 import { adminMenu } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
@@ -11,6 +10,7 @@ import { humanError, zoneOf, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
+import { buildAndSendReport } from '../../report.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -59,7 +59,10 @@ export function creditsCommand(ctx: SlackContext) {
           if (parsed.kind === 'member') {
             return await reply(balanceMessage(await ctx.ledger.balance(parsed.userId), zone, `<@${parsed.userId}>'s AI credits`, false));
           }
-          if (parsed.kind === 'report') return await reply(reportMessage(await ctx.ledger.report(parsed.cycle ?? undefined)));
+          if (parsed.kind === 'report') {
+            const summary = await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined);
+            return await reply({ ...summary, text: `${summary.text}. The CSV and the chart are in your DM with creditdesk.` });
+          }
           await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never });
           return;
         }
