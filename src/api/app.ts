@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import type { Ledger } from '../ledger/index.ts';
 import { LedgerError } from '../ledger/errors.ts';
-import { reportCsv } from '../ledger/report.ts';
+import { breakage, chargeback, packAdvice, reportCsv } from '../ledger/report.ts';
 import { batch_events_max } from '../ledger/limits.ts';
 import type { Metrics } from '../metrics.ts';
 import {
@@ -191,7 +191,13 @@ export function buildApi(deps: ApiDeps): Hono {
         'content-disposition': `attachment; filename="creditdesk-${report.cycle}.csv"`,
       });
     }
-    return c.json(report);
+    const ctx = ledger.ctx;
+    const [lost, advice, groups] = await Promise.all([
+      breakage(ctx, report.cycle),
+      packAdvice(ctx, report.cycle),
+      q.group_by ? chargeback(ctx, report.cycle, q.group_by === 'profile' ? { profile: true } : { attribute: q.group_by.slice('attribute:'.length) }) : null,
+    ]);
+    return c.json({ ...report, breakage: lost, advice, ...(groups ? { chargeback: groups } : {}) });
   });
 
   return app;

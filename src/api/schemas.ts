@@ -94,6 +94,8 @@ export const adjustment_body = z.strictObject({
 export const report_query = z.object({
   cycle: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must name a cycle as YYYY-MM').optional(),
   format: z.enum(['json', 'csv']).default('json'),
+  /** Chargeback: `profile`, or `attribute:<name>` for a member attribute such as department. */
+  group_by: z.string().regex(/^(profile|attribute:[a-z0-9_ -]{1,40})$/i, 'must be profile or attribute:<name>, such as attribute:department').optional(),
 });
 
 /** One line naming each field at fault and what it needs. */

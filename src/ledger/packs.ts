@@ -49,15 +49,19 @@ export interface PackRelease {
   /** What the next assignee gets this cycle: carried credits, a fresh grant, or nothing until the reset. */
   nextAssigneeGets: number;
   forfeited: number;
-  grant: GrantRow | null;
+  /** This cycle's open grants of the pack on the seat: its own and any rollover it carried in. */
+  grants: GrantRow[];
+  /** When the latest of them expires: the end of the cycle the pack last paid into. */
+  grantedUntil: Date | null;
 }
 
-export function planPackRelease(pack: Pack, product: PackProduct, grant: GrantRow | null): PackRelease {
-  const unused = grant?.remaining ?? 0;
+export function planPackRelease(pack: Pack, product: PackProduct, grants: readonly GrantRow[]): PackRelease {
+  const unused = grants.reduce((sum, g) => sum + g.remaining, 0);
   const policy = product.reassign;
   const carried = policy === 'remaining' ? unused : 0;
   const nextAssigneeGets = policy === 'remaining' ? unused : policy === 'full' ? product.credits : 0;
-  return { packId: pack.id, product: product.key, policy, unused, nextAssigneeGets, forfeited: unused - carried, grant };
+  const grantedUntil = grants.reduce<Date | null>((latest, g) => (latest && latest >= g.expiresAt ? latest : g.expiresAt), null);
+  return { packId: pack.id, product: product.key, policy, unused, nextAssigneeGets, forfeited: unused - carried, grants: [...grants], grantedUntil };
 }
 
 /**
@@ -70,11 +74,12 @@ export async function releaseTransfers(
   packs: readonly Pack[],
 ): Promise<{ transfers: Transfer[]; newGrants: NewGrant[] }> {
   const transfers: Transfer[] = [];
-  const carrying = releases.filter((r) => r.policy === 'remaining' && r.unused > 0 && r.grant);
+  const carrying = releases.filter((r) => r.policy === 'remaining' && r.unused > 0);
   const ids = await grantIds(tx, carrying.length);
   const newGrants: NewGrant[] = [];
   for (const release of releases) {
-    if (!release.grant || release.unused === 0) continue;
+    if (release.unused === 0) continue;
+    const left = release.grants.filter((g) => g.remaining > 0);
     if (release.policy === 'remaining') {
       const pack = packs.find((p) => p.id === release.packId)!;
       const holding: NewGrant = {
@@ -83,16 +88,16 @@ export async function releaseTransfers(
         seatId: null,
         packId: release.packId,
         profileKey: null,
-        cycleStart: release.grant.cycleStart,
-        startsAt: release.grant.startsAt,
+        cycleStart: left[0]!.cycleStart,
+        startsAt: left[0]!.startsAt,
         // A one-time pack's credits wait in inventory until the pack itself expires.
-        expiresAt: pack.expiresAt ?? release.grant.expiresAt,
+        expiresAt: pack.expiresAt ?? release.grantedUntil!,
         amount: release.unused,
       };
       newGrants.push(holding);
-      transfers.push({ from: { grant: release.grant }, to: { grant: holding }, amount: release.unused });
+      for (const grant of left) transfers.push({ from: { grant }, to: { grant: holding }, amount: grant.remaining });
     } else {
-      transfers.push({ from: { grant: release.grant }, to: { system: 'forfeit' }, amount: release.unused });
+      for (const grant of left) transfers.push({ from: { grant }, to: { system: 'forfeit' }, amount: grant.remaining });
     }
   }
   return { transfers, newGrants };
@@ -184,28 +189,41 @@ export async function unassignPack(ctx: LedgerContext, input: { packId: number; 
     const [found] = await tx.query<Pack>(`select ${pack_columns} from packs k where k.id = $1`, [input.packId]);
     if (!found) throw notFound(`no pack ${input.packId}`);
     if (found.seatId == null) throw conflict(`pack ${input.packId} is already free in inventory`);
-    const [seat] = await tx.query<SeatRow & { email: string | null; slackId: string | null }>(
-      `select ${seat_columns}, m.email, m.slack_id as "slackId" from seats s join members m on m.id = s.member_id where s.id = $1 for update of s`,
-      [found.seatId],
-    );
+    const lockSeat = () =>
+      tx.query<SeatRow & { email: string | null; slackId: string | null }>(
+        `select ${seat_columns}, m.email, m.slack_id as "slackId" from seats s join members m on m.id = s.member_id where s.id = $1 for update of s`,
+        [found.seatId],
+      );
+    let [seat] = await lockSeat();
     const [pack] = await tx.query<Pack>(`select ${pack_columns} from packs k where k.id = $1 for update`, [input.packId]);
     invariant(seat && pack, 'pack and seat vanished under lock');
     if (pack.seatId !== seat.id) throw conflict(`pack ${input.packId} moved while you were looking; try again`);
+    if (seat.cycleEnd.getTime() <= now.getTime()) {
+      // The reset has not reached this seat yet: do it first, so the pack leaves this cycle's
+      // grant and what it earned last cycle stays there until it expires.
+      await resetLockedSeats(tx, ctx, [seat], now);
+      [seat] = await lockSeat();
+      invariant(seat, 'a locked seat vanished');
+    }
     const { products } = await loadCatalog(tx);
     const product = products.get(pack.productKey)!;
-    const [grant] = await tx.query<GrantRow>(
+    const grants = await tx.query<GrantRow>(
       `select ${grant_columns} from grants g where g.pack_id = $1 and g.seat_id = $2 and g.cycle_start = $3 and g.closed_at is null
-       order by g.id desc limit 1`,
+       order by g.id`,
       [pack.id, seat.id, seat.cycleStart],
     );
-    const release = planPackRelease(pack, product, grant ?? null);
+    const release = planPackRelease(pack, product, grants);
     const { transfers, newGrants } = await releaseTransfers(tx, [release], [pack]);
     if (transfers.length > 0) {
       await post(tx, [{ kind: 'unassign', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null, transfers }], now, newGrants);
     }
-    await tx.query(`update grants set closed_at = $3 where pack_id = $1 and seat_id = $2 and closed_at is null`, [pack.id, seat.id, now]);
+    // This cycle's grants only: last cycle's stay open for late events until the sweep expires them.
+    await tx.query(
+      `update grants set closed_at = $4 where pack_id = $1 and seat_id = $2 and cycle_start = $3 and closed_at is null`,
+      [pack.id, seat.id, seat.cycleStart, now],
+    );
     // Remember which cycle this pack last paid into: `next_cycle` and `remaining` depend on it.
-    await tx.query(`update packs set seat_id = null, assigned_at = null, granted_until = coalesce($2, granted_until) where id = $1`, [pack.id, grant?.expiresAt ?? null]);
+    await tx.query(`update packs set seat_id = null, assigned_at = null, granted_until = coalesce($2, granted_until) where id = $1`, [pack.id, release.grantedUntil]);
     await addVendorTask(tx, `Remove the add-on pack (${product.name}) from ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
     return { packId: pack.id, release: describeRelease(release) };
   });

@@ -72,7 +72,8 @@ export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats:
     wanted.push({ ...base, source: 'plan', packId: null, amount: plan.credits });
     const previous = (oldBySeat.get(seat.id) ?? []).filter((g) => g.cycleStart.getTime() === seat.cycleStart.getTime());
     if (plan.rolloverCap != null) {
-      const left = previous.filter((g) => g.source === 'plan' || g.source === 'rollover');
+      // The plan's own credits only: a pack's rollover grant is also 'rollover', and carried by its pack.
+      const left = previous.filter((g) => g.packId == null && (g.source === 'plan' || g.source === 'rollover'));
       carryInto(wanted, carried, left, plan.rolloverCap, { ...base, source: 'rollover', packId: null, amount: 0 });
     }
     for (const pack of packsBySeat.get(seat.id) ?? []) {

@@ -153,13 +153,14 @@ interface RevokeState {
   releases: PackRelease[];
 }
 
-async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, now: Date, lock: boolean): Promise<RevokeState> {
+/** Locks the member's seat and packs, bringing the seat into the cycle containing `now` first. */
+async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, now: Date): Promise<RevokeState> {
   const ref = parseUserRef(user);
   const member = await findMember(tx, ref);
   if (!member) throw notFound(`no member ${describeUser(ref)}`);
-  let [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.member_id = $1 ${lock ? 'for update' : ''}`, [member.id]);
+  let [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.member_id = $1 for update`, [member.id]);
   if (!seat || seat.status !== 'active') throw conflict(`${describeUser(ref)} has no active seat to revoke`);
-  if (lock && seat.cycleEnd.getTime() <= now.getTime()) {
+  if (seat.cycleEnd.getTime() <= now.getTime()) {
     await resetLockedSeats(tx, ctx, [seat], now);
     [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = $1`, [seat.id]);
   }
@@ -167,10 +168,10 @@ async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, 
     `select ${grant_columns} from grants g where g.seat_id = $1 and g.cycle_start = $2 and g.closed_at is null order by g.id`,
     [seat!.id, seat!.cycleStart],
   );
-  const packs = await tx.query<Pack>(`select ${pack_columns} from packs k where k.seat_id = $1 order by k.id ${lock ? 'for update' : ''}`, [seat!.id]);
+  const packs = await tx.query<Pack>(`select ${pack_columns} from packs k where k.seat_id = $1 order by k.id for update`, [seat!.id]);
   const { products } = await loadCatalog(tx);
   const releases = packs.map((pack) =>
-    planPackRelease(pack, products.get(pack.productKey)!, grants.filter((g) => g.packId === pack.id).at(-1) ?? null),
+    planPackRelease(pack, products.get(pack.productKey)!, grants.filter((g) => g.packId === pack.id)),
   );
   return { seat: seat!, member, ownGrants: grants.filter((g) => g.packId == null), packs, releases };
 }
@@ -185,16 +186,20 @@ function describePlan(state: RevokeState, user: string): RevokePlan {
   };
 }
 
-/** What revoking would do, without doing it: the preview the modal and the API show. */
+/**
+ * What revoking would do, without doing it: the preview the modal and the API show. A seat whose
+ * cycle has ended is reset first, as the revoke would (and as a balance lookup does), so the
+ * preview describes the cycle the revoke will act on.
+ */
 export async function previewRevoke(ctx: LedgerContext, user: string): Promise<RevokePlan> {
-  const state = await loadRevokeState(ctx.db, ctx, user, ctx.now(), false);
-  return describePlan(state, user);
+  const now = ctx.now();
+  return ctx.db.transaction(async (tx) => describePlan(await loadRevokeState(tx, ctx, user, now), user));
 }
 
 export async function revokeSeat(ctx: LedgerContext, user: string, actor: string | null = null): Promise<RevokePlan> {
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
-    const state = await loadRevokeState(tx, ctx, user, now, true);
+    const state = await loadRevokeState(tx, ctx, user, now);
     const { seat } = state;
     const { transfers, newGrants } = await releaseTransfers(tx, state.releases, state.packs);
     for (const grant of state.ownGrants) {
@@ -211,7 +216,7 @@ export async function revokeSeat(ctx: LedgerContext, user: string, actor: string
     await tx.query(
       `update packs k set seat_id = null, assigned_at = null, granted_until = coalesce(d.until, k.granted_until)
        from unnest($2::int4[], $3::timestamptz[]) as d(id, until) where k.seat_id = $1 and k.id = d.id`,
-      [seat.id, state.releases.map((r) => r.packId), state.releases.map((r) => r.grant?.expiresAt ?? null)],
+      [seat.id, state.releases.map((r) => r.packId), state.releases.map((r) => r.grantedUntil)],
     );
     await tx.query(`update seats set status = 'revoked', revoked_at = $2, revoke_journal_id = $3 where id = $1`, [seat.id, now, journalId ?? null]);
     const label = memberLabel(state.member);

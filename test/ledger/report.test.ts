@@ -1,0 +1,58 @@
+// What the admin could not see: breakage and what it cost, pack moves that would have helped,
+// and chargeback by profile or department.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.ts';
+import { breakage, chargeback, dailyUsage, packAdvice } from '../../src/ledger/report.ts';
+import { database_kinds, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+
+describe.each(database_kinds)('the cycle report on %s', (kind) => {
+  let db: Database;
+  const clock = new TestClock(new Date('2026-05-02T12:00:00Z'));
+  const ledger = () => testLedger(db, clock);
+
+  beforeAll(async () => {
+    db = await openTestDatabase(kind);
+    const l = ledger();
+    await l.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await l.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await l.putProfile('design', { name: 'Design' });
+    await l.recordPurchase({ product: 'addon', quantity: 2, unitCost: '120.00' });
+    await l.putSeat('U0LENA001', { plan: 'pro' });
+    await l.putSeat('U0MAYA001', { plan: 'pro', profile: 'design' });
+    await l.assignPack({ product: 'addon', user: 'U0LENA001' });
+    await db.query(`update members set attributes = jsonb_build_object('department', case when slack_id = 'U0LENA001' then 'Marketing' else 'Design' end)`);
+    await l.recordUsage({ id: 'lena', user: 'U0LENA001', credits: 180 });
+    clock.set('2026-05-10T15:00:00Z');
+    await l.recordUsage({ id: 'maya', user: 'U0MAYA001', credits: 4500 });
+  });
+  afterAll(async () => db.close());
+
+  it('counts usage per day of the cycle, with days still to come left empty', async () => {
+    const days = await dailyUsage(ledger().ctx, '2026-05');
+    expect(days).toHaveLength(31);
+    expect(days[1]).toEqual({ day: '2026-05-02', used: 180 });
+    expect(days[9]).toEqual({ day: '2026-05-10', used: 4500 });
+    expect(days[10]).toEqual({ day: '2026-05-11', used: null });
+  });
+
+  it('advises moving an idle pack from a light user to the member who ran dry, naming the day', async () => {
+    expect(await packAdvice(ledger().ctx, '2026-05')).toEqual([
+      { product: 'Add-on 2,000', credits: 2000, from: 'U0LENA001', fromPctUsed: 3, to: 'U0MAYA001', ranOutOnDay: 10 },
+    ]);
+  });
+
+  it('charges back by department and by profile, with what the packs cost', async () => {
+    expect(await chargeback(ledger().ctx, '2026-05', { attribute: 'department' })).toEqual([
+      { group: 'Design', seats: 1, quota: 4000, used: 4500, overage: 500, packCost: null },
+      { group: 'Marketing', seats: 1, quota: 6000, used: 180, overage: 0, packCost: 120 },
+    ]);
+    expect((await chargeback(ledger().ctx, '2026-05', { profile: true })).map((r) => r.group)).toEqual(['design', null]);
+  });
+
+  it('names the credits that expired unused and what the pack part of them cost', async () => {
+    clock.set('2026-06-05T00:00:00Z'); // past the boundary and its 72 h grace window
+    await ledger().runCycleJobs();
+    // Lena used 180 of her plan: 3,820 of it and the whole 2,000 pack expired; the pack cost 120 for 2,000.
+    expect(await breakage(ledger().ctx, '2026-05')).toEqual({ expired: 5820, packCredits: 2000, packCost: 120 });
+  });
+});
