@@ -32,7 +32,8 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
   const detail =
     `${n(alert.consumed)} of ${n(alert.quota)} credits used; ${n(alert.remaining)} of ${whose} own left` +
     (alert.poolUsed > 0 ? `, ${n(alert.poolUsed)} drawn from the shared pool` : '') +
-    `.${over} The quota resets on ${resets}.`;
+    `.${over} The quota resets on ${resets}.` +
+    (alert.remaining > 0 ? (alert.runsOutAt ? ` At this pace it runs out on ${day(alert.runsOutAt, zone)}.` : ' At this pace it lasts the cycle.') : '');
   const text = `${headline} ${detail}`;
   return {
     text,

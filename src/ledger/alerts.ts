@@ -3,6 +3,7 @@
 // however often the usage is replayed; the dispatcher in jobs/ sends it.
 import type { Queryable } from '../db/client.ts';
 import type { LedgerContext } from './context.ts';
+import { forecastRunOut } from './forecast.ts';
 
 /** At these percentages of a member's own quota the alert channel hears of it too. */
 export const channel_thresholds_pct = [90, 100] as const;
@@ -23,6 +24,8 @@ export interface MemberThresholdAlert {
   overage: number;
   cycleStart: string;
   resetsAt: string;
+  /** At the burn rate so far this cycle, when own credits run out; null if they last the cycle. */
+  runsOutAt: string | null;
 }
 
 export interface PoolThresholdAlert {
@@ -83,6 +86,7 @@ export async function raiseThresholdAlerts(
         overage: row.overage,
         cycleStart: row.cycleStart.toISOString(),
         resetsAt: row.cycleEnd.toISOString(),
+        runsOutAt: forecastRunOut({ consumed, available: row.remaining, cycleStart: row.cycleStart, cycleEnd: row.cycleEnd, now }).runsOutAt?.toISOString() ?? null,
       };
       const cycleKey = `${row.seatId}:${row.cycleStart.toISOString()}:${threshold}`;
       if (member.includes(threshold)) outbox.push({ key: `member:${cycleKey}`, payload: { ...base, audience: 'member' } });

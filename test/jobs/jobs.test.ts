@@ -104,6 +104,8 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     await drain(d);
     expect(posted).toHaveLength(1);
     expect(calls).toBe(2);
+    // 2,000 used in the 9.5 days since 1 May: the other 2,000 last until 20 May at that pace.
+    expect(posted[0]!.text).toContain('The quota resets on 1 Jun 2026. At this pace it runs out on 20 May 2026.');
   });
 
   it('backs off when Slack fails, and gives up on errors that will not pass', async () => {
