@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { createLedger } from '../ledger/index.ts';
-import { reportCsv } from '../ledger/report.ts';
+import { breakage, chargeback, packAdvice, reportCsv } from '../ledger/report.ts';
 import { ledgerSettings } from '../settings.ts';
 
 const usage = `usage: creditdesk <command> [options]
@@ -14,7 +14,9 @@ const usage = `usage: creditdesk <command> [options]
 commands:
   migrate                      apply the database migrations
   verify                       recompute every balance from the ledger entries; exits 1 on any difference
-  report [YYYY-MM] [--csv]     the admin report for a cycle (default: the current one) as JSON or CSV
+  report [YYYY-MM] [--csv] [--group-by profile|attribute:NAME]
+                               the admin report for a cycle (default: the current one) as JSON or CSV, with
+                               breakage, pack advice and, grouped, chargeback
   import-seats <csv> [--map mapping.json] [--plan KEY] [--profile KEY] [--dry-run]
                                seats from the vendor console's user export; members matched to Slack by email
   import-usage <csv>           usage rows (email or Slack id, credits, date, feature, optional event id)
@@ -67,15 +69,33 @@ async function main(argv: string[]): Promise<number> {
         return result.ok ? 0 : 1;
       });
     case 'report': {
-      const { values, positionals } = parseArgs({ args: rest, options: { csv: { type: 'boolean' } }, allowPositionals: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { csv: { type: 'boolean' }, 'group-by': { type: 'string' } },
+        allowPositionals: true,
+      });
       const cycle = positionals[0];
       if (cycle && !/^\d{4}-(0[1-9]|1[0-2])$/.test(cycle)) {
         console.error(`report: the cycle must look like 2026-05, got ${cycle}`);
         return 2;
       }
+      const groupBy = values['group-by'];
+      if (groupBy && !/^(profile|attribute:.+)$/.test(groupBy)) {
+        console.error('report: --group-by takes profile or attribute:<name>, such as attribute:department');
+        return 2;
+      }
       return withLedger(config, async (ledger) => {
         const report = await ledger.report(cycle);
-        process.stdout.write(values.csv ? reportCsv(report) : JSON.stringify(report, null, 2) + '\n');
+        if (values.csv) {
+          process.stdout.write(reportCsv(report));
+          return 0;
+        }
+        const [lost, advice, groups] = await Promise.all([
+          breakage(ledger.ctx, report.cycle),
+          packAdvice(ledger.ctx, report.cycle),
+          groupBy ? chargeback(ledger.ctx, report.cycle, groupBy === 'profile' ? { profile: true } : { attribute: groupBy.slice('attribute:'.length) }) : null,
+        ]);
+        console.log(JSON.stringify({ ...report, breakage: lost, advice, ...(groups ? { chargeback: groups } : {}) }, null, 2));
         return 0;
       });
     }
