@@ -175,10 +175,14 @@ export async function resetPools(ctx: LedgerContext, now: Date = ctx.now()): Pro
 /** Same, inside a transaction, optionally for some profiles only. */
 export async function resetPoolsIn(tx: Queryable, ctx: LedgerContext, now: Date, profileKeys: readonly string[] | null): Promise<number> {
   const cycle = cycleAt(now, ctx.settings.anchorDay, ctx.settings.zone);
+  // Wait for a profile another transaction is issuing, never skip it: a usage batch that skipped
+  // would not see the new pool grant and book as overage what the pool covers. Once the other
+  // commits, the re-checked cycle_start leaves the profile out. Nobody holding a profile lock
+  // waits for a seat, so this cannot deadlock with the seats usage locks first.
   const due = await tx.query<{ key: string; poolCredits: number }>(
     `select key, pool_credits as "poolCredits" from profiles
      where pool_credits > 0 and (cycle_start is null or cycle_start < $1) and ($2::text[] is null or key = any($2::text[]))
-     order by key for update skip locked`,
+     order by key for update`,
     [cycle.start, profileKeys],
   );
   if (due.length === 0) return 0;

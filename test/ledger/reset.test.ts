@@ -182,7 +182,7 @@ describe.each(database_kinds)('cycle reset on %s', (kind) => {
     await expectVerified(h.ledger);
   });
 
-  it('unassigns a pack from a seat the reset job has not reached by releasing this cycle’s grant', async () => {
+  it("unassigns a pack from a seat the reset job has not reached by releasing this cycle's grant", async () => {
     await setup();
     await h.ledger.recordPurchase({ product: 'addon', quantity: 1 });
     const { packId } = await h.ledger.assignPack({ product: 'addon', user: 'U0JACOB01' });
