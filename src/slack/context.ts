@@ -1,5 +1,6 @@
 // What every listener is given: the ledger and the settings Slack needs. No Slack client here:
 // listeners use the one Bolt hands them.
+import type { WebClient } from '@slack/web-api';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
 
@@ -12,6 +13,38 @@ export interface SlackContext {
 }
 
 export const zoneOf = (ctx: SlackContext) => ctx.ledger.ctx.settings.zone;
+
+/** Members whose time zone is remembered; past this the oldest is forgotten. */
+const zones_cached_max = 10_000;
+const zones = new Map<string, string>();
+
+/**
+ * The member's own time zone from their Slack profile (users.info), so dates read as theirs;
+ * the org's when Slack does not say. Remembered per process: people rarely move.
+ */
+export async function memberZone(ctx: SlackContext, client: WebClient, userId: string): Promise<string> {
+  const known = zones.get(userId);
+  if (known) return known;
+  let zone = zoneOf(ctx);
+  try {
+    const info = await client.users.info({ user: userId });
+    if (info.user?.tz && isTimeZone(info.user.tz)) zone = info.user.tz;
+  } catch {
+    return zone; // Slack unreachable: the org's zone now, ask again next time
+  }
+  if (zones.size >= zones_cached_max) zones.delete(zones.keys().next().value!);
+  zones.set(userId, zone);
+  return zone;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A ledger error's message is written for people; anything else is logged and summarised. */
 export function humanError(ctx: SlackContext, error: unknown): string {

@@ -1,7 +1,7 @@
 // /credits report for an admin: the summary in Slack, and the full table as CSV with the chart
 // as a PNG uploaded to the admin's DM (files.getUploadURLExternal, then completeUploadExternal).
 import type { WebClient } from '@slack/web-api';
-import { breakage, dailyUsage, packAdvice, reportCsv } from '../ledger/report.ts';
+import { breakage, chargeback, dailyUsage, packAdvice, reportCsv } from '../ledger/report.ts';
 import { renderUsageChart } from '../reports/chart.ts';
 import { reportMessage } from './blocks/report.ts';
 import type { Message } from './blocks/common.ts';
@@ -12,12 +12,13 @@ const chart_members_max = 10;
 
 export async function buildAndSendReport(ctx: SlackContext, client: WebClient, adminId: string, cycle?: string): Promise<Message> {
   const report = await ctx.ledger.report(cycle);
-  const [lost, advice, days] = await Promise.all([
+  const [lost, advice, days, profiles] = await Promise.all([
     breakage(ctx.ledger.ctx, report.cycle),
     packAdvice(ctx.ledger.ctx, report.cycle),
     dailyUsage(ctx.ledger.ctx, report.cycle),
+    chargeback(ctx.ledger.ctx, report.cycle, { profile: true }),
   ]);
-  const message = reportMessage(report, { breakage: lost, advice });
+  const message = reportMessage(report, { breakage: lost, advice, profiles });
   const chart = renderUsageChart({
     cycle: report.cycle,
     days,

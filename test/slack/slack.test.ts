@@ -59,6 +59,14 @@ describe('the Slack app', () => {
     expect(reply!.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([actions.history, actions.requestOpen]);
   });
 
+  it("writes dates in the member's own time zone from their Slack profile", async () => {
+    await ledger.putSeat('U0LENA001', { plan: 'pro' });
+    answers.set('users.info', () => HttpResponse.json({ ok: true, user: { id: 'U0LENA001', tz: 'America/Los_Angeles' } }));
+    await slack.command('U0LENA001', '');
+    // The cycle ends at midnight UTC on 1 June: in Los Angeles that is still 31 May.
+    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 31 May 2026');
+  });
+
   it('shows the help with what was wrong for an unknown or malformed command', async () => {
     await slack.command('U0MAYA001', 'gimme 500');
     await slack.command('U0MAYA001', 'log lots');
@@ -229,6 +237,7 @@ describe('the Slack app', () => {
     await slack.command('U0ADMIN01', 'report 2026-05');
     const shown = text(responses.at(-1)!);
     expect(shown).toContain('*Cycle 2026-05*: 2 seats · 4,680 of 10,000 used (47 %)');
+    expect(shown).toContain('*By profile*\n• no profile: 4,680 of 10,000 used (47 %), 500 over');
     expect(shown).toContain('• move a 2,000 pack (Add-on 2,000) from <@U0LENA001>, 3 % used, to <@U0MAYA001>, out on day 10');
     expect(callsTo('conversations.open')).toEqual([expect.objectContaining({ users: 'U0ADMIN01' })]);
     const [complete] = callsTo('files.completeUploadExternal');

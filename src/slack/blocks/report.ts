@@ -1,11 +1,11 @@
 // /credits report: the cycle in a few lines, the top consumers, members over 80 %.
-import type { Breakage, PackMove, Report } from '../../ledger/report.ts';
+import type { Breakage, ChargebackRow, PackMove, Report } from '../../ledger/report.ts';
 import { credits, percent } from '../format.ts';
 import { section, type Message } from './common.ts';
 
 const rows_shown_max = 10;
 
-export function reportMessage(report: Report, extras?: { breakage: Breakage; advice: PackMove[] }): Message {
+export function reportMessage(report: Report, extras?: { breakage: Breakage; advice: PackMove[]; profiles: ChargebackRow[] }): Message {
   const t = report.totals;
   const head = `*Cycle ${report.cycle}*: ${report.rows.length} seats · ${credits(t.used)} of ${credits(t.quota)} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused`;
   const who = (r: Report['rows'][number]) => (r.slack_id ? `<@${r.slack_id}>` : r.user);
@@ -15,6 +15,9 @@ export function reportMessage(report: Report, extras?: { breakage: Breakage; adv
     text: `Cycle ${report.cycle}: ${credits(t.used)} of ${credits(t.quota)} credits used`,
     blocks: [
       section(head),
+      ...(extras && extras.profiles.length > 0
+        ? [section(`*By profile*\n${extras.profiles.map((p) => `• ${p.group ?? 'no profile'}: ${credits(p.used)} of ${credits(p.quota)} used (${percent(p.used, p.quota)})${p.overage ? `, ${credits(p.overage)} over` : ''}`).join('\n')}`)]
+        : []),
       section(`*Top consumers*\n${top.join('\n') || 'no usage yet'}`),
       section(`*Over 80 %:* ${over80.join(', ') || 'nobody'}`),
       ...(extras ? [section(breakageText(extras.breakage)), section(adviceText(extras.advice))] : []),

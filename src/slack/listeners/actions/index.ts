@@ -5,7 +5,7 @@ import { adminForm, type AdminForm } from '../../blocks/admin.ts';
 import { historyMessage } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
 import { approveModal, decisionDm, requestChannelMessage, requestModal } from '../../blocks/request.ts';
-import { humanError, zoneOf, type SlackContext } from '../../context.ts';
+import { humanError, memberZone, type SlackContext } from '../../context.ts';
 import { publishHome } from '../../home.ts';
 import { actions } from '../../ids.ts';
 import { decideRequest, loadRequest } from '../../requests.ts';
@@ -20,9 +20,9 @@ export function register(app: App, ctx: SlackContext): void {
     );
 
   app.action(actions.history, async (args) => {
-    const { ack, body, respond } = args as ButtonArgs;
+    const { ack, body, respond, client } = args as ButtonArgs;
     await ack();
-    const message = historyMessage(await ctx.ledger.history(body.user.id), zoneOf(ctx));
+    const message = historyMessage(await ctx.ledger.history(body.user.id), await memberZone(ctx, client, body.user.id));
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
   });
 

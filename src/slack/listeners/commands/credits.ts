@@ -6,7 +6,7 @@ import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
 import { adminMenu } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
-import { humanError, zoneOf, type SlackContext } from '../../context.ts';
+import { humanError, memberZone, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
@@ -18,7 +18,7 @@ export function creditsCommand(ctx: SlackContext) {
   return async ({ command, ack, respond, client }: Args): Promise<void> => {
     await ack();
     const user = command.user_id;
-    const zone = zoneOf(ctx);
+    const zone = await memberZone(ctx, client, user);
     const reply = async (message: { text: string; blocks: unknown[] }): Promise<void> => {
       await respond({ response_type: 'ephemeral', ...message } as never);
     };
