@@ -1,4 +1,5 @@
 // The environment, validated once at start-up. This is the only module that reads process.env.
+import { isTimeZone } from './ledger/cycles.ts';
 import { existsSync } from 'node:fs';
 import cron from 'node-cron';
 import { z } from 'zod';
@@ -6,14 +7,6 @@ import { z } from 'zod';
 const slackId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF');
 const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C012ABCDEF');
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());

@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import type { Ledger } from '../ledger/index.ts';
 import { LedgerError } from '../ledger/errors.ts';
-import { breakage, chargeback, packAdvice, reportCsv } from '../ledger/report.ts';
+import { fullReport, reportCsv } from '../ledger/report.ts';
 import { batch_events_max } from '../ledger/limits.ts';
 import type { Metrics } from '../metrics.ts';
 import {
@@ -184,20 +184,14 @@ export function buildApi(deps: ApiDeps): Hono {
 
   app.get('/api/v1/report', async (c) => {
     const q = parse(report_query, c.req.query());
-    const report = await ledger.report(q.cycle);
     if (q.format === 'csv') {
+      const report = await ledger.report(q.cycle);
       return c.body(reportCsv(report), 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="creditdesk-${report.cycle}.csv"`,
       });
     }
-    const ctx = ledger.ctx;
-    const [lost, advice, groups] = await Promise.all([
-      breakage(ctx, report.cycle),
-      packAdvice(ctx, report.cycle),
-      q.group_by ? chargeback(ctx, report.cycle, q.group_by === 'profile' ? { profile: true } : { attribute: q.group_by.slice('attribute:'.length) }) : null,
-    ]);
-    return c.json({ ...report, breakage: lost, advice, ...(groups ? { chargeback: groups } : {}) });
+    return c.json(await fullReport(ledger.ctx, q.cycle, q.group_by));
   });
 
   return app;

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { createLedger } from '../ledger/index.ts';
-import { breakage, chargeback, packAdvice, reportCsv } from '../ledger/report.ts';
+import { fullReport, reportCsv } from '../ledger/report.ts';
 import { ledgerSettings } from '../settings.ts';
 
 const usage = `usage: creditdesk <command> [options]
@@ -85,17 +85,11 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return withLedger(config, async (ledger) => {
-        const report = await ledger.report(cycle);
         if (values.csv) {
-          process.stdout.write(reportCsv(report));
+          process.stdout.write(reportCsv(await ledger.report(cycle)));
           return 0;
         }
-        const [lost, advice, groups] = await Promise.all([
-          breakage(ledger.ctx, report.cycle),
-          packAdvice(ledger.ctx, report.cycle),
-          groupBy ? chargeback(ledger.ctx, report.cycle, groupBy === 'profile' ? { profile: true } : { attribute: groupBy.slice('attribute:'.length) }) : null,
-        ]);
-        console.log(JSON.stringify({ ...report, breakage: lost, advice, ...(groups ? { chargeback: groups } : {}) }, null, 2));
+        console.log(JSON.stringify(await fullReport(ledger.ctx, cycle, groupBy), null, 2));
         return 0;
       });
     }

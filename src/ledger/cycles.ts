@@ -55,3 +55,13 @@ export function daysLeft(cycle: Cycle, from: Date, zone: string): { left: number
   const left = Math.max(0, Math.min(total, Math.round(end.diff(today, 'days').days)));
   return { left, total };
 }
+
+/** Whether `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

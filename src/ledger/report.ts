@@ -200,3 +200,14 @@ export async function chargeback(ctx: LedgerContext, cycleName: string, groupBy:
   );
   return rows.map((r) => ({ ...r, packCost: r.packCost == null ? null : Number(r.packCost) }));
 }
+
+/** The report with everything the admin could not see: breakage, pack advice, chargeback. */
+export async function fullReport(ctx: LedgerContext, cycleName: string | undefined, groupBy?: string) {
+  const report = await buildReport(ctx, cycleName);
+  const [lost, advice, groups] = await Promise.all([
+    breakage(ctx, report.cycle),
+    packAdvice(ctx, report.cycle),
+    groupBy ? chargeback(ctx, report.cycle, groupBy === 'profile' ? { profile: true } : { attribute: groupBy.replace(/^attribute:/, '') }) : null,
+  ]);
+  return { ...report, breakage: lost, advice, ...(groups ? { chargeback: groups } : {}) };
+}

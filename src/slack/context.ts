@@ -1,5 +1,6 @@
 // What every listener is given: the ledger and the settings Slack needs. No Slack client here:
 // listeners use the one Bolt hands them.
+import { isTimeZone } from '../ledger/cycles.ts';
 import type { WebClient } from '@slack/web-api';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
@@ -37,14 +38,6 @@ export async function memberZone(ctx: SlackContext, client: WebClient, userId: s
   return zone;
 }
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A ledger error's message is written for people; anything else is logged and summarised. */
 export function humanError(ctx: SlackContext, error: unknown): string {
