@@ -35,7 +35,10 @@ export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp 
     retryConfig: { retries: options.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, maxRetryTime: 30_000 },
   };
   const logLevel = LogLevel.WARN;
-  const identity = options.botId ? { botId: options.botId, botUserId: options.botUserId } : {};
+  // Bolt would otherwise call auth.test from its constructor, and a Slack outage at start-up
+  // would surface as an unhandled rejection that stops the whole service. creditdesk listens to
+  // no message events, so it never needs to recognise its own bot's messages.
+  const identity = options.botId ? { botId: options.botId, botUserId: options.botUserId } : { tokenVerificationEnabled: false };
   let built: BuiltApp;
   if (options.appToken) {
     built = { app: new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, logLevel, ...identity }) };

@@ -23,6 +23,9 @@ export interface RunningSlack {
   stop(): Promise<void>;
 }
 
+/** Socket Mode reconnects back off up to this long. */
+const socket_retry_delay_ms_max = 5 * 60_000;
+
 export async function startSlack(deps: SlackDeps): Promise<RunningSlack> {
   const ctx = { ledger: deps.ledger, log: deps.log, adminUserIds: deps.adminUserIds, adminChannelId: deps.adminChannelId, selfReporting: deps.selfReporting };
   const { mode } = deps;
@@ -33,8 +36,28 @@ export async function startSlack(deps: SlackDeps): Promise<RunningSlack> {
     apiUrl: deps.apiUrl,
   });
   if (mode.mode === 'socket') {
-    await app.start();
-    return { stop: () => app.stop() as Promise<void> };
+    // Connect in the background: while Slack is unreachable the API and the jobs keep serving.
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const connect = async (attempt: number): Promise<void> => {
+      try {
+        await app.start();
+        deps.log.info('Slack Socket Mode connected');
+      } catch (error) {
+        if (stopped) return;
+        const delay = Math.min(socket_retry_delay_ms_max, 1_000 * 2 ** attempt);
+        deps.log.warn(`Slack Socket Mode could not connect; trying again in ${Math.round(delay / 1000)} s`, { error });
+        timer = setTimeout(() => void connect(attempt + 1), delay);
+      }
+    };
+    void connect(0);
+    return {
+      stop: async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await (app.stop() as Promise<void>).catch(() => {});
+      },
+    };
   }
   return { listener: receiver!.requestListener, stop: async () => {} };
 }
