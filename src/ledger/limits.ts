@@ -13,3 +13,5 @@ export const event_future_skew_ms_max = 5 * 60_000;
 export const history_entries_max = 50;
 /** Seats reset in one transaction: large enough to be fast, small enough to hold locks briefly. */
 export const reset_seats_per_transaction_max = 5_000;
+/** Transactions one reset run keeps going at once: one per core of a small server. */
+export const reset_workers = 2;

@@ -8,7 +8,7 @@ import { grantIds, post } from './post.ts';
 import { cycleAt, daysLeft, type Cycle } from './cycles.ts';
 import { grant_columns, loadCatalog, seat_columns, type Catalog, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
 import { invariant } from './errors.ts';
-import { reset_seats_per_transaction_max } from './limits.ts';
+import { reset_seats_per_transaction_max, reset_workers } from './limits.ts';
 
 interface HeldPack {
   id: number;
@@ -150,21 +150,30 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
   return groups;
 }
 
-/** Resets every seat whose cycle has ended, in chunks; replicas share the work through SKIP LOCKED. */
+/**
+ * Resets every seat whose cycle has ended, in chunks. Workers, like replicas, share the work
+ * through SKIP LOCKED: each chunk is a disjoint set of seats, so on PostgreSQL one worker's
+ * database work overlaps another's JavaScript, and both cores are busy. PGlite runs them in turn.
+ */
 export async function resetDueSeats(ctx: LedgerContext, now: Date = ctx.now()): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const moved = await ctx.db.transaction(async (tx) => {
-      const seats = await tx.query<SeatRow>(
-        `select ${seat_columns} from seats s where s.status = 'active' and s.cycle_end <= $1
-         order by s.id limit $2 for update skip locked`,
-        [now, reset_seats_per_transaction_max],
-      );
-      return { picked: seats.length, moved: await resetLockedSeats(tx, ctx, seats, now) };
-    });
-    total += moved.moved;
-    if (moved.picked < reset_seats_per_transaction_max) return total;
-  }
+  const worker = async () => {
+    let total = 0;
+    for (;;) {
+      const moved = await ctx.db.transaction(async (tx) => {
+        const seats = await tx.query<SeatRow>(
+          `select ${seat_columns} from seats s where s.status = 'active' and s.cycle_end <= $1
+           order by s.id limit $2 for update skip locked`,
+          [now, reset_seats_per_transaction_max],
+        );
+        return { picked: seats.length, moved: await resetLockedSeats(tx, ctx, seats, now) };
+      });
+      total += moved.moved;
+      // Fewer than a full chunk: every due seat is reset or locked by a worker that will finish it.
+      if (moved.picked < reset_seats_per_transaction_max) return total;
+    }
+  };
+  const totals = await Promise.all(Array.from({ length: reset_workers }, worker));
+  return totals.reduce((sum, moved) => sum + moved, 0);
 }
 
 /** Issues every pool's grant for the org cycle containing `now`, once. */
