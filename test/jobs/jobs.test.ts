@@ -4,10 +4,11 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
+import { openPostgres, type Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
-import { Dispatcher, claim_lease_ms, slackSender } from '../../src/jobs/dispatcher.ts';
+import { Dispatcher, claim_batch_max, claim_lease_ms, request_timeout_ms, slackSender, type SlackSender } from '../../src/jobs/dispatcher.ts';
 import { runCycleJob, runDigestJob } from '../../src/jobs/index.ts';
+import { runOncePerPeriod } from '../../src/jobs/runs.ts';
 import { request_more_action_id } from '../../src/jobs/messages.ts';
 import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
@@ -37,8 +38,26 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   const clock = new TestClock(new Date('2026-05-10T12:00:00Z'));
-  const dispatcher = () =>
-    new Dispatcher({ ctx: ledger.ctx, sender: slackSender({ botToken: 'xoxb-test', apiUrl: api }), adminChannelId: 'C0ADMIN01', alertChannelId: 'C0ALERT01' });
+  const slackApi = slackSender({ botToken: 'xoxb-test', apiUrl: api });
+  const dispatcher = (on: Ledger = ledger, sender: SlackSender = slackApi) =>
+    new Dispatcher({ ctx: on.ctx, sender, adminChannelId: 'C0ADMIN01', alertChannelId: 'C0ALERT01' });
+  /**
+   * Another replica: on PostgreSQL its own connection pool to the same database, so its locks
+   * and claims are really concurrent with ours; PGlite is one process, so the same handle.
+   */
+  const openReplica = async (): Promise<{ ledger: Ledger; close: () => Promise<void> }> => {
+    if (db.kind === 'pglite') return { ledger: testLedger(db, clock), close: async () => {} };
+    const [{ name }] = (await db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${name}`;
+    const replica = openPostgres(url.toString(), { poolMax: 4 });
+    return { ledger: testLedger(replica, clock), close: () => replica.close() };
+  };
+  const seatMembers = async (count: number) => {
+    const users = Array.from({ length: count }, (_, i) => `U0RACE${String(i).padStart(3, '0')}`);
+    for (const user of users) await ledger.putSeat(user, { plan: 'pro' });
+    return users;
+  };
   /** Runs dispatcher rounds, moving the clock past each wait, until nothing is due. */
   const drain = async (d = dispatcher(), rounds = 20) => {
     for (let i = 0; i < rounds; i++) {
@@ -132,26 +151,88 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     expect(posted).toHaveLength(1);
   });
 
-  it('sends every message once when two dispatchers race', async () => {
-    for (let i = 0; i < 12; i++) await ledger.putSeat(`U0RACE${String(i).padStart(3, '0')}`, { plan: 'pro' });
-    await ledger.recordUsageBatch(Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, user: `U0RACE${String(i).padStart(3, '0')}`, credits: 2500 })));
-    const [a, b] = [dispatcher(), dispatcher()];
-    const rounds = await Promise.all([a.round(), b.round()]);
-    expect(rounds[0]!.sent + rounds[1]!.sent).toBe(12);
-    expect(new Set(posted.map((p) => p.channel)).size).toBe(12);
-    expect(posted).toHaveLength(12);
+  it('sends every message once when two dispatchers on two replicas race', async () => {
+    // More messages than one claim takes, so both dispatchers have work at the same time.
+    const users = await seatMembers(claim_batch_max + 10);
+    await ledger.recordUsageBatch(users.map((user, i) => ({ id: `r${i}`, user, credits: 2500 })));
+    const replica = await openReplica();
+    try {
+      const [a, b] = [dispatcher(), dispatcher(replica.ledger)];
+      const rounds = await Promise.all([a.round(), b.round()]);
+      expect(rounds[0]!.claimed + rounds[1]!.claimed).toBe(users.length);
+      expect(rounds[0]!.sent + rounds[1]!.sent).toBe(users.length);
+      expect(await Promise.all([a.round(), b.round()])).toMatchObject([{ claimed: 0 }, { claimed: 0 }]);
+    } finally {
+      await replica.close();
+    }
+    expect(posted.map((p) => p.channel).sort()).toEqual([...users].sort());
+  });
+
+  it('sends what was queued before the process died, once, from a fresh dispatcher', async () => {
+    const writer = await openReplica();
+    // The usage commits with its alert in the outbox; the process then dies before any dispatch.
+    await writer.ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    await writer.close();
+    expect(posted).toHaveLength(0);
+    expect(await dispatcher().round()).toMatchObject({ claimed: 1, sent: 1 });
+    expect(await dispatcher().round()).toMatchObject({ claimed: 0 });
+    expect(posted.map((p) => p.channel)).toEqual(['U0MAYA001']);
+  });
+
+  it('hands back what a slow Slack leaves no lease time to send, so another dispatcher never doubles it', async () => {
+    const users = await seatMembers(10);
+    await ledger.recordUsageBatch(users.map((user, i) => ({ id: `s${i}`, user, credits: 2500 })));
+    const leaseEnd = clock.now().getTime() + claim_lease_ms;
+    const other = dispatcher();
+    let otherRound: Awaited<ReturnType<Dispatcher['round']>> | undefined;
+    const slow: SlackSender = {
+      async postMessage(channel, message) {
+        clock.advance(request_timeout_ms - 2_000); // each post takes nearly as long as we wait for one
+        const sent = await slackApi.postMessage(channel, message);
+        // Once the claim's lease has run out another replica may claim what it holds, and send it.
+        if (!otherRound && clock.now().getTime() >= leaseEnd) otherRound = await other.round();
+        return sent;
+      },
+    };
+    expect(await dispatcher(ledger, slow).round()).toMatchObject({ claimed: 10, sent: 6, retried: 4 });
+    expect(otherRound).toBeUndefined(); // no send was under way when the lease ran out
+    expect(await other.round()).toMatchObject({ claimed: 4, sent: 4 }); // handed back: due at once
+    expect(posted.map((p) => p.channel).sort()).toEqual(users);
   });
 
   it('resets across a month end once, however many schedulers fire', async () => {
     await ledger.recordUsage({ id: 'may', user: 'U0MAYA001', credits: 1000 });
     clock.set('2026-06-01T00:00:00Z');
-    const other = testLedger(db, clock);
-    const runs = await Promise.all([runCycleJob(ledger, clock.now()), runCycleJob(other, clock.now())]);
-    const statuses = runs.map((r) => r.status);
-    expect(statuses.filter((s) => s === 'ran')).toHaveLength(1);
-    expect(statuses.filter((s) => s !== 'ran')).toEqual([expect.stringMatching(/^(busy|done)$/)]);
-    expect(await runCycleJob(other, clock.now())).toEqual({ status: 'done' });
+    const replica = await openReplica();
+    try {
+      const other = replica.ledger;
+      const runs = await Promise.all([runCycleJob(ledger, clock.now()), runCycleJob(other, clock.now())]);
+      const statuses = runs.map((r) => r.status);
+      expect(statuses.filter((s) => s === 'ran')).toHaveLength(1);
+      expect(statuses.filter((s) => s !== 'ran')).toEqual([expect.stringMatching(/^(busy|done)$/)]);
+      expect(await runCycleJob(other, clock.now())).toEqual({ status: 'done' });
+    } finally {
+      await replica.close();
+    }
     expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
+  it('finishes a cycle job that died half way, without resetting any seat twice', async () => {
+    await ledger.putSeat('U0JACOB01', { plan: 'pro' });
+    await ledger.recordUsage({ id: 'may-maya', user: 'U0MAYA001', credits: 1000 });
+    await ledger.recordUsage({ id: 'may-jacob', user: 'U0JACOB01', credits: 1500 });
+    clock.set('2026-06-01T00:00:00Z');
+    // The run resets Maya's seat (her first June event resets it on the spot), then dies.
+    const dying = runOncePerPeriod(db, 'cycle', clock.now().toISOString(), clock.now(), async () => {
+      await ledger.recordUsage({ id: 'june-maya', user: 'U0MAYA001', credits: 300 });
+      throw new Error('replica killed');
+    });
+    await expect(dying).rejects.toThrow('replica killed');
+    clock.advance(60_000);
+    expect((await runCycleJob(ledger, clock.now())).status).toBe('ran');
+    expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 300, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect(await ledger.balance('U0JACOB01')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
     expect((await ledger.verify()).ok).toBe(true);
   });
 
