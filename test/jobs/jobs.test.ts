@@ -101,6 +101,42 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     expect(posted[0]!.blocks.at(-1).elements[0].action_id).toBe(request_more_action_id);
   });
 
+  it('tells the alert channel who crossed 90 % and 100 %, what is left and when it resets', async () => {
+    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 3700 });
+    await drain();
+    const channel = posted.filter((p) => p.channel === 'C0ALERT01');
+    expect(channel.map((p) => p.text)).toEqual([
+      '<@U0MAYA001> has used 90 % of their AI credits this cycle. 3,700 of 4,000 credits used; 300 of their own left. The quota resets on 1 Jun 2026. At this pace it runs out on 11 May 2026.',
+    ]);
+    expect(channel[0]!.blocks.map((b) => b.type)).toEqual(['section', 'section']);
+  });
+
+  it('alerts at the thresholds ALERT_THRESHOLDS sets, the channel still at 90 % and 100 %', async () => {
+    const custom = testLedger(db, clock, { thresholds: [25, 60] });
+    await custom.recordUsage({ id: 'a', user: 'U0MAYA001', credits: 2500 });
+    await custom.recordUsage({ id: 'b', user: 'U0MAYA001', credits: 1200 });
+    expect(await outboxKeys()).toEqual([
+      'member:1:2026-05-01T00:00:00.000Z:25',
+      'member:1:2026-05-01T00:00:00.000Z:60',
+      'channel:1:2026-05-01T00:00:00.000Z:90',
+    ]);
+  });
+
+  it('alerts the channel when a shared pool crosses 75, 90 and 100 %', async () => {
+    await ledger.putProfile('design', { name: 'Design', poolCredits: 1000 });
+    await ledger.putSeat('U0DESIGN1', { plan: 'pro', profile: 'design' });
+    await ledger.recordUsage({ id: 'own-and-pool', user: 'U0DESIGN1', credits: 4800 });
+    await ledger.recordUsage({ id: 'pool-again', user: 'U0DESIGN1', credits: 100 });
+    await ledger.recordUsage({ id: 'pool-dry', user: 'U0DESIGN1', credits: 300 });
+    await drain();
+    const pool = posted.filter((p) => p.channel === 'C0ALERT01' && p.text.includes('shared pool is'));
+    expect(pool.map((p) => p.text)).toEqual([
+      'The design shared pool is 75 % used. 200 of 1,000 credits left; the pool refills on 1 Jun 2026.',
+      'The design shared pool is 90 % used. 100 of 1,000 credits left; the pool refills on 1 Jun 2026.',
+      'The design shared pool is 100 % used. 0 of 1,000 credits left; the pool refills on 1 Jun 2026.',
+    ]);
+  });
+
   it('raises no second alert for a replayed event or for usage under the next threshold', async () => {
     await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
     await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
@@ -263,7 +299,19 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     expect(posted[0]!.text).toBe('Weekly AI credit digest: 3,400 credits used this week (no usage the week before).');
     const body = posted[0]!.blocks.map((b) => b.text.text).join('\n');
     expect(body).toContain('• no profile: 3,400 of 4,000 (85 %)');
+    expect(body).toContain('1. <@U0MAYA001>: 3,400 of 4,000 (85 %)');
+    expect(body).toContain('*Overage:* 0 credits');
     expect(body).toContain('*Over 80 %:* <@U0MAYA001> (85 %)');
     expect(body).toContain('*Free packs:* 2 × addon');
+  });
+
+  it('shows the change on the week before in the digest', async () => {
+    await ledger.recordUsage({ id: 'last-week', user: 'U0MAYA001', credits: 1000, at: new Date('2026-05-02T10:00:00Z') });
+    await ledger.recordUsage({ id: 'this-week', user: 'U0MAYA001', credits: 1500, at: new Date('2026-05-08T10:00:00Z') });
+    clock.set('2026-05-11T09:00:00Z');
+    await runDigestJob(ledger, clock.now());
+    await db.query(`delete from outbox where kind <> 'digest'`);
+    await drain();
+    expect(posted.map((p) => p.text)).toEqual(['Weekly AI credit digest: 1,500 credits used this week (+50 % on the week before).']);
   });
 });
