@@ -137,6 +137,18 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     ]);
   });
 
+  it('alerts at the next cycle job a member whose quota a debit lowered past a threshold', async () => {
+    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 2400 });
+    await ledger.adjust({ user: 'U0MAYA001', credits: -1000, reason: 'vendor correction' });
+    expect(await outboxKeys()).toEqual(['member:1:2026-05-01T00:00:00.000Z:50']);
+    await runCycleJob(ledger, clock.now());
+    clock.advance(5 * 60_000);
+    await runCycleJob(ledger, clock.now());
+    expect(await outboxKeys()).toEqual(['member:1:2026-05-01T00:00:00.000Z:50', 'member:1:2026-05-01T00:00:00.000Z:80']);
+    await drain();
+    expect(posted.at(-1)!.text).toMatch(/^You have used 80 % of your AI credits this cycle\. 2,400 of 3,000 credits used; 600 of your own left\./);
+  });
+
   it('raises no second alert for a replayed event or for usage under the next threshold', async () => {
     await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
     await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
