@@ -9,6 +9,7 @@ import type { Ledger } from '../../src/ledger/index.ts';
 import { Dispatcher, claim_batch_max, claim_lease_ms, request_timeout_ms, slackSender, type SlackSender } from '../../src/jobs/dispatcher.ts';
 import { runCycleJob, runDigestJob } from '../../src/jobs/index.ts';
 import { runOncePerPeriod } from '../../src/jobs/runs.ts';
+import { benchAlerts } from '../../src/jobs/bench-alerts.ts';
 import { request_more_action_id } from '../../src/jobs/messages.ts';
 import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
@@ -325,5 +326,20 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     await db.query(`delete from outbox where kind <> 'digest'`);
     await drain();
     expect(posted.map((p) => p.text)).toEqual(['Weekly AI credit digest: 1,500 credits used this week (+50 % on the week before).']);
+  });
+
+  it('keeps to a workspace-wide message limit in the bench, which then shows how long Slack would take', async () => {
+    slack.close(); // the bench's stand-in is a real local server
+    try {
+      const figures = await benchAlerts(db, 40, { workspaceMessagesPerMinute: 10 });
+      const figure = (name: string) => figures.find((f) => f.figure === name)!;
+      expect(figure('alerts_dispatch_s')).toMatchObject({ sent: 40, calls: { 'chat.postMessage': 40 + Number(figure('alerts_dispatch_s').rate_limited) } });
+      expect(figure('alerts_dispatch_s').rate_limited).toBeGreaterThan(0);
+      // 10 a minute: the last 10 of 40 go out three minutes after the first.
+      expect(figure('alerts_real_workspace_estimate_s').value).toBeGreaterThanOrEqual(180);
+      expect(figure('alerts_real_workspace_estimate_s').value).toBeLessThan(200);
+    } finally {
+      slack.listen({ onUnhandledRequest: 'error' });
+    }
   });
 });
