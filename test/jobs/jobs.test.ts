@@ -7,7 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openPostgres, type Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { Dispatcher, claim_batch_max, claim_lease_ms, request_timeout_ms, slackSender, type SlackSender } from '../../src/jobs/dispatcher.ts';
-import { runCycleJob, runDigestJob } from '../../src/jobs/index.ts';
+import { runCycleJob, runDigestJob, startJobs } from '../../src/jobs/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { runOncePerPeriod } from '../../src/jobs/runs.ts';
 import { benchAlerts } from '../../src/jobs/bench-alerts.ts';
 import { request_more_action_id } from '../../src/jobs/messages.ts';
@@ -283,6 +285,18 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 300, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
     expect(await ledger.balance('U0JACOB01')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
     expect((await ledger.verify()).ok).toBe(true);
+  });
+
+  it('at start-up applies the reset missed while down and sends what waited in the outbox', async () => {
+    await ledger.recordUsage({ id: 'may', user: 'U0MAYA001', credits: 2000 }); // queues the 50 % alert
+    clock.set('2026-06-03T08:00:00Z'); // the service was down over the boundary
+    const jobs = await startJobs({
+      ledger, log: createLogger('error'), metrics: createMetrics(),
+      slack: { botToken: 'xoxb-test', alertChannelId: 'C0ALERT01', sender: slackApi },
+    });
+    await jobs.stop();
+    expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect(posted.map((p) => p.channel)).toEqual(['U0MAYA001']);
   });
 
   it('resets at local midnight across a DST change', async () => {
