@@ -42,7 +42,7 @@ function minuteWindow(limit: number) {
   };
 }
 
-export function standInSlack(options: { now: () => number; workspaceMessagesPerMinute: number }): Promise<{
+function standInSlack(options: { now: () => number; workspaceMessagesPerMinute: number }): Promise<{
   server: Server;
   url: string;
   stats: { accepted: number; limited: number; calls: Record<string, number> };
