@@ -92,7 +92,17 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
       'member:1:2026-05-01T00:00:00.000Z:100',
       'channel:1:2026-05-01T00:00:00.000Z:100',
     ]);
-    await drain();
+    const postedAt = new Map<string, number[]>();
+    const timed: SlackSender = {
+      postMessage: (channel, message) => {
+        postedAt.set(channel, [...(postedAt.get(channel) ?? []), clock.now().getTime()]);
+        return slackApi.postMessage(channel, message);
+      },
+    };
+    await drain(dispatcher(ledger, timed));
+    // Slack allows about one message a second per channel: posts to one channel are spaced.
+    for (const times of postedAt.values()) times.slice(1).forEach((at, i) => expect(at - times[i]!).toBeGreaterThanOrEqual(1_000));
+    expect([...postedAt.values()].map((times) => times.length)).toEqual([3, 2]);
     const thresholdsSentTo = (channel: string) =>
       posted.filter((p) => p.channel === channel).map((p) => Number(/used (\d+) %/.exec(p.text)![1]));
     expect(thresholdsSentTo('U0MAYA001')).toEqual([50, 80, 100]);
