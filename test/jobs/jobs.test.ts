@@ -320,6 +320,15 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     clock.set('2026-03-31T22:00:00Z'); // 00:00 on 1 April in Berlin
     await runCycleJob(berlin, clock.now());
     expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 0, cycle: { start: '2026-03-31T22:00:00.000Z', end: '2026-04-30T22:00:00.000Z' } });
+    // Back to winter time on 25 October: that cycle is an hour longer, and ends at local midnight.
+    clock.set('2026-10-31T22:55:00Z'); // 23:55 on 31 October in Berlin
+    await runCycleJob(berlin, clock.now());
+    await berlin.recordUsage({ id: 'october', user: 'U0BERLIN1', credits: 20 });
+    expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 20, cycle: { start: '2026-09-30T22:00:00.000Z', end: '2026-10-31T23:00:00.000Z' } });
+    clock.set('2026-10-31T23:00:00Z'); // 00:00 on 1 November in Berlin
+    await runCycleJob(berlin, clock.now());
+    expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 0, cycle: { start: '2026-10-31T23:00:00.000Z', end: '2026-11-30T23:00:00.000Z' } });
+    expect((await berlin.verify()).ok).toBe(true);
   });
 
   it('queues the weekly digest once per week and sends it to the admin channel', async () => {
