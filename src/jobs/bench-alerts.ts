@@ -3,7 +3,7 @@
 // per-method limits with 429 and Retry-After. The stand-in and the dispatcher share a clock that
 // jumps over every wait Slack imposes, so the run takes seconds while the clock shows how long a
 // real workspace would take.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Database } from '../db/client.ts';
 import { defaultSettings } from '../ledger/context.ts';
 import { cycleAt } from '../ledger/cycles.ts';
@@ -51,7 +51,7 @@ function standInSlack(options: { now: () => number; workspaceMessagesPerMinute: 
   const workspace = minuteWindow(options.workspaceMessagesPerMinute);
   const tiers = new Map(Object.entries(stand_in_tier_calls_per_minute).map(([method, limit]) => [method, minuteWindow(limit)]));
   const stats = { accepted: 0, limited: 0, calls: {} as Record<string, number> };
-  const limited = (res: import('node:http').ServerResponse, waitMs: number) => {
+  const limited = (res: ServerResponse, waitMs: number) => {
     stats.limited++;
     // Slack's Retry-After is whole seconds.
     res.writeHead(429, { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) }).end();

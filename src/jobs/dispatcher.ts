@@ -35,7 +35,7 @@ const mark_sent_margin_ms = 5_000;
  * has dragged on hands its remaining messages back rather than send one another dispatcher
  * may already have claimed again (and sent) after the lease ran out.
  */
-export const lease_left_to_send_ms_min = request_timeout_ms + mark_sent_margin_ms;
+const lease_left_to_send_ms_min = request_timeout_ms + mark_sent_margin_ms;
 
 /** chat.postMessage over fetch: form-encoded, with blocks as a JSON string, as Slack expects. */
 export function slackSender(options: { botToken: string; apiUrl?: string; fetch?: typeof fetch }): SlackSender {
