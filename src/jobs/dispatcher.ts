@@ -27,7 +27,15 @@ export interface SlackSender {
 /** Errors that will not go away by trying again. */
 const permanent_errors = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'user_not_found', 'invalid_auth', 'account_inactive', 'no_permission', 'missing_scope', 'invalid_blocks', 'msg_too_long']);
 /** A Slack call that hangs is abandoned after this long; the lease brings the message back. */
-const request_timeout_ms = 10_000;
+export const request_timeout_ms = 10_000;
+/** Time allowed after Slack's answer to mark the message sent, before the lease may run out. */
+const mark_sent_margin_ms = 5_000;
+/**
+ * A send starts only while this much of the claim's lease is left: a round that a slow Slack
+ * has dragged on hands its remaining messages back rather than send one another dispatcher
+ * may already have claimed again (and sent) after the lease ran out.
+ */
+const lease_left_to_send_ms_min = request_timeout_ms + mark_sent_margin_ms;
 
 /** chat.postMessage over fetch: form-encoded, with blocks as a JSON string, as Slack expects. */
 export function slackSender(options: { botToken: string; apiUrl?: string; fetch?: typeof fetch }): SlackSender {
@@ -117,8 +125,16 @@ export class Dispatcher {
       [now, new Date(now.getTime() + claim_lease_ms), claim_batch_max],
     );
     result.claimed = claimed.length;
-    for (const message of claimed.sort((a, b) => a.id - b.id)) {
+    const leaseEnd = now.getTime() + claim_lease_ms;
+    const queue = claimed.sort((a, b) => a.id - b.id);
+    for (const [index, message] of queue.entries()) {
       const at = ctx.now().getTime();
+      if (at + lease_left_to_send_ms_min > leaseEnd) {
+        const rest = queue.slice(index);
+        await this.#handBack(rest);
+        result.retried += rest.length;
+        break;
+      }
       const target = destination(message, this.deps);
       if ('problem' in target) {
         await this.#giveUp(message, target.problem);
@@ -166,6 +182,14 @@ export class Dispatcher {
       [message.id, at, reason, uncounted ? 1 : 0],
     );
     this.deps.metrics?.outboxSent.inc({ result: 'retried' });
+  }
+
+  /** Unsent claims released at once, as if never claimed, for this or another dispatcher. */
+  async #handBack(messages: readonly Claimed[]): Promise<void> {
+    await this.deps.ctx.db.query(
+      `update outbox set available_at = $2, attempts = attempts - 1 where id = any($1::int8[]) and sent_at is null`,
+      [messages.map((m) => m.id), this.deps.ctx.now()],
+    );
   }
 
   async #giveUp(message: Claimed, reason: string): Promise<void> {

@@ -2,6 +2,7 @@
 // is a function of (ledger, clock) in its own file; startJobs wires them to node-cron in the
 // org's time zone. Replicas coordinate through the database only (see runs.ts).
 import cron from 'node-cron';
+import { sweepThresholdAlerts } from '../ledger/alerts.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -30,10 +31,16 @@ export const default_digest_cron = '0 9 * * 1';
 /** The dispatcher looks for due messages this often when it has nothing to do. */
 const dispatch_idle_ms = 1_000;
 
-/** The cycle jobs for the five-minute period containing `now`: resets, pool grants, expiry. */
+/**
+ * The cycle jobs for the five-minute period containing `now`: resets, pool grants, expiry (of
+ * closed cycles and one-time packs), then the threshold check for quotas lowered without usage.
+ */
 export async function runCycleJob(ledger: Ledger, now: Date) {
   const period = new Date(Math.floor(now.getTime() / cycle_period_ms) * cycle_period_ms).toISOString();
-  return runOncePerPeriod(ledger.ctx.db, 'cycle', period, now, () => ledger.runCycleJobs(now));
+  return runOncePerPeriod(ledger.ctx.db, 'cycle', period, now, async () => ({
+    ...(await ledger.runCycleJobs(now)),
+    alerted: await sweepThresholdAlerts(ledger.ctx, now),
+  }));
 }
 
 /** The digest for the ISO week containing `now`, queued once. */

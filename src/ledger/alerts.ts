@@ -9,6 +9,8 @@ import { forecastRunOut } from './forecast.ts';
 export const channel_thresholds_pct = [90, 100] as const;
 /** A pool crossing these percentages of its cycle grant alerts the channel. */
 export const pool_thresholds_pct = [75, 90, 100] as const;
+/** Seats the threshold sweep locks and checks in one transaction. */
+const sweep_seats_per_transaction_max = 1_000;
 
 export interface MemberThresholdAlert {
   kind: 'member_threshold';
@@ -133,5 +135,33 @@ export async function raiseThresholdAlerts(
        on conflict (dedupe_key) do nothing`,
       [outbox.map((o) => o.key), outbox.map((o) => JSON.stringify(o.payload)), now],
     );
+  }
+}
+
+/**
+ * Alerts for thresholds crossed without usage: a debit or an unassigned pack lowers a quota, so
+ * the share already used rises with no event to raise them. The cycle job runs this; seats are
+ * locked in id order like every writer, and alerts_sent plus the dedupe keys keep each alert once.
+ */
+export async function sweepThresholdAlerts(ctx: LedgerContext, now: Date = ctx.now()): Promise<number> {
+  const all = [...new Set([...ctx.settings.thresholds, ...channel_thresholds_pct])];
+  let seats = 0;
+  for (;;) {
+    const locked = await ctx.db.transaction(async (tx) => {
+      const due = await tx.query<{ seatId: number; cycleStart: Date }>(
+        `select s.id as "seatId", sc.cycle_start as "cycleStart"
+         from seats s join seat_cycles sc on sc.seat_id = s.id and sc.cycle_start = s.cycle_start
+         where s.status = 'active' and sc.cycle_end > $2 and sc.quota > 0
+           and exists (select 1 from unnest($1::int4[]) t(pct)
+                       where t.pct > sc.alerts_sent and (sc.used + sc.pool_used + sc.overage) * 100 >= t.pct::int8 * sc.quota)
+         order by s.id limit $3 for update of s`,
+        [all, now, sweep_seats_per_transaction_max],
+      );
+      if (due.length > 0) await raiseThresholdAlerts(tx, ctx, due, [], now);
+      return due.length;
+    });
+    seats += locked;
+    // Each swept seat's alerts_sent now covers what it has used, so it is not picked again.
+    if (locked < sweep_seats_per_transaction_max) return seats;
   }
 }

@@ -4,10 +4,14 @@
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
+import { openPostgres, type Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
-import { Dispatcher, claim_lease_ms, slackSender } from '../../src/jobs/dispatcher.ts';
-import { runCycleJob, runDigestJob } from '../../src/jobs/index.ts';
+import { Dispatcher, claim_batch_max, claim_lease_ms, request_timeout_ms, slackSender, type SlackSender } from '../../src/jobs/dispatcher.ts';
+import { runCycleJob, runDigestJob, startJobs } from '../../src/jobs/index.ts';
+import { createLogger } from '../../src/log.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { runOncePerPeriod } from '../../src/jobs/runs.ts';
+import { benchAlerts } from '../../src/jobs/bench-alerts.ts';
 import { request_more_action_id } from '../../src/jobs/messages.ts';
 import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
@@ -37,8 +41,26 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   const clock = new TestClock(new Date('2026-05-10T12:00:00Z'));
-  const dispatcher = () =>
-    new Dispatcher({ ctx: ledger.ctx, sender: slackSender({ botToken: 'xoxb-test', apiUrl: api }), adminChannelId: 'C0ADMIN01', alertChannelId: 'C0ALERT01' });
+  const slackApi = slackSender({ botToken: 'xoxb-test', apiUrl: api });
+  const dispatcher = (on: Ledger = ledger, sender: SlackSender = slackApi) =>
+    new Dispatcher({ ctx: on.ctx, sender, adminChannelId: 'C0ADMIN01', alertChannelId: 'C0ALERT01' });
+  /**
+   * Another replica: on PostgreSQL its own connection pool to the same database, so its locks
+   * and claims are really concurrent with ours; PGlite is one process, so the same handle.
+   */
+  const openReplica = async (): Promise<{ ledger: Ledger; close: () => Promise<void> }> => {
+    if (db.kind === 'pglite') return { ledger: testLedger(db, clock), close: async () => {} };
+    const [{ name }] = (await db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${name}`;
+    const replica = openPostgres(url.toString(), { poolMax: 4 });
+    return { ledger: testLedger(replica, clock), close: () => replica.close() };
+  };
+  const seatMembers = async (count: number) => {
+    const users = Array.from({ length: count }, (_, i) => `U0RACE${String(i).padStart(3, '0')}`);
+    for (const user of users) await ledger.putSeat(user, { plan: 'pro' });
+    return users;
+  };
   /** Runs dispatcher rounds, moving the clock past each wait, until nothing is due. */
   const drain = async (d = dispatcher(), rounds = 20) => {
     for (let i = 0; i < rounds; i++) {
@@ -70,7 +92,17 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
       'member:1:2026-05-01T00:00:00.000Z:100',
       'channel:1:2026-05-01T00:00:00.000Z:100',
     ]);
-    await drain();
+    const postedAt = new Map<string, number[]>();
+    const timed: SlackSender = {
+      postMessage: (channel, message) => {
+        postedAt.set(channel, [...(postedAt.get(channel) ?? []), clock.now().getTime()]);
+        return slackApi.postMessage(channel, message);
+      },
+    };
+    await drain(dispatcher(ledger, timed));
+    // Slack allows about one message a second per channel: posts to one channel are spaced.
+    for (const times of postedAt.values()) times.slice(1).forEach((at, i) => expect(at - times[i]!).toBeGreaterThanOrEqual(1_000));
+    expect([...postedAt.values()].map((times) => times.length)).toEqual([3, 2]);
     const thresholdsSentTo = (channel: string) =>
       posted.filter((p) => p.channel === channel).map((p) => Number(/used (\d+) %/.exec(p.text)![1]));
     expect(thresholdsSentTo('U0MAYA001')).toEqual([50, 80, 100]);
@@ -80,6 +112,54 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     );
     expect(posted[0]!.text).toContain('The quota resets on 1 Jun 2026');
     expect(posted[0]!.blocks.at(-1).elements[0].action_id).toBe(request_more_action_id);
+  });
+
+  it('tells the alert channel who crossed 90 % and 100 %, what is left and when it resets', async () => {
+    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 3700 });
+    await drain();
+    const channel = posted.filter((p) => p.channel === 'C0ALERT01');
+    expect(channel.map((p) => p.text)).toEqual([
+      '<@U0MAYA001> has used 90 % of their AI credits this cycle. 3,700 of 4,000 credits used; 300 of their own left. The quota resets on 1 Jun 2026. At this pace it runs out on 11 May 2026.',
+    ]);
+    expect(channel[0]!.blocks.map((b) => b.type)).toEqual(['section', 'section']);
+  });
+
+  it('alerts at the thresholds ALERT_THRESHOLDS sets, the channel still at 90 % and 100 %', async () => {
+    const custom = testLedger(db, clock, { thresholds: [25, 60] });
+    await custom.recordUsage({ id: 'a', user: 'U0MAYA001', credits: 2500 });
+    await custom.recordUsage({ id: 'b', user: 'U0MAYA001', credits: 1200 });
+    expect(await outboxKeys()).toEqual([
+      'member:1:2026-05-01T00:00:00.000Z:25',
+      'member:1:2026-05-01T00:00:00.000Z:60',
+      'channel:1:2026-05-01T00:00:00.000Z:90',
+    ]);
+  });
+
+  it('alerts the channel when a shared pool crosses 75, 90 and 100 %', async () => {
+    await ledger.putProfile('design', { name: 'Design', poolCredits: 1000 });
+    await ledger.putSeat('U0DESIGN1', { plan: 'pro', profile: 'design' });
+    await ledger.recordUsage({ id: 'own-and-pool', user: 'U0DESIGN1', credits: 4800 });
+    await ledger.recordUsage({ id: 'pool-again', user: 'U0DESIGN1', credits: 100 });
+    await ledger.recordUsage({ id: 'pool-dry', user: 'U0DESIGN1', credits: 300 });
+    await drain();
+    const pool = posted.filter((p) => p.channel === 'C0ALERT01' && p.text.includes('shared pool is'));
+    expect(pool.map((p) => p.text)).toEqual([
+      'The design shared pool is 75 % used. 200 of 1,000 credits left; the pool refills on 1 Jun 2026.',
+      'The design shared pool is 90 % used. 100 of 1,000 credits left; the pool refills on 1 Jun 2026.',
+      'The design shared pool is 100 % used. 0 of 1,000 credits left; the pool refills on 1 Jun 2026.',
+    ]);
+  });
+
+  it('alerts at the next cycle job a member whose quota a debit lowered past a threshold', async () => {
+    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 2400 });
+    await ledger.adjust({ user: 'U0MAYA001', credits: -1000, reason: 'vendor correction' });
+    expect(await outboxKeys()).toEqual(['member:1:2026-05-01T00:00:00.000Z:50']);
+    await runCycleJob(ledger, clock.now());
+    clock.advance(5 * 60_000);
+    await runCycleJob(ledger, clock.now());
+    expect(await outboxKeys()).toEqual(['member:1:2026-05-01T00:00:00.000Z:50', 'member:1:2026-05-01T00:00:00.000Z:80']);
+    await drain();
+    expect(posted.at(-1)!.text).toMatch(/^You have used 80 % of your AI credits this cycle\. 2,400 of 3,000 credits used; 600 of your own left\./);
   });
 
   it('raises no second alert for a replayed event or for usage under the next threshold', async () => {
@@ -132,27 +212,101 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     expect(posted).toHaveLength(1);
   });
 
-  it('sends every message once when two dispatchers race', async () => {
-    for (let i = 0; i < 12; i++) await ledger.putSeat(`U0RACE${String(i).padStart(3, '0')}`, { plan: 'pro' });
-    await ledger.recordUsageBatch(Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, user: `U0RACE${String(i).padStart(3, '0')}`, credits: 2500 })));
-    const [a, b] = [dispatcher(), dispatcher()];
-    const rounds = await Promise.all([a.round(), b.round()]);
-    expect(rounds[0]!.sent + rounds[1]!.sent).toBe(12);
-    expect(new Set(posted.map((p) => p.channel)).size).toBe(12);
-    expect(posted).toHaveLength(12);
+  it('sends every message once when two dispatchers on two replicas race', async () => {
+    // More messages than one claim takes, so both dispatchers have work at the same time.
+    const users = await seatMembers(claim_batch_max + 10);
+    await ledger.recordUsageBatch(users.map((user, i) => ({ id: `r${i}`, user, credits: 2500 })));
+    const replica = await openReplica();
+    try {
+      const [a, b] = [dispatcher(), dispatcher(replica.ledger)];
+      const rounds = await Promise.all([a.round(), b.round()]);
+      expect(rounds[0]!.claimed + rounds[1]!.claimed).toBe(users.length);
+      expect(rounds[0]!.sent + rounds[1]!.sent).toBe(users.length);
+      expect(await Promise.all([a.round(), b.round()])).toMatchObject([{ claimed: 0 }, { claimed: 0 }]);
+    } finally {
+      await replica.close();
+    }
+    expect(posted.map((p) => p.channel).sort()).toEqual([...users].sort());
+  });
+
+  it('sends what was queued before the process died, once, from a fresh dispatcher', async () => {
+    const writer = await openReplica();
+    // The usage commits with its alert in the outbox; the process then dies before any dispatch.
+    await writer.ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    await writer.close();
+    expect(posted).toHaveLength(0);
+    expect(await dispatcher().round()).toMatchObject({ claimed: 1, sent: 1 });
+    expect(await dispatcher().round()).toMatchObject({ claimed: 0 });
+    expect(posted.map((p) => p.channel)).toEqual(['U0MAYA001']);
+  });
+
+  it('hands back what a slow Slack leaves no lease time to send, so another dispatcher never doubles it', async () => {
+    const users = await seatMembers(10);
+    await ledger.recordUsageBatch(users.map((user, i) => ({ id: `s${i}`, user, credits: 2500 })));
+    const leaseEnd = clock.now().getTime() + claim_lease_ms;
+    const other = dispatcher();
+    let otherRound: Awaited<ReturnType<Dispatcher['round']>> | undefined;
+    const slow: SlackSender = {
+      async postMessage(channel, message) {
+        clock.advance(request_timeout_ms - 2_000); // each post takes nearly as long as we wait for one
+        const sent = await slackApi.postMessage(channel, message);
+        // Once the claim's lease has run out another replica may claim what it holds, and send it.
+        if (!otherRound && clock.now().getTime() >= leaseEnd) otherRound = await other.round();
+        return sent;
+      },
+    };
+    expect(await dispatcher(ledger, slow).round()).toMatchObject({ claimed: 10, sent: 6, retried: 4 });
+    expect(otherRound).toBeUndefined(); // no send was under way when the lease ran out
+    expect(await other.round()).toMatchObject({ claimed: 4, sent: 4 }); // handed back: due at once
+    expect(posted.map((p) => p.channel).sort()).toEqual(users);
   });
 
   it('resets across a month end once, however many schedulers fire', async () => {
     await ledger.recordUsage({ id: 'may', user: 'U0MAYA001', credits: 1000 });
     clock.set('2026-06-01T00:00:00Z');
-    const other = testLedger(db, clock);
-    const runs = await Promise.all([runCycleJob(ledger, clock.now()), runCycleJob(other, clock.now())]);
-    const statuses = runs.map((r) => r.status);
-    expect(statuses.filter((s) => s === 'ran')).toHaveLength(1);
-    expect(statuses.filter((s) => s !== 'ran')).toEqual([expect.stringMatching(/^(busy|done)$/)]);
-    expect(await runCycleJob(other, clock.now())).toEqual({ status: 'done' });
+    const replica = await openReplica();
+    try {
+      const other = replica.ledger;
+      const runs = await Promise.all([runCycleJob(ledger, clock.now()), runCycleJob(other, clock.now())]);
+      const statuses = runs.map((r) => r.status);
+      expect(statuses.filter((s) => s === 'ran')).toHaveLength(1);
+      expect(statuses.filter((s) => s !== 'ran')).toEqual([expect.stringMatching(/^(busy|done)$/)]);
+      expect(await runCycleJob(other, clock.now())).toEqual({ status: 'done' });
+    } finally {
+      await replica.close();
+    }
     expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
     expect((await ledger.verify()).ok).toBe(true);
+  });
+
+  it('finishes a cycle job that died half way, without resetting any seat twice', async () => {
+    await ledger.putSeat('U0JACOB01', { plan: 'pro' });
+    await ledger.recordUsage({ id: 'may-maya', user: 'U0MAYA001', credits: 1000 });
+    await ledger.recordUsage({ id: 'may-jacob', user: 'U0JACOB01', credits: 1500 });
+    clock.set('2026-06-01T00:00:00Z');
+    // The run resets Maya's seat (her first June event resets it on the spot), then dies.
+    const dying = runOncePerPeriod(db, 'cycle', clock.now().toISOString(), clock.now(), async () => {
+      await ledger.recordUsage({ id: 'june-maya', user: 'U0MAYA001', credits: 300 });
+      throw new Error('replica killed');
+    });
+    await expect(dying).rejects.toThrow('replica killed');
+    clock.advance(60_000);
+    expect((await runCycleJob(ledger, clock.now())).status).toBe('ran');
+    expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 300, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect(await ledger.balance('U0JACOB01')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
+  it('at start-up applies the reset missed while down and sends what waited in the outbox', async () => {
+    await ledger.recordUsage({ id: 'may', user: 'U0MAYA001', credits: 2000 }); // queues the 50 % alert
+    clock.set('2026-06-03T08:00:00Z'); // the service was down over the boundary
+    const jobs = await startJobs({
+      ledger, log: createLogger('error'), metrics: createMetrics(),
+      slack: { botToken: 'xoxb-test', alertChannelId: 'C0ALERT01', sender: slackApi },
+    });
+    await jobs.stop();
+    expect(await ledger.balance('U0MAYA001')).toMatchObject({ used: 0, quota: 4000, cycle: { start: '2026-06-01T00:00:00.000Z' } });
+    expect(posted.map((p) => p.channel)).toEqual(['U0MAYA001']);
   });
 
   it('resets at local midnight across a DST change', async () => {
@@ -166,6 +320,15 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     clock.set('2026-03-31T22:00:00Z'); // 00:00 on 1 April in Berlin
     await runCycleJob(berlin, clock.now());
     expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 0, cycle: { start: '2026-03-31T22:00:00.000Z', end: '2026-04-30T22:00:00.000Z' } });
+    // Back to winter time on 25 October: that cycle is an hour longer, and ends at local midnight.
+    clock.set('2026-10-31T22:55:00Z'); // 23:55 on 31 October in Berlin
+    await runCycleJob(berlin, clock.now());
+    await berlin.recordUsage({ id: 'october', user: 'U0BERLIN1', credits: 20 });
+    expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 20, cycle: { start: '2026-09-30T22:00:00.000Z', end: '2026-10-31T23:00:00.000Z' } });
+    clock.set('2026-10-31T23:00:00Z'); // 00:00 on 1 November in Berlin
+    await runCycleJob(berlin, clock.now());
+    expect(await berlin.balance('U0BERLIN1')).toMatchObject({ used: 0, cycle: { start: '2026-10-31T23:00:00.000Z', end: '2026-11-30T23:00:00.000Z' } });
+    expect((await berlin.verify()).ok).toBe(true);
   });
 
   it('queues the weekly digest once per week and sends it to the admin channel', async () => {
@@ -182,7 +345,34 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     expect(posted[0]!.text).toBe('Weekly AI credit digest: 3,400 credits used this week (no usage the week before).');
     const body = posted[0]!.blocks.map((b) => b.text.text).join('\n');
     expect(body).toContain('• no profile: 3,400 of 4,000 (85 %)');
+    expect(body).toContain('1. <@U0MAYA001>: 3,400 of 4,000 (85 %)');
+    expect(body).toContain('*Overage:* 0 credits');
     expect(body).toContain('*Over 80 %:* <@U0MAYA001> (85 %)');
     expect(body).toContain('*Free packs:* 2 × addon');
+  });
+
+  it('shows the change on the week before in the digest', async () => {
+    await ledger.recordUsage({ id: 'last-week', user: 'U0MAYA001', credits: 1000, at: new Date('2026-05-02T10:00:00Z') });
+    await ledger.recordUsage({ id: 'this-week', user: 'U0MAYA001', credits: 1500, at: new Date('2026-05-08T10:00:00Z') });
+    clock.set('2026-05-11T09:00:00Z');
+    await runDigestJob(ledger, clock.now());
+    await db.query(`delete from outbox where kind <> 'digest'`);
+    await drain();
+    expect(posted.map((p) => p.text)).toEqual(['Weekly AI credit digest: 1,500 credits used this week (+50 % on the week before).']);
+  });
+
+  it('keeps to a workspace-wide message limit in the bench, which then shows how long Slack would take', async () => {
+    slack.close(); // the bench's stand-in is a real local server
+    try {
+      const figures = await benchAlerts(db, 40, { workspaceMessagesPerMinute: 10 });
+      const figure = (name: string) => figures.find((f) => f.figure === name)!;
+      expect(figure('alerts_dispatch_s')).toMatchObject({ sent: 40, calls: { 'chat.postMessage': 40 + Number(figure('alerts_dispatch_s').rate_limited) } });
+      expect(figure('alerts_dispatch_s').rate_limited).toBeGreaterThan(0);
+      // 10 a minute: the last 10 of 40 go out three minutes after the first.
+      expect(figure('alerts_real_workspace_estimate_s').value).toBeGreaterThanOrEqual(180);
+      expect(figure('alerts_real_workspace_estimate_s').value).toBeLessThan(200);
+    } finally {
+      slack.listen({ onUnhandledRequest: 'error' });
+    }
   });
 });
