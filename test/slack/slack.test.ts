@@ -5,12 +5,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
-import { openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { database_kinds, openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
 import { admin_channel, answers, callsTo, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
-describe('the Slack app', () => {
+describe.each(database_kinds)('the Slack app on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   let slack: Awaited<ReturnType<typeof startSlackApp>>;
@@ -19,7 +19,7 @@ describe('the Slack app', () => {
   beforeAll(async () => {
     // Requests to the app itself go through; anything else leaving for the network is a bug.
     mockSlack.listen({ onUnhandledRequest: (request, print) => (new URL(request.url).hostname === '127.0.0.1' ? undefined : print.error()) });
-    db = await openTestDatabase('pglite');
+    db = await openTestDatabase(kind);
     ledger = testLedger(db, clock);
     slack = await startSlackApp(ledger);
   });
@@ -41,6 +41,17 @@ describe('the Slack app', () => {
     expect(res.status).toBe(401);
     expect(responses).toHaveLength(0);
     expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+  });
+
+  it('refuses a correctly signed request older than five minutes, so a captured one cannot be replayed', async () => {
+    const signedAt = new Date(Date.now() - 6 * 60_000);
+    const res = await slack.command('U0MAYA001', 'log 100', { signedAt });
+    expect(res.status).toBe(401);
+    expect(responses).toHaveLength(0);
+    expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+    // Four minutes old is still inside the window.
+    await slack.command('U0MAYA001', 'log 100', { signedAt: new Date(Date.now() - 4 * 60_000) });
+    expect((await ledger.balance('U0MAYA001')).used).toBe(100);
   });
 
   it('answers /credits with the balance by source, the reset date, the forecast and two buttons', async () => {
@@ -127,12 +138,36 @@ describe('the Slack app', () => {
     const dm = callsTo('chat.postMessage').at(-1)!;
     expect(dm).toMatchObject({ channel: 'U0MAYA001', text: 'Your request for 500 credits was approved by <@U0ADMIN01>: 500 credits' });
 
-    // A double click, or a second admin: already decided, nothing changes.
-    await ledger.putSeat('U0ADMIN02', { plan: 'pro' });
+    // A double click, Slack retrying the submission, or a second admin: already decided, nothing changes.
     const again = await slack.submit('U0ADMIN01', views.approve, values, approveModal.view.private_metadata);
-    expect(again.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Already approved by U0ADMIN01; nothing was changed.' } });
+    expect(again.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'This request was already approved by you; nothing was changed.' } });
+    await db.query(`insert into members (slack_id, is_admin) values ('U0ADMIN02', true)`);
+    const retried = await slack.submit('U0ADMIN02', views.approve, values, approveModal.view.private_metadata, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect(retried.body.errors).toEqual({ [blocks.amount]: 'This request was already approved by another admin; nothing was changed.' });
+    const opened = callsTo('views.open').length;
+    await slack.click('U0ADMIN02', actions.approve, approve.value);
+    expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
+    expect(callsTo('views.open')).toHaveLength(opened);
     await slack.click('U0ADMIN01', actions.deny, approve.value);
     expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+    expect(callsTo('chat.update')).toHaveLength(1);
+  });
+
+  it('keeps an approval that Slack could not be told about, so a second click cannot grant again', async () => {
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '500' } } });
+    const [posted] = callsTo('chat.postMessage');
+    await slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
+    const modal = callsTo('views.open').at(-1)!;
+    answers.set('chat.update', () => new HttpResponse('upstream error', { status: 500 }));
+    const values = { [blocks.amount]: { [inputs.amount]: { value: '500' } } };
+    expect((await slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata)).body).toBeNull();
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+    const [request] = await db.query<{ status: string }>(`select status from credit_requests`);
+    expect(request!.status).toBe('approved');
+    answers.clear();
+    const again = await slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata);
+    expect(again.body.response_action).toBe('errors');
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
   });
 
@@ -164,8 +199,21 @@ describe('the Slack app', () => {
       [blocks.amount]: { [inputs.amount]: { value: '100000' } },
       [blocks.reason]: { [inputs.reason]: { value: 'because' } },
     });
-    expect(forged.body.response_action).toBe('errors');
+    expect(forged.body).toMatchObject({ response_action: 'update', view: { title: { text: 'Not allowed' } } });
+    expect(text(forged.body.view)).toBe('Only creditdesk admins can do that. Ask an admin if you need it done; nothing was changed.');
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);
+    // A form without a member field is refused just as politely.
+    const catalog = await slack.submit('U0MAYA001', views.adminCatalog, {
+      [blocks.kind]: { [inputs.kind]: { selected_option: { value: 'plan' } } },
+      [blocks.key]: { [inputs.key]: { value: 'pro' } },
+      [blocks.name]: { [inputs.name]: { value: 'Pro' } },
+      [blocks.amount]: { [inputs.amount]: { value: '1' } },
+    });
+    expect(catalog.body.response_action).toBe('update');
+    expect((await ledger.catalog()).plans).toEqual([expect.objectContaining({ key: 'pro', credits: 4000 })]);
+    await slack.click('U0MAYA001', actions.approve, '1');
+    expect(responses.at(-1)!.text).toMatch(/^Only creditdesk admins can do that/);
+    expect(callsTo('views.open')).toHaveLength(0);
   });
 
   it('lets an admin add a seat, see another member, adjust with a reason, and revoke after a preview', async () => {
@@ -265,14 +313,31 @@ describe('the Slack app', () => {
     expect(text(callsTo('views.publish').at(-1)!.view)).toContain('*Vendor console tasks* (0 open)');
   });
 
-  it('keeps the ledger write when Slack fails, and shows the member no stack trace', async () => {
+  it('keeps the ledger write when Slack keeps failing, retries a bounded number of times, and shows the member no stack trace', async () => {
     answers.set('chat.postMessage', () => new HttpResponse('upstream error', { status: 500 }));
     const res = await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
     expect(res.status).toBe(200);
+    expect(res.body).toBeNull();
     const [request] = await db.query<{ credits: number; status: string }>(`select credits, status from credit_requests`);
     expect(request).toEqual({ credits: 700, status: 'pending' });
+    // The first try and two retries, then it gives up rather than waiting half an hour.
+    expect(callsTo('chat.postMessage')).toHaveLength(3);
+  });
 
-    answers.set('views.open', () => new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }));
+  it('retries a call Slack rate-limits after its Retry-After, and one that failed with a 500, until it goes through', async () => {
+    let views_open = 0;
+    answers.set('views.open', () => (++views_open === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '0' } }) : HttpResponse.json({ ok: true, view: { id: 'V0TEST' } })));
     expect((await slack.click('U0MAYA001', actions.requestOpen)).status).toBe(200);
+    expect(callsTo('views.open')).toHaveLength(2);
+    expect(callsTo('views.open')[1]!.view.callback_id).toBe(views.request);
+
+    let posts = 0;
+    answers.set('chat.postMessage', () =>
+      ++posts === 1 ? new HttpResponse('upstream error', { status: 500 }) : HttpResponse.json({ ok: true, channel: admin_channel, ts: '17000000.9' }),
+    );
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
+    const [request] = await db.query<{ messageTs: string }>(`select message_ts as "messageTs" from credit_requests`);
+    // The second try reached the admin channel, and the request remembers its message for the decision.
+    expect(request!.messageTs).toBe('17000000.9');
   });
 });

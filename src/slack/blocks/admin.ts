@@ -84,6 +84,11 @@ export function adminForm(form: AdminForm) {
   }
 }
 
+/** A form replaced by a short notice, such as a refusal: it names no field, so fits any form. */
+export function noticeModal(title: string, text: string) {
+  return { type: 'modal' as const, title: plain(title), close: plain('Close'), blocks: [section(text)] };
+}
+
 /** What revoking will do, with a confirm: shown before anything changes. */
 export function revokePreview(plan: RevokePlan, userId: string) {
   const packs = plan.packs.map((p) => {

@@ -2,18 +2,22 @@
 // admin forms are checked for admin rights again here, when they are submitted.
 import type { App, ViewSubmitAction, SlackViewMiddlewareArgs, AllMiddlewareArgs } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
-import { revokePreview } from '../../blocks/admin.ts';
+import { noticeModal, revokePreview } from '../../blocks/admin.ts';
 import { requestChannelMessage } from '../../blocks/request.ts';
 import { section } from '../../blocks/common.ts';
 import { humanError, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import { approve_metadata, amount_schema, parseMetadata, reason_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value, type ViewState } from '../../parse/views.ts';
-import { createRequest, decideRequest, loadRequest, rememberMessage } from '../../requests.ts';
+import { createRequest, decideRequest, loadRequest, rememberMessage, type CreditRequest } from '../../requests.ts';
 import { announceDecision } from '../actions/index.ts';
 import { upsertMember } from '../../../ledger/members.ts';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+/** A modal error is plain text, where a mention would show as a raw id. */
+const alreadyDecided = (request: CreditRequest | undefined, by: string) =>
+  request ? `This request was already ${request.status} by ${request.decidedBy === by ? 'you' : 'another admin'}; nothing was changed.` : 'That request no longer exists.';
 const errors = (errs: Record<string, string>) => ({ response_action: 'errors' as const, errors: errs });
 
 export function register(app: App, ctx: SlackContext): void {
@@ -40,33 +44,53 @@ export function register(app: App, ctx: SlackContext): void {
     const pack = selected(state(args), blocks.pack, inputs.pack);
     const amount = pack ? null : amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
     if (amount && !amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
-    // The decision is claimed first, so a second admin or a double click cannot grant twice.
+    // The decision is claimed first, so a second admin, a double click or Slack's retry cannot grant twice.
     const request = await decideRequest(ctx.ledger.ctx.db, meta.requestId, 'approved', by, ctx.ledger.ctx.now());
     if (!request) {
       const existing = await loadRequest(ctx.ledger.ctx.db, meta.requestId);
-      return args.ack(errors({ [blocks.amount]: `Already ${existing?.status} by ${existing?.decidedBy}; nothing was changed.` }));
+      return args.ack(errors({ [blocks.amount]: alreadyDecided(existing, by) }));
     }
     await args.ack();
+    let outcome: string;
     try {
-      const outcome = pack
+      outcome = pack
         ? `a ${pack} pack with ${credits((await ctx.ledger.assignPack({ product: pack, user: request.slackId, actor: by })).credits)} credits`
         : `${credits((await ctx.ledger.adjust({ user: request.slackId, credits: amount!.data!, reason: `request ${request.id}${request.reason ? `: ${request.reason}` : ''}`, actor: by })).credits)} credits`;
-      await announceDecision(args.client as never, request, outcome);
     } catch (error) {
       // The grant did not happen: the request goes back to pending for another try.
       await ctx.ledger.ctx.db.query(`update credit_requests set status = 'pending', decided_by = null, decided_at = null where id = $1`, [request.id]);
-      await dm(args, `Approving request ${request.id} failed: ${humanError(ctx, error)}`);
+      await dm(args, `Approving the request from <@${request.slackId}> failed: ${humanError(ctx, error)}`);
+      return;
     }
+    // The grant is written and the request stays approved even if Slack cannot be told now:
+    // putting it back to pending would let the next click grant it a second time.
+    await announceDecision(args.client as never, request, outcome).catch((error) => ctx.log.warn('approval not announced in Slack', { error }));
   });
 
-  const adminSubmit = (id: string, run: (args: Args, by: string) => Promise<void>) =>
+  /**
+   * An admin form: admin rights are checked again on submission (a refusal replaces the form
+   * with a notice, whatever fields it has), and an error nobody caught still answers Slack, on
+   * the form's first field while the form is open, by DM once it closed.
+   */
+  const adminSubmit = (id: string, firstBlock: string, run: (args: Args, by: string) => Promise<void>) =>
     app.view<ViewSubmitAction>(id, async (args) => {
       const by = args.body.user.id;
-      if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return args.ack(errors({ [blocks.user]: not_admin_text }));
-      await run(args, by);
+      if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return args.ack({ response_action: 'update', view: noticeModal('Not allowed', not_admin_text) as never });
+      let acked = false;
+      const ack: Args['ack'] = async (response?: Parameters<Args['ack']>[0]) => {
+        acked = true;
+        await args.ack(response);
+      };
+      try {
+        await run({ ...args, ack }, by);
+      } catch (error) {
+        const text = humanError(ctx, error);
+        if (!acked) await args.ack(errors({ [firstBlock]: text }));
+        else await dm(args, `:warning: ${text}`);
+      }
     });
 
-  adminSubmit(views.adminSeat, async (args, by) => {
+  adminSubmit(views.adminSeat, blocks.user, async (args, by) => {
     const user = selectedUser(state(args));
     const plan = value(state(args), blocks.plan, inputs.plan)?.trim();
     if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
@@ -80,7 +104,7 @@ export function register(app: App, ctx: SlackContext): void {
     }
   });
 
-  adminSubmit(views.adminRevoke, async (args, by) => {
+  adminSubmit(views.adminRevoke, blocks.user, async (args, by) => {
     const meta = parseMetadata(revoke_metadata, args.view.private_metadata);
     if (meta?.confirm) {
       await args.ack();
@@ -102,7 +126,7 @@ export function register(app: App, ctx: SlackContext): void {
     }
   });
 
-  adminSubmit(views.adminAssign, async (args, by) => {
+  adminSubmit(views.adminAssign, blocks.user, async (args, by) => {
     const user = selectedUser(state(args));
     const product = value(state(args), blocks.pack, inputs.pack)?.trim();
     if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
@@ -116,7 +140,7 @@ export function register(app: App, ctx: SlackContext): void {
     }
   });
 
-  adminSubmit(views.adminUnassign, async (args, by) => {
+  adminSubmit(views.adminUnassign, blocks.key, async (args, by) => {
     const pack = amount_schema.safeParse(value(state(args), blocks.key, inputs.key));
     if (!pack.success) return args.ack(errors({ [blocks.key]: 'Enter the pack number' }));
     try {
@@ -128,7 +152,7 @@ export function register(app: App, ctx: SlackContext): void {
     }
   });
 
-  adminSubmit(views.adminPurchase, async (args) => {
+  adminSubmit(views.adminPurchase, blocks.key, async (args) => {
     const product = value(state(args), blocks.key, inputs.key)?.trim();
     const quantity = amount_schema.safeParse(value(state(args), blocks.quantity, inputs.quantity));
     if (!product) return args.ack(errors({ [blocks.key]: 'Name a pack product, such as addon' }));
@@ -142,7 +166,7 @@ export function register(app: App, ctx: SlackContext): void {
     }
   });
 
-  adminSubmit(views.adminCatalog, async (args) => {
+  adminSubmit(views.adminCatalog, blocks.key, async (args) => {
     const kind = selected(state(args), blocks.kind, inputs.kind);
     const key = value(state(args), blocks.key, inputs.key)?.trim() ?? '';
     const name = value(state(args), blocks.name, inputs.name)?.trim() ?? '';
@@ -158,7 +182,7 @@ export function register(app: App, ctx: SlackContext): void {
     await dm(args, `Saved ${kind === 'profile' ? 'profile' : kind === 'plan' ? 'plan' : 'pack product'} ${key} (${name}, ${credits(amount.data)} credits). Changes to credits apply from each holder's next cycle.`);
   });
 
-  adminSubmit(views.adminPromote, async (args) => {
+  adminSubmit(views.adminPromote, blocks.user, async (args) => {
     const user = selectedUser(state(args));
     if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
     await ctx.ledger.ctx.db.transaction(async (tx) => {
@@ -169,7 +193,7 @@ export function register(app: App, ctx: SlackContext): void {
     await dm(args, `<@${user}> is now a creditdesk admin.`);
   });
 
-  adminSubmit(views.adminAdjust, async (args, by) => {
+  adminSubmit(views.adminAdjust, blocks.user, async (args, by) => {
     const user = selectedUser(state(args));
     const amount = signed_amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
     const reason = reason_schema.safeParse(value(state(args), blocks.reason, inputs.reason) ?? '');
