@@ -126,6 +126,15 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect([approve.action_id, deny.action_id]).toEqual([actions.approve, actions.deny]);
     expect(confirmation!.channel).toBe('U0MAYA001');
 
+    // Slack retrying the submission, or the member sending it twice, files nothing more.
+    await slack.submit('U0MAYA001', views.request, {
+      [blocks.amount]: { [inputs.amount]: { value: '500' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'client pitch deck' } },
+    }, '', { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(1);
+    expect(callsTo('chat.postMessage').at(-1)!.text).toBe('Your request for 500 credits is already with the admins; you will hear here when one decides.');
+    expect(await db.query(`select id from credit_requests`)).toHaveLength(1);
+
     await slack.click('U0ADMIN01', actions.approve, approve.value);
     const approveModal = callsTo('views.open').at(-1)!;
     expect(approveModal.view.callback_id).toBe(views.approve);
@@ -322,6 +331,12 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(request).toEqual({ credits: 700, status: 'pending' });
     // The first try and two retries, then it gives up rather than waiting half an hour.
     expect(callsTo('chat.postMessage')).toHaveLength(3);
+
+    // Sent again once Slack is back, the same request reaches the admins, still filed once.
+    answers.clear();
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
+    expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(4);
+    expect(await db.query(`select id from credit_requests`)).toHaveLength(1);
   });
 
   it('retries a call Slack rate-limits after its Retry-After, and one that failed with a 500, until it goes through', async () => {

@@ -30,7 +30,11 @@ export function register(app: App, ctx: SlackContext): void {
     if (!ctx.adminChannelId) return args.ack(errors({ [blocks.amount]: 'No admin channel is set up to receive requests (ADMIN_CHANNEL_ID); ask an admin.' }));
     await args.ack();
     const reason = value(state(args), blocks.reason, inputs.reason);
-    const request = await createRequest(ctx.ledger, args.body.user.id, amount.data, reason?.trim() || null);
+    const { request, created } = await createRequest(ctx.ledger, args.body.user.id, amount.data, reason?.trim() || null);
+    // The same request again is not filed twice; it is posted again only if Slack never took it.
+    if (!created && request.messageTs) {
+      return void (await dm(args, `Your request for ${credits(amount.data)} credits is already with the admins; you will hear here when one decides.`));
+    }
     const posted = await args.client.chat.postMessage({ channel: ctx.adminChannelId, ...requestChannelMessage(request) } as never);
     if (posted.ts) await rememberMessage(ctx.ledger.ctx.db, request.id, posted.channel ?? ctx.adminChannelId, posted.ts);
     await dm(args, `Your request for ${credits(amount.data)} credits went to the admins. You will hear here when one decides.`);
