@@ -60,7 +60,11 @@ export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp 
   const identity = options.botId ? { botId: options.botId, botUserId: options.botUserId } : { tokenVerificationEnabled: false };
   let built: BuiltApp;
   if (options.appToken) {
-    built = { app: new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, logLevel, ...identity }) };
+    // The socket's own client (apps.connections.open) is configured through installerOptions:
+    // without it SLACK_API_URL would not apply to it, and it would retry 100 times per attempt.
+    built = {
+      app: new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, installerOptions: { clientOptions }, logLevel, ...identity }),
+    };
   } else {
     const receiver = new HTTPReceiver({
       signingSecret: options.signingSecret!,
