@@ -273,6 +273,32 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     });
     expect((await ledger.catalog()).profiles).toEqual([expect.objectContaining({ key: 'design', name: 'Design team', poolCredits: 10000 })]);
 
+    // Pack products from the same form: one-time ones need their lifetime, on that field.
+    const catalog = (kind: string, extra: Record<string, Record<string, unknown>> = {}) =>
+      slack.submit('U0ADMIN01', views.adminCatalog, {
+        [blocks.kind]: { [inputs.kind]: { selected_option: { value: kind } } },
+        [blocks.key]: { [inputs.key]: { value: 'boost' } },
+        [blocks.name]: { [inputs.name]: { value: 'Boost 1,000' } },
+        [blocks.amount]: { [inputs.amount]: { value: '1000' } },
+        ...extra,
+      });
+    expect((await catalog('one_time')).body).toEqual({ response_action: 'errors', errors: { [blocks.expires]: 'A one-time pack needs the days its credits last' } });
+    const full = { [blocks.reassign]: { [inputs.reassign]: { selected_option: { value: 'full' } } } };
+    expect((await catalog('one_time', { ...full, [blocks.expires]: { [inputs.expires]: { value: '30' } } })).body).toBeNull();
+    expect(callsTo('chat.postMessage').at(-1)!.text).toBe(
+      "Saved one-time pack product boost, lasting 30 days, reassigned with a fresh grant (Boost 1,000, 1,000 credits). Changes to credits apply from each holder's next cycle.",
+    );
+    expect((await ledger.catalog()).products.find((p) => p.key === 'boost')).toMatchObject({ kind: 'one_time', expiresDays: 30, reassign: 'full', credits: 1000 });
+    // Saving from Slack keeps what the form does not show, such as a member's pool cap set through the API.
+    await ledger.putProfile('design', { name: 'Design team', poolCredits: 10000, memberPoolCap: 500 });
+    await slack.submit('U0ADMIN01', views.adminCatalog, {
+      [blocks.kind]: { [inputs.kind]: { selected_option: { value: 'profile' } } },
+      [blocks.key]: { [inputs.key]: { value: 'design' } },
+      [blocks.name]: { [inputs.name]: { value: 'Design' } },
+      [blocks.amount]: { [inputs.amount]: { value: '12000' } },
+    });
+    expect((await ledger.catalog()).profiles).toEqual([expect.objectContaining({ key: 'design', name: 'Design', poolCredits: 12000, memberPoolCap: 500 })]);
+
     await ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
     await slack.submit('U0ADMIN01', views.adminUnassign, { [blocks.key]: { [inputs.key]: { value: '1' } } });
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);

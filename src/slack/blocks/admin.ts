@@ -1,5 +1,6 @@
-// The admin modal menu and its forms: add a seat, revoke one (preview first), assign a pack,
-// adjust a balance. Every form is checked again on the server when submitted.
+// The admin modal menu and its forms: seats (revoke after a preview), packs, purchases,
+// adjustments, the catalog and profiles, promotions. Every form is checked again on the server
+// when submitted.
 import type { RevokePlan } from '../../ledger/seats.ts';
 import { actions, blocks as ids, inputs, views } from '../ids.ts';
 import { credits } from '../format.ts';
@@ -30,6 +31,7 @@ export function adminMenu() {
   };
 }
 
+const option = (text: string, value: string) => ({ text: plain(text), value });
 const userInput = (label: string): Block => ({
   type: 'input', block_id: ids.user, label: plain(label), element: { type: 'users_select', action_id: inputs.user },
 });
@@ -67,14 +69,24 @@ export function adminForm(form: AdminForm) {
           {
             type: 'input', block_id: ids.kind, label: plain('What'),
             element: { type: 'static_select', action_id: inputs.kind, options: [
-              { text: plain('Plan (credits per cycle)'), value: 'plan' },
-              { text: plain('Recurring pack product'), value: 'recurring' },
-              { text: plain('Profile with a shared pool'), value: 'profile' },
+              option('Plan (credits per cycle)', 'plan'),
+              option('Recurring pack product', 'recurring'),
+              option('One-time pack product', 'one_time'),
+              option('Profile with a shared pool', 'profile'),
             ] },
           },
           textInput(ids.key, inputs.key, 'Key (lowercase, e.g. pro)'),
           textInput(ids.name, inputs.name, 'Name'),
           numberField(ids.amount, inputs.amount, 'Credits per cycle (the pool for a profile)'),
+          {
+            type: 'input', block_id: ids.reassign, optional: true, label: plain('Packs: what the next assignee gets'),
+            element: { type: 'static_select', action_id: inputs.reassign, options: [
+              option('The unused credits (default)', 'remaining'),
+              option('A fresh grant', 'full'),
+              option('Nothing until their next reset', 'next_cycle'),
+            ] },
+          },
+          { ...numberField(ids.expires, inputs.expires, 'One-time packs: days the credits last'), optional: true },
         ],
       };
     case 'promote':

@@ -21,6 +21,23 @@ export const signed_amount_schema = z.coerce
   .refine((n) => n !== 0, 'Enter a positive number to grant or a negative one to debit')
   .refine((n) => Math.abs(n) <= credits_max, 'That is more than any grant can hold');
 
+/** How a pack moves to its next assignee; unchosen keeps what the product has. */
+export const reassign_schema = z.enum(['remaining', 'full', 'next_cycle']).optional();
+export const reassign_words: Record<z.infer<typeof reassign_schema> & string, string> = {
+  remaining: 'with its unused credits',
+  full: 'with a fresh grant',
+  next_cycle: 'with nothing until the next reset',
+};
+
+/** A one-time pack lasts at most this long after it is first assigned. */
+const expires_days_max = 3_660;
+export const expires_days_schema = z.coerce
+  .number({ error: 'Enter a number of days' })
+  .int('Enter a whole number of days')
+  .positive('Enter at least 1 day')
+  .max(expires_days_max, `Enter at most ${expires_days_max.toLocaleString('en-US')} days`)
+  .optional();
+
 export const reason_schema = z.string().trim().min(1, 'Say why, in a few words').max(text_length_max);
 
 export const approve_metadata = z.object({ requestId: z.number().int().positive() });

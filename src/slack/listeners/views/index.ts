@@ -8,7 +8,7 @@ import { section } from '../../blocks/common.ts';
 import { humanError, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
-import { approve_metadata, amount_schema, parseMetadata, reason_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value, type ViewState } from '../../parse/views.ts';
+import { approve_metadata, amount_schema, expires_days_schema, reassign_schema, reassign_words, parseMetadata, reason_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value, type ViewState } from '../../parse/views.ts';
 import { createRequest, decideRequest, loadRequest, rememberMessage, type CreditRequest } from '../../requests.ts';
 import { announceDecision } from '../actions/index.ts';
 import { upsertMember } from '../../../ledger/members.ts';
@@ -175,15 +175,39 @@ export function register(app: App, ctx: SlackContext): void {
     const key = value(state(args), blocks.key, inputs.key)?.trim() ?? '';
     const name = value(state(args), blocks.name, inputs.name)?.trim() ?? '';
     const amount = amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
+    const reassign = reassign_schema.safeParse(selected(state(args), blocks.reassign, inputs.reassign) ?? undefined);
+    const expires = value(state(args), blocks.expires, inputs.expires);
+    const expiresDays = expires_days_schema.safeParse(expires || undefined);
     if (!kind) return args.ack(errors({ [blocks.kind]: 'Choose what to save' }));
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) return args.ack(errors({ [blocks.key]: 'Use 1-64 lowercase letters, digits, - or _, such as pro' }));
     if (!name) return args.ack(errors({ [blocks.name]: 'Give it a name people recognise' }));
     if (!amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
-    if (kind === 'plan') await ctx.ledger.putPlan(key, { name, credits: amount.data });
-    else if (kind === 'recurring') await ctx.ledger.putPackProduct(key, { name, credits: amount.data, kind: 'recurring' });
-    else await ctx.ledger.putProfile(key, { name, poolCredits: amount.data });
+    if (!reassign.success) return args.ack(errors({ [blocks.reassign]: 'Choose one of the listed policies' }));
+    if (!expiresDays.success) return args.ack(errors({ [blocks.expires]: expiresDays.error.issues[0]!.message }));
+    if (kind === 'one_time' && expiresDays.data === undefined) return args.ack(errors({ [blocks.expires]: 'A one-time pack needs the days its credits last' }));
+    if (kind !== 'one_time' && expiresDays.data !== undefined) return args.ack(errors({ [blocks.expires]: 'Only one-time packs expire after a number of days; leave this empty' }));
+    // The form shows only some settings: the others (rollover caps, a member's pool cap, a policy
+    // left unchosen) keep what the HTTP API set, instead of being wiped by a save from Slack.
+    const existing = await ctx.ledger.catalog();
+    let saved: string;
+    if (kind === 'plan') {
+      const plan = existing.plans.find((p) => p.key === key);
+      await ctx.ledger.putPlan(key, { name, credits: amount.data, rolloverCap: plan?.rolloverCap ?? null });
+      saved = `plan ${key}`;
+    } else if (kind === 'profile') {
+      const profile = existing.profiles.find((p) => p.key === key);
+      await ctx.ledger.putProfile(key, { name, poolCredits: amount.data, memberPoolCap: profile?.memberPoolCap ?? null });
+      saved = `profile ${key}`;
+    } else if (kind === 'recurring' || kind === 'one_time') {
+      const product = existing.products.find((p) => p.key === key);
+      const policy = reassign.data ?? product?.reassign ?? 'remaining';
+      await ctx.ledger.putPackProduct(key, { name, credits: amount.data, kind, expiresDays: expiresDays.data ?? null, reassign: policy, rolloverCap: product?.rolloverCap ?? null });
+      saved = `${kind === 'one_time' ? `one-time pack product ${key}, lasting ${credits(expiresDays.data!)} days` : `pack product ${key}`}, reassigned ${reassign_words[policy]}`;
+    } else {
+      return args.ack(errors({ [blocks.kind]: 'Choose what to save' }));
+    }
     await args.ack();
-    await dm(args, `Saved ${kind === 'profile' ? 'profile' : kind === 'plan' ? 'plan' : 'pack product'} ${key} (${name}, ${credits(amount.data)} credits). Changes to credits apply from each holder's next cycle.`);
+    await dm(args, `Saved ${saved} (${name}, ${credits(amount.data)} credits). Changes to credits apply from each holder's next cycle.`);
   });
 
   adminSubmit(views.adminPromote, blocks.user, async (args) => {
