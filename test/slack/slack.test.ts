@@ -331,21 +331,35 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   });
 
   it('publishes the App Home: the balance for a member, the org view and vendor tasks for an admin', async () => {
+    await ledger.recordPurchase({ product: 'addon', quantity: 2 });
+    await ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
     await slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
     const member = callsTo('views.publish').at(-1)!;
     expect(member.user_id).toBe('U0MAYA001');
-    expect(text(member.view)).toContain('*4,000* of 4,000 left');
+    expect(text(member.view)).toContain('*6,000* of 6,000 left');
     expect(text(member.view)).not.toContain('Vendor console tasks');
 
     await slack.event({ type: 'app_home_opened', user: 'U0ADMIN01', tab: 'home', channel: 'D0ADMIN' });
     const admin = callsTo('views.publish').at(-1)!;
     expect(text(admin.view)).toContain('You have no seat in creditdesk yet');
-    expect(text(admin.view)).toContain('*Vendor console tasks* (1 open)');
-    const task = admin.view.blocks.find((b: any) => b.accessory?.action_id === actions.taskDone);
-    expect(task.text.text).toBe('Assign a Pro license to <@U0MAYA001> in the vendor console');
-    await slack.click('U0ADMIN01', actions.taskDone, task.accessory.value);
-    expect(await ledger.openVendorTasks()).toHaveLength(0);
-    expect(text(callsTo('views.publish').at(-1)!.view)).toContain('*Vendor console tasks* (0 open)');
+    // The pack's number is what the Unassign form asks for.
+    expect(text(admin.view)).toContain('*Packs*\n• addon: 1 free, 1 assigned (#1 <@U0MAYA001>)');
+    expect(text(admin.view)).toContain('*Vendor console tasks* (2 open)');
+    const [seatTask, packTask] = admin.view.blocks.filter((b: any) => b.accessory?.action_id === actions.taskDone);
+    expect(seatTask.text.text).toBe('Assign a Pro license to <@U0MAYA001> in the vendor console');
+    expect(packTask.text.text).toMatch(/<@U0MAYA001>/);
+
+    // A member who is not an admin cannot close a task, even with a forged click.
+    await slack.click('U0MAYA001', actions.taskDone, seatTask.accessory.value);
+    expect(callsTo('chat.postMessage').at(-1)).toMatchObject({ channel: 'U0MAYA001', text: expect.stringMatching(/^Only creditdesk admins can do that/) });
+    expect(await ledger.openVendorTasks()).toHaveLength(2);
+
+    await slack.click('U0ADMIN01', actions.taskDone, seatTask.accessory.value);
+    expect(await ledger.openVendorTasks()).toHaveLength(1);
+    const after = callsTo('views.publish').at(-1)!;
+    expect(after.user_id).toBe('U0ADMIN01');
+    expect(text(after.view)).toContain('*Vendor console tasks* (1 open)');
+    expect(text(after.view)).not.toContain('Assign a Pro license to <@U0MAYA001>');
   });
 
   it('keeps the ledger write when Slack keeps failing, retries a bounded number of times, and shows the member no stack trace', async () => {

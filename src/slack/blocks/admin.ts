@@ -6,7 +6,8 @@ import { actions, blocks as ids, inputs, views } from '../ids.ts';
 import { credits } from '../format.ts';
 import { actionsRow, button, plain, section, type Block } from './common.ts';
 
-export type AdminForm = 'seat' | 'revoke' | 'assign' | 'unassign' | 'purchase' | 'adjust' | 'catalog' | 'promote';
+export const admin_forms = ['seat', 'revoke', 'assign', 'unassign', 'purchase', 'adjust', 'catalog', 'promote'] as const;
+export type AdminForm = (typeof admin_forms)[number];
 
 export function adminMenu() {
   return {

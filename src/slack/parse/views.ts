@@ -1,6 +1,7 @@
 // View state and private_metadata, read with zod: a modal's values arrive as nested objects.
 import { z } from 'zod';
 import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { admin_forms } from '../blocks/admin.ts';
 import { blocks, inputs } from '../ids.ts';
 
 type State = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_user?: string | null }>>;
@@ -39,6 +40,9 @@ export const expires_days_schema = z.coerce
   .optional();
 
 export const reason_schema = z.string().trim().min(1, 'Say why, in a few words').max(text_length_max);
+
+/** The admin menu's button values: which form to open. */
+export const admin_form_schema = z.enum(admin_forms);
 
 export const approve_metadata = z.object({ requestId: z.number().int().positive() });
 export const revoke_metadata = z.object({ confirm: z.string().regex(/^[UW][A-Z0-9]+$/) }).partial();
