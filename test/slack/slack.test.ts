@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
 import { database_kinds, openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { admin_channel, answers, callsTo, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
+import { admin_channel, answers, calls, callsTo, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
@@ -109,6 +109,11 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   });
 
   it('walks a request from the modal to the admin channel, an approval, the DM and the updated message', async () => {
+    // The trigger_id expires in 3 s, so the modal is opened before any other call to Slack
+    // (such as looking up the time zone of a member seen for the first time).
+    await slack.command('U0FRESH01', 'request');
+    expect(calls.map((c) => c.method)).toEqual(['views.open']);
+    reset();
     await slack.command('U0MAYA001', 'request 500 client pitch deck');
     const [open] = callsTo('views.open');
     expect(open!.view.callback_id).toBe(views.request);

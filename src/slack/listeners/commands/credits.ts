@@ -18,13 +18,16 @@ export function creditsCommand(ctx: SlackContext) {
   return async ({ command, ack, respond, client }: Args): Promise<void> => {
     await ack();
     const user = command.user_id;
-    const zone = await memberZone(ctx, client, user);
     const reply = async (message: { text: string; blocks: unknown[] }): Promise<void> => {
       await respond({ response_type: 'ephemeral', ...message } as never);
     };
     const parsed = parseCommand(command.text);
     try {
+      // The trigger_id lives 3 s: the request modal opens before anything is looked up.
+      if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
       const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
+      if (parsed.kind === 'admin' && admin) return void (await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never }));
+      const zone = await memberZone(ctx, client, user);
       switch (parsed.kind) {
         case 'balance':
           return await reply(balanceMessage(await ctx.ledger.balance(user), zone));
@@ -34,9 +37,6 @@ export function creditsCommand(ctx: SlackContext) {
           return await reply(helpMessage({ isAdmin: admin, selfReporting: ctx.selfReporting }));
         case 'invalid':
           return await reply(helpMessage({ isAdmin: admin, selfReporting: ctx.selfReporting, error: parsed.error }));
-        case 'request':
-          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never });
-          return;
         case 'log':
         case 'sync': {
           if (!ctx.selfReporting) {
@@ -63,8 +63,7 @@ export function creditsCommand(ctx: SlackContext) {
             const summary = await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined);
             return await reply({ ...summary, text: `${summary.text}. The CSV and the chart are in your DM with creditdesk.` });
           }
-          await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never });
-          return;
+          return; // an admin's 'admin' opened the menu before the switch
         }
       }
     } catch (error) {
