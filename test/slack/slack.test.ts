@@ -86,6 +86,15 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(text(responses[0]!)).toContain('`/credits request [amount] [reason]`');
   });
 
+  it('tells a member without a seat, and an admin asking about one, in Slack words rather than API routes', async () => {
+    await slack.command('U0NOSEAT1', '');
+    expect(responses.at(-1)!.text).toBe('You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.');
+    await slack.command('U0NOSEAT1', 'log 50');
+    expect(responses.at(-1)!.text).toBe('You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.');
+    await slack.command('U0ADMIN01', '<@U0NOSEAT1>');
+    expect(responses.at(-1)!.text).toBe('<@U0NOSEAT1> has no seat in creditdesk yet; add one with /credits admin → Add or restore a seat.');
+  });
+
   it('lists the history of this cycle', async () => {
     await ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
     await slack.command('U0MAYA001', 'history');
@@ -236,7 +245,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } }, [blocks.plan]: { [inputs.plan]: { value: 'pro' } } });
     expect((await ledger.balance('U0LENA001')).quota).toBe(4000);
     const badPlan = await slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA002' } }, [blocks.plan]: { [inputs.plan]: { value: 'gold' } } });
-    expect(badPlan.body).toEqual({ response_action: 'errors', errors: { [blocks.plan]: 'plan gold is not in the catalog: create it with PUT /api/v1/plans/gold' } });
+    expect(badPlan.body).toEqual({ response_action: 'errors', errors: { [blocks.plan]: 'plan gold is not in the catalog: create it under /credits admin → Plans, packs, profiles' } });
 
     const noReason = await slack.submit('U0ADMIN01', views.adminAdjust, {
       [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } },

@@ -1,18 +1,21 @@
 // /credits: acknowledged at once, then parsed and answered ephemerally through response_url.
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { LedgerError } from '../../../ledger/errors.ts';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
 import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
 import { adminMenu } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
-import { humanError, memberZone, type SlackContext } from '../../context.ts';
+import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
 import { buildAndSendReport } from '../../report.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+const no_seat_text = 'You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.';
 
 export function creditsCommand(ctx: SlackContext) {
   return async ({ command, ack, respond, client }: Args): Promise<void> => {
@@ -43,9 +46,14 @@ export function creditsCommand(ctx: SlackContext) {
             return await reply(helpMessage({ isAdmin: admin, selfReporting: false, error: 'self-reporting is off in this workspace; an admin can turn it on' }));
           }
           if (parsed.kind === 'log') {
+            // Without a seat the balance read throws, and the member hears it in plain words below.
+            await ctx.ledger.balance(user);
             // Slack retries a slow command with the same trigger_id: as the event id it applies once.
             const outcome = await ctx.ledger.recordUsage({ id: `slack-log:${command.trigger_id}`, user, credits: parsed.amount, feature: parsed.feature, source: 'slack' });
-            if (outcome.status === 'rejected') return await reply({ text: outcome.reason, blocks: [section(`:warning: ${outcome.reason}`)] });
+            if (outcome.status === 'rejected') {
+              const reason = inSlackWords(outcome.reason);
+              return await reply({ text: reason, blocks: [section(`:warning: ${reason}`)] });
+            }
             const balance = await ctx.ledger.balance(user);
             return await reply(balanceMessage(balance, zone, `Recorded ${credits(parsed.amount)} credits${parsed.feature ? ` for ${parsed.feature}` : ''}`));
           }
@@ -67,7 +75,9 @@ export function creditsCommand(ctx: SlackContext) {
         }
       }
     } catch (error) {
-      const text = humanError(ctx, error);
+      // A member without a seat is the common case: said in Slack's words, with no raw id or API route.
+      const seatMissing = error instanceof LedgerError && error.code === 'not_found' && parsed.kind !== 'report';
+      const text = !seatMissing ? humanError(ctx, error) : parsed.kind === 'member' ? `<@${parsed.userId}> has no seat in creditdesk yet; add one with /credits admin → Add or restore a seat.` : no_seat_text;
       await reply({ text, blocks: [section(`:warning: ${text}`)] }).catch(() => {});
     }
   };
