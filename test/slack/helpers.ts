@@ -14,6 +14,8 @@ import { buildApp } from '../../src/slack/app.ts';
 export const signing_secret = 'test-signing-secret-123';
 export const slack_api = 'http://slack.test/api/';
 export const admin_channel = 'C0ADMINS1';
+/** The headers Slack adds when it sends a request again because the first answer was late. */
+export const slack_retry = { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' };
 
 export interface Call {
   method: string;

@@ -6,7 +6,7 @@ import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
 import { database_kinds, openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { admin_channel, answers, calls, callsTo, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
+import { admin_channel, answers, calls, callsTo, mockSlack, reset, responses, slack_retry, startSlackApp, uploads } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
@@ -103,7 +103,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
 
   it('records self-reported usage once, even when Slack retries the command', async () => {
     await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log' });
-    await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log', headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log', headers: slack_retry });
     expect((await ledger.balance('U0MAYA001')).used).toBe(250);
     expect(responses[0]!.text).toMatch(/^Recorded 250 credits for image generation/);
   });
@@ -144,7 +144,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await slack.submit('U0MAYA001', views.request, {
       [blocks.amount]: { [inputs.amount]: { value: '500' } },
       [blocks.reason]: { [inputs.reason]: { value: 'client pitch deck' } },
-    }, '', { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    }, '', { headers: slack_retry });
     expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(1);
     expect(callsTo('chat.postMessage').at(-1)!.text).toBe('Your request for 500 credits is already with the admins; you will hear here when one decides.');
     expect(await db.query(`select id from credit_requests`)).toHaveLength(1);
@@ -165,7 +165,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     const again = await slack.submit('U0ADMIN01', views.approve, values, approveModal.view.private_metadata);
     expect(again.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'This request was already approved by you; nothing was changed.' } });
     await db.query(`insert into members (slack_id, is_admin) values ('U0ADMIN02', true)`);
-    const retried = await slack.submit('U0ADMIN02', views.approve, values, approveModal.view.private_metadata, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    const retried = await slack.submit('U0ADMIN02', views.approve, values, approveModal.view.private_metadata, { headers: slack_retry });
     expect(retried.body.errors).toEqual({ [blocks.amount]: 'This request was already approved by another admin; nothing was changed.' });
     const opened = callsTo('views.open').length;
     await slack.click('U0ADMIN02', actions.approve, approve.value);
@@ -192,6 +192,17 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     const again = await slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata);
     expect(again.body.response_action).toBe('errors');
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+  });
+
+  it('puts a request modal error on the field at fault', async () => {
+    const zero = await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '0' } } });
+    expect(zero.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Enter more than 0' } });
+    const long = await slack.submit('U0MAYA001', views.request, {
+      [blocks.amount]: { [inputs.amount]: { value: '10' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'x'.repeat(5_000) } },
+    });
+    expect(Object.keys(long.body.errors)).toEqual([blocks.reason]);
+    expect(await db.query(`select id from credit_requests`)).toHaveLength(0);
   });
 
   it('approves a request with a free pack, and denies another with a DM', async () => {
@@ -383,8 +394,10 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(res.body).toBeNull();
     const [request] = await db.query<{ credits: number; status: string }>(`select credits, status from credit_requests`);
     expect(request).toEqual({ credits: 700, status: 'pending' });
-    // The first try and two retries, then it gives up rather than waiting half an hour.
-    expect(callsTo('chat.postMessage')).toHaveLength(3);
+    // The first try and two retries, then it gives up rather than waiting half an hour, and
+    // tries to tell the member (here Slack refuses that too).
+    expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(3);
+    expect(callsTo('chat.postMessage').at(-1)).toMatchObject({ channel: 'U0MAYA001', text: expect.stringMatching(/^Slack did not pass your request for 700 credits to the admins just now/) });
 
     // Sent again once Slack is back, the same request reaches the admins, still filed once.
     answers.clear();

@@ -41,6 +41,14 @@ export const expires_days_schema = z.coerce
 
 export const reason_schema = z.string().trim().min(1, 'Say why, in a few words').max(text_length_max);
 
+/** A request's reason may be left empty; none is kept as null. */
+export const optional_reason_schema = z
+  .string()
+  .trim()
+  .max(text_length_max, `Keep it under ${text_length_max.toLocaleString('en-US')} characters`)
+  .nullable()
+  .transform((text) => text || null);
+
 /** The admin menu's button values: which form to open. */
 export const admin_form_schema = z.enum(admin_forms);
 
