@@ -120,8 +120,12 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   it('walks a request from the modal to the admin channel, an approval, the DM and the updated message', async () => {
     // The trigger_id expires in 3 s, so the modal is opened before any other call to Slack
     // (such as looking up the time zone of a member seen for the first time).
-    await slack.command('U0FRESH01', 'request');
+    await slack.command('U0FRESH01', 'request', { triggerId: 'trig-request' });
     expect(calls.map((c) => c.method)).toEqual(['views.open']);
+    // Slack's retry carries the spent trigger: nothing opens twice, and no error is shown.
+    await slack.command('U0FRESH01', 'request', { triggerId: 'trig-request', headers: slack_retry });
+    expect(calls.map((c) => c.method)).toEqual(['views.open']);
+    expect(responses).toHaveLength(0);
     reset();
     await slack.command('U0MAYA001', 'request 500 client pitch deck');
     const [open] = callsTo('views.open');

@@ -18,13 +18,16 @@ type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 const no_seat_text = 'You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.';
 
 export function creditsCommand(ctx: SlackContext) {
-  return async ({ command, ack, respond, client }: Args): Promise<void> => {
+  return async ({ command, ack, respond, client, context }: Args): Promise<void> => {
     await ack();
     const user = command.user_id;
     const reply = async (message: { text: string; blocks: unknown[] }): Promise<void> => {
       await respond({ response_type: 'ephemeral', ...message } as never);
     };
     const parsed = parseCommand(command.text);
+    // A trigger_id works once: Slack's retry of a command that opens a modal can only fail, and
+    // would show the member an error after the first attempt opened it.
+    if (context.retryNum && (parsed.kind === 'request' || parsed.kind === 'admin')) return;
     try {
       // The trigger_id lives 3 s: the request modal opens before anything is looked up.
       if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
