@@ -218,6 +218,8 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await slack.click('U0ADMIN01', actions.approve, first!.blocks[1].elements[0].value);
     const modal = callsTo('views.open').at(-1)!;
     expect(modal.view.blocks[1].element.options).toEqual([{ text: { type: 'plain_text', text: 'Add-on 2,000 (2,000 credits, 1 free)' }, value: 'addon' }]);
+    const neither = await slack.submit('U0ADMIN01', views.approve, {}, modal.view.private_metadata);
+    expect(neither.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Pick a free pack above, or enter how many credits to grant' } });
     await slack.submit('U0ADMIN01', views.approve, { [blocks.pack]: { [inputs.pack]: { selected_option: { value: 'addon' } } } }, modal.view.private_metadata);
     expect((await ledger.balance('U0MAYA001')).quota).toBe(6000);
     await slack.click('U0ADMIN01', actions.deny, second!.blocks[1].elements[1].value);

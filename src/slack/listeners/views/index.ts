@@ -53,7 +53,9 @@ export function register(app: App, ctx: SlackContext): void {
     const meta = parseMetadata(approve_metadata, args.view.private_metadata);
     if (!meta) return args.ack(errors({ [blocks.amount]: 'This form lost track of its request; open it again from the channel.' }));
     const pack = selected(state(args), blocks.pack, inputs.pack);
-    const amount = pack ? null : amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
+    const typed = value(state(args), blocks.amount, inputs.amount);
+    if (!pack && !typed) return args.ack(errors({ [blocks.amount]: 'Pick a free pack above, or enter how many credits to grant' }));
+    const amount = pack ? null : amount_schema.safeParse(typed);
     if (amount && !amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
     // The decision is claimed first, so a second admin, a double click or Slack's retry cannot grant twice.
     const request = await decideRequest(ctx.ledger.ctx.db, meta.requestId, 'approved', by, ctx.ledger.ctx.now());
