@@ -95,6 +95,28 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(responses.at(-1)!.text).toBe('<@U0NOSEAT1> has no seat in creditdesk yet; add one with /credits admin → Add or restore a seat.');
   });
 
+  it('shows /credits help with the forms each person can use', async () => {
+    await slack.command('U0MAYA001', 'help');
+    await slack.command('U0ADMIN01', 'help');
+    const [member, admin] = responses.map(text);
+    expect(member).toContain('`/credits log <amount> [feature]`');
+    expect(member).not.toContain('`/credits admin`');
+    expect(admin).toContain('`/credits admin` — seats, packs, adjustments');
+    expect(admin).toContain('`/credits @someone`');
+  });
+
+  it('refuses /credits log and sync when self-reporting is off, saying so with the help', async () => {
+    const closed = await startSlackApp(ledger, { selfReporting: false });
+    try {
+      await closed.command('U0MAYA001', 'log 100');
+      expect(text(responses.at(-1)!)).toContain(':warning: self-reporting is off in this workspace; an admin can turn it on');
+      expect(text(responses.at(-1)!)).not.toContain('/credits log');
+      expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+    } finally {
+      await closed.close();
+    }
+  });
+
   it('lists the history of this cycle', async () => {
     await ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
     await slack.command('U0MAYA001', 'history');
