@@ -42,6 +42,13 @@ describe('the service process', () => {
     }
   });
 
+  it('refuses to start with half of the Slack credentials, naming the one that is missing', async () => {
+    const service = start({ PORT: '0', SLACK_BOT_TOKEN: 'xoxb-1-2-3' });
+    expect(await service.exited).toBe(2);
+    expect(service.output()).toContain('SLACK_SIGNING_SECRET is missing (HTTP mode), or set SLACK_APP_TOKEN for Socket Mode');
+    expect(service.output()).not.toContain('xoxb-1-2-3');
+  });
+
   it('stops at once with a line naming a malformed variable', async () => {
     const service = start({ PORT: 'eighty', ORG_TIMEZONE: 'Nowhere/Land' });
     expect(await service.exited).toBe(2);

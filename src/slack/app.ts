@@ -18,13 +18,32 @@ export interface SlackAppOptions {
   processBeforeResponse?: boolean;
   botId?: string;
   botUserId?: string;
-  /** Web API retries; a bounded policy, never the 30-minute default. */
-  retries?: number;
+  /** Web API retries of 5xx, network errors and 429s (after their Retry-After); tests make the back-off zero. */
+  retry?: SlackRetryPolicy;
 }
+
+export interface SlackRetryPolicy {
+  retries: number;
+  /** The first back-off; it doubles up to retry_delay_ms_max. */
+  delayMs: number;
+}
+
+/** Retries bounded in count and time: Web API's default policy waits up to about 30 minutes. */
+const retries_max = 3;
+const retry_delay_ms_min = 500;
+const retry_delay_ms_max = 10_000;
+const retry_time_ms_max = 30_000;
+export const default_retry: SlackRetryPolicy = { retries: retries_max, delayMs: retry_delay_ms_min };
 
 export interface BuiltApp {
   app: InstanceType<typeof App>;
   receiver?: InstanceType<typeof HTTPReceiver>;
+}
+
+function retryConfig(policy: SlackRetryPolicy) {
+  const retries = Math.min(policy.retries, retries_max);
+  const minTimeout = Math.min(policy.delayMs, retry_delay_ms_max);
+  return { retries, factor: 2, minTimeout, maxTimeout: Math.max(minTimeout, retry_delay_ms_max), maxRetryTime: retry_time_ms_max };
 }
 
 export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp {
@@ -32,7 +51,7 @@ export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp 
     slackApiUrl: options.apiUrl,
     // Look fetch up at call time, so a proxy or a test's interceptor installed later applies.
     fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args),
-    retryConfig: { retries: options.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 10_000, maxRetryTime: 30_000 },
+    retryConfig: retryConfig(options.retry ?? default_retry),
   };
   const logLevel = LogLevel.WARN;
   // Bolt would otherwise call auth.test from its constructor, and a Slack outage at start-up
@@ -41,7 +60,11 @@ export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp 
   const identity = options.botId ? { botId: options.botId, botUserId: options.botUserId } : { tokenVerificationEnabled: false };
   let built: BuiltApp;
   if (options.appToken) {
-    built = { app: new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, logLevel, ...identity }) };
+    // The socket's own client (apps.connections.open) is configured through installerOptions:
+    // without it SLACK_API_URL would not apply to it, and it would retry 100 times per attempt.
+    built = {
+      app: new App({ token: options.botToken, appToken: options.appToken, socketMode: true, clientOptions, installerOptions: { clientOptions }, logLevel, ...identity }),
+    };
   } else {
     const receiver = new HTTPReceiver({
       signingSecret: options.signingSecret!,

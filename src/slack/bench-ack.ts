@@ -19,7 +19,7 @@ export async function benchSlashAck(ledger: Ledger, users: readonly string[], co
   const secret = randomBytes(16).toString('hex');
   const { receiver } = buildApp(
     { ledger, log: silentLogger, adminUserIds: [], selfReporting: false },
-    { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${standInUrl}/api/`, botId: 'B0BENCH01', botUserId: 'U0BENCH01', retries: 0 },
+    { botToken: 'xoxb-bench', signingSecret: secret, apiUrl: `${standInUrl}/api/`, botId: 'B0BENCH01', botUserId: 'U0BENCH01', retry: { retries: 0, delayMs: 0 } },
   );
   const metrics = createMetrics();
   const server = createHttpServer(buildApi({ ledger, metrics, apiToken: undefined, checkDatabase: async () => {} }), metrics, receiver!.requestListener);

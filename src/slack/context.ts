@@ -1,6 +1,7 @@
 // What every listener is given: the ledger and the settings Slack needs. No Slack client here:
 // listeners use the one Bolt hands them.
 import { isTimeZone } from '../ledger/cycles.ts';
+import { LedgerError } from '../ledger/errors.ts';
 import type { WebClient } from '@slack/web-api';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
@@ -39,9 +40,21 @@ export async function memberZone(ctx: SlackContext, client: WebClient, userId: s
 }
 
 
+/**
+ * The ledger's messages point API callers at a route; in Slack the same fix is a form of
+ * /credits admin, so the hint is rewritten for the person reading it.
+ */
+const api_hints: [RegExp, string][] = [
+  [/ with PUT \/api\/v1\/(plans|pack-products|profiles)\/\S+/, ' under /credits admin → Plans, packs, profiles'],
+  [/ with PUT \/api\/v1\/seats\/\S+/, ' under /credits admin → Add or restore a seat'],
+];
+
+/** A ledger message (an error, a refused event's reason) as a person in Slack can act on it. */
+export const inSlackWords = (message: string) => api_hints.reduce((said, [route, form]) => said.replace(route, form), message);
+
 /** A ledger error's message is written for people; anything else is logged and summarised. */
 export function humanError(ctx: SlackContext, error: unknown): string {
-  if (error instanceof Error && error.name === 'LedgerError') return error.message;
+  if (error instanceof LedgerError) return inSlackWords(error.message);
   ctx.log.error('slack listener failed', { error });
   return 'Something went wrong on our side; nothing was changed. Please try again in a minute.';
 }

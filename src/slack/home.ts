@@ -9,9 +9,13 @@ async function orgView(ctx: SlackContext): Promise<OrgView> {
   const db = ctx.ledger.ctx.db;
   const [report, packs, pools, tasks] = await Promise.all([
     ctx.ledger.report(),
-    db.query<{ product: string; free: number; assigned: number }>(
-      `select product_key as product, count(*) filter (where seat_id is null)::int8 as free, count(seat_id)::int8 as assigned
-       from packs group by product_key order by product_key`,
+    // Assigned packs carry their number and holder: the number is what "Unassign a pack" asks for.
+    db.query<OrgView['packs'][number]>(
+      `select k.product_key as product, count(*) filter (where k.seat_id is null)::int8 as free, count(k.seat_id)::int8 as assigned,
+              coalesce(json_agg(json_build_object('id', k.id, 'slackId', m.slack_id, 'email', m.email) order by k.id)
+                       filter (where k.seat_id is not null), '[]') as holders
+       from packs k left join seats s on s.id = k.seat_id left join members m on m.id = s.member_id
+       group by k.product_key order by k.product_key`,
     ),
     db.query<{ profile: string; amount: number; remaining: number }>(
       `select profile_key as profile, amount, remaining from grants where source = 'pool' and starts_at <= $1 and expires_at > $1 order by profile_key`,

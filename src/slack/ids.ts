@@ -35,6 +35,8 @@ export const blocks = {
   name: 'name',
   quantity: 'quantity',
   reference: 'reference',
+  reassign: 'reassign',
+  expires: 'expires',
 } as const;
 
 /** The action inside each input block. */
@@ -49,4 +51,6 @@ export const inputs = {
   name: 'name_input',
   quantity: 'quantity_input',
   reference: 'reference_input',
+  reassign: 'reassign_select',
+  expires: 'expires_input',
 } as const;

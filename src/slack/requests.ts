@@ -18,15 +18,25 @@ export interface CreditRequest {
 const columns = `r.id, m.slack_id as "slackId", r.credits, r.reason, r.status, r.channel_id as "channelId",
   r.message_ts as "messageTs", r.decided_by as "decidedBy"`;
 
-export async function createRequest(ledger: Ledger, slackId: string, credits: number, reason: string | null): Promise<CreditRequest> {
+/**
+ * Files a request, unless the member already has the same one pending: then that one comes back
+ * (created false), so a double submission or Slack's retry files nothing twice. The member's row
+ * lock, taken by upsertMember, makes two submissions at once wait for each other.
+ */
+export async function createRequest(ledger: Ledger, slackId: string, credits: number, reason: string | null): Promise<{ request: CreditRequest; created: boolean }> {
   const { db, now } = ledger.ctx;
   return db.transaction(async (tx) => {
     const member = await upsertMember(tx, { slackId });
+    const [pending] = await tx.query<{ id: number }>(
+      `select id from credit_requests where member_id = $1 and status = 'pending' and credits = $2 and reason is not distinct from $3 order by id limit 1`,
+      [member.id, credits, reason],
+    );
+    if (pending) return { request: (await loadRequest(tx, pending.id))!, created: false };
     const [row] = await tx.query<{ id: number }>(
       `insert into credit_requests (member_id, credits, reason, created_at) values ($1, $2, $3, $4) returning id`,
       [member.id, credits, reason, now()],
     );
-    return (await loadRequest(tx, row!.id))!;
+    return { request: (await loadRequest(tx, row!.id))!, created: true };
   });
 }
 

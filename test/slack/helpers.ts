@@ -14,6 +14,8 @@ import { buildApp } from '../../src/slack/app.ts';
 export const signing_secret = 'test-signing-secret-123';
 export const slack_api = 'http://slack.test/api/';
 export const admin_channel = 'C0ADMINS1';
+/** The headers Slack adds when it sends a request again because the first answer was late. */
+export const slack_retry = { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' };
 
 export interface Call {
   method: string;
@@ -84,15 +86,22 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
     processBeforeResponse: true,
     botId: 'B0BOT0001',
     botUserId: 'U0BOT0001',
-    retries: 0,
+    // Slack's errors are retried as in production, without waiting between attempts.
+    retry: { retries: 2, delayMs: 0 },
   });
   const metrics = createMetrics();
   const server: Server = createHttpServer(buildApi({ ledger, metrics, apiToken: undefined, checkDatabase: async () => {} }), metrics, receiver!.requestListener);
   const url = `http://127.0.0.1:${await listen(server, 0)}/slack/events`;
   let trigger = 0;
 
-  const post = async (body: string, contentType: string, headers: Record<string, string> = {}, secret = signing_secret) => {
-    const timestamp = String(Math.floor(Date.now() / 1000));
+  /** How a request is sent: extra headers (Slack's retries), the secret it is signed with, when it was signed. */
+  interface Sent {
+    headers?: Record<string, string>;
+    secret?: string;
+    signedAt?: Date;
+  }
+  const post = async (body: string, contentType: string, { headers = {}, secret = signing_secret, signedAt = new Date() }: Sent = {}) => {
+    const timestamp = String(Math.floor(signedAt.getTime() / 1000));
     const signature = 'v0=' + createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex');
     const res = await fetch(url, {
       method: 'POST',
@@ -106,18 +115,17 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
   return {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     /** A slash command from `user`; the trigger id is fresh unless given (Slack's retries repeat it). */
-    command: (user: string, text: string, extra: { triggerId?: string; headers?: Record<string, string>; secret?: string } = {}) =>
+    command: (user: string, text: string, extra: { triggerId?: string } & Sent = {}) =>
       post(
         new URLSearchParams({
           command: '/credits', text, user_id: user, user_name: user.toLowerCase(), team_id: 'T0TEAM001', channel_id: 'C0GENERAL',
           trigger_id: extra.triggerId ?? `trigger-${++trigger}`, response_url: `http://slack.test/respond/${trigger}`, token: 'legacy',
         }).toString(),
         'application/x-www-form-urlencoded',
-        extra.headers,
-        extra.secret,
+        extra,
       ),
     /** A button click. */
-    click: (user: string, actionId: string, value = '', headers: Record<string, string> = {}) =>
+    click: (user: string, actionId: string, value = '', sent: Sent = {}) =>
       post(
         new URLSearchParams({
           payload: JSON.stringify({
@@ -127,10 +135,10 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
           }),
         }).toString(),
         'application/x-www-form-urlencoded',
-        headers,
+        sent,
       ),
     /** A modal submission with view state values. */
-    submit: (user: string, callbackId: string, values: Record<string, Record<string, unknown>>, privateMetadata = '') =>
+    submit: (user: string, callbackId: string, values: Record<string, Record<string, unknown>>, privateMetadata = '', sent: Sent = {}) =>
       post(
         new URLSearchParams({
           payload: JSON.stringify({
@@ -139,6 +147,7 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
           }),
         }).toString(),
         'application/x-www-form-urlencoded',
+        sent,
       ),
     /** An Events API callback. */
     event: (event: Record<string, unknown>) =>

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
-import { openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { admin_channel, answers, callsTo, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
+import { database_kinds, openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { admin_channel, answers, calls, callsTo, mockSlack, reset, responses, slack_retry, startSlackApp, uploads } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
-describe('the Slack app', () => {
+describe.each(database_kinds)('the Slack app on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   let slack: Awaited<ReturnType<typeof startSlackApp>>;
@@ -19,7 +19,7 @@ describe('the Slack app', () => {
   beforeAll(async () => {
     // Requests to the app itself go through; anything else leaving for the network is a bug.
     mockSlack.listen({ onUnhandledRequest: (request, print) => (new URL(request.url).hostname === '127.0.0.1' ? undefined : print.error()) });
-    db = await openTestDatabase('pglite');
+    db = await openTestDatabase(kind);
     ledger = testLedger(db, clock);
     slack = await startSlackApp(ledger);
   });
@@ -41,6 +41,17 @@ describe('the Slack app', () => {
     expect(res.status).toBe(401);
     expect(responses).toHaveLength(0);
     expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+  });
+
+  it('refuses a correctly signed request older than five minutes, so a captured one cannot be replayed', async () => {
+    const signedAt = new Date(Date.now() - 6 * 60_000);
+    const res = await slack.command('U0MAYA001', 'log 100', { signedAt });
+    expect(res.status).toBe(401);
+    expect(responses).toHaveLength(0);
+    expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+    // Four minutes old is still inside the window.
+    await slack.command('U0MAYA001', 'log 100', { signedAt: new Date(Date.now() - 4 * 60_000) });
+    expect((await ledger.balance('U0MAYA001')).used).toBe(100);
   });
 
   it('answers /credits with the balance by source, the reset date, the forecast and two buttons', async () => {
@@ -75,6 +86,37 @@ describe('the Slack app', () => {
     expect(text(responses[0]!)).toContain('`/credits request [amount] [reason]`');
   });
 
+  it('tells a member without a seat, and an admin asking about one, in Slack words rather than API routes', async () => {
+    await slack.command('U0NOSEAT1', '');
+    expect(responses.at(-1)!.text).toBe('You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.');
+    await slack.command('U0NOSEAT1', 'log 50');
+    expect(responses.at(-1)!.text).toBe('You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.');
+    await slack.command('U0ADMIN01', '<@U0NOSEAT1>');
+    expect(responses.at(-1)!.text).toBe('<@U0NOSEAT1> has no seat in creditdesk yet; add one with /credits admin → Add or restore a seat.');
+  });
+
+  it('shows /credits help with the forms each person can use', async () => {
+    await slack.command('U0MAYA001', 'help');
+    await slack.command('U0ADMIN01', 'help');
+    const [member, admin] = responses.map(text);
+    expect(member).toContain('`/credits log <amount> [feature]`');
+    expect(member).not.toContain('`/credits admin`');
+    expect(admin).toContain('`/credits admin` — seats, packs, adjustments');
+    expect(admin).toContain('`/credits @someone`');
+  });
+
+  it('refuses /credits log and sync when self-reporting is off, saying so with the help', async () => {
+    const closed = await startSlackApp(ledger, { selfReporting: false });
+    try {
+      await closed.command('U0MAYA001', 'log 100');
+      expect(text(responses.at(-1)!)).toContain(':warning: self-reporting is off in this workspace; an admin can turn it on');
+      expect(text(responses.at(-1)!)).not.toContain('/credits log');
+      expect((await ledger.balance('U0MAYA001')).used).toBe(0);
+    } finally {
+      await closed.close();
+    }
+  });
+
   it('lists the history of this cycle', async () => {
     await ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
     await slack.command('U0MAYA001', 'history');
@@ -83,7 +125,7 @@ describe('the Slack app', () => {
 
   it('records self-reported usage once, even when Slack retries the command', async () => {
     await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log' });
-    await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log', headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    await slack.command('U0MAYA001', 'log 250 image generation', { triggerId: 'trig-log', headers: slack_retry });
     expect((await ledger.balance('U0MAYA001')).used).toBe(250);
     expect(responses[0]!.text).toMatch(/^Recorded 250 credits for image generation/);
   });
@@ -98,6 +140,15 @@ describe('the Slack app', () => {
   });
 
   it('walks a request from the modal to the admin channel, an approval, the DM and the updated message', async () => {
+    // The trigger_id expires in 3 s, so the modal is opened before any other call to Slack
+    // (such as looking up the time zone of a member seen for the first time).
+    await slack.command('U0FRESH01', 'request', { triggerId: 'trig-request' });
+    expect(calls.map((c) => c.method)).toEqual(['views.open']);
+    // Slack's retry carries the spent trigger: nothing opens twice, and no error is shown.
+    await slack.command('U0FRESH01', 'request', { triggerId: 'trig-request', headers: slack_retry });
+    expect(calls.map((c) => c.method)).toEqual(['views.open']);
+    expect(responses).toHaveLength(0);
+    reset();
     await slack.command('U0MAYA001', 'request 500 client pitch deck');
     const [open] = callsTo('views.open');
     expect(open!.view.callback_id).toBe(views.request);
@@ -115,6 +166,15 @@ describe('the Slack app', () => {
     expect([approve.action_id, deny.action_id]).toEqual([actions.approve, actions.deny]);
     expect(confirmation!.channel).toBe('U0MAYA001');
 
+    // Slack retrying the submission, or the member sending it twice, files nothing more.
+    await slack.submit('U0MAYA001', views.request, {
+      [blocks.amount]: { [inputs.amount]: { value: '500' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'client pitch deck' } },
+    }, '', { headers: slack_retry });
+    expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(1);
+    expect(callsTo('chat.postMessage').at(-1)!.text).toBe('Your request for 500 credits is already with the admins; you will hear here when one decides.');
+    expect(await db.query(`select id from credit_requests`)).toHaveLength(1);
+
     await slack.click('U0ADMIN01', actions.approve, approve.value);
     const approveModal = callsTo('views.open').at(-1)!;
     expect(approveModal.view.callback_id).toBe(views.approve);
@@ -127,13 +187,48 @@ describe('the Slack app', () => {
     const dm = callsTo('chat.postMessage').at(-1)!;
     expect(dm).toMatchObject({ channel: 'U0MAYA001', text: 'Your request for 500 credits was approved by <@U0ADMIN01>: 500 credits' });
 
-    // A double click, or a second admin: already decided, nothing changes.
-    await ledger.putSeat('U0ADMIN02', { plan: 'pro' });
+    // A double click, Slack retrying the submission, or a second admin: already decided, nothing changes.
     const again = await slack.submit('U0ADMIN01', views.approve, values, approveModal.view.private_metadata);
-    expect(again.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Already approved by U0ADMIN01; nothing was changed.' } });
+    expect(again.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'This request was already approved by you; nothing was changed.' } });
+    await db.query(`insert into members (slack_id, is_admin) values ('U0ADMIN02', true)`);
+    const retried = await slack.submit('U0ADMIN02', views.approve, values, approveModal.view.private_metadata, { headers: slack_retry });
+    expect(retried.body.errors).toEqual({ [blocks.amount]: 'This request was already approved by another admin; nothing was changed.' });
+    const opened = callsTo('views.open').length;
+    await slack.click('U0ADMIN02', actions.approve, approve.value);
+    expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
+    expect(callsTo('views.open')).toHaveLength(opened);
     await slack.click('U0ADMIN01', actions.deny, approve.value);
     expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+    expect(callsTo('chat.update')).toHaveLength(1);
+  });
+
+  it('keeps an approval that Slack could not be told about, so a second click cannot grant again', async () => {
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '500' } } });
+    const [posted] = callsTo('chat.postMessage');
+    await slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
+    const modal = callsTo('views.open').at(-1)!;
+    answers.set('chat.update', () => new HttpResponse('upstream error', { status: 500 }));
+    const values = { [blocks.amount]: { [inputs.amount]: { value: '500' } } };
+    expect((await slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata)).body).toBeNull();
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+    const [request] = await db.query<{ status: string }>(`select status from credit_requests`);
+    expect(request!.status).toBe('approved');
+    answers.clear();
+    const again = await slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata);
+    expect(again.body.response_action).toBe('errors');
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+  });
+
+  it('puts a request modal error on the field at fault', async () => {
+    const zero = await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '0' } } });
+    expect(zero.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Enter more than 0' } });
+    const long = await slack.submit('U0MAYA001', views.request, {
+      [blocks.amount]: { [inputs.amount]: { value: '10' } },
+      [blocks.reason]: { [inputs.reason]: { value: 'x'.repeat(5_000) } },
+    });
+    expect(Object.keys(long.body.errors)).toEqual([blocks.reason]);
+    expect(await db.query(`select id from credit_requests`)).toHaveLength(0);
   });
 
   it('approves a request with a free pack, and denies another with a DM', async () => {
@@ -145,6 +240,8 @@ describe('the Slack app', () => {
     await slack.click('U0ADMIN01', actions.approve, first!.blocks[1].elements[0].value);
     const modal = callsTo('views.open').at(-1)!;
     expect(modal.view.blocks[1].element.options).toEqual([{ text: { type: 'plain_text', text: 'Add-on 2,000 (2,000 credits, 1 free)' }, value: 'addon' }]);
+    const neither = await slack.submit('U0ADMIN01', views.approve, {}, modal.view.private_metadata);
+    expect(neither.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Pick a free pack above, or enter how many credits to grant' } });
     await slack.submit('U0ADMIN01', views.approve, { [blocks.pack]: { [inputs.pack]: { selected_option: { value: 'addon' } } } }, modal.view.private_metadata);
     expect((await ledger.balance('U0MAYA001')).quota).toBe(6000);
     await slack.click('U0ADMIN01', actions.deny, second!.blocks[1].elements[1].value);
@@ -164,8 +261,21 @@ describe('the Slack app', () => {
       [blocks.amount]: { [inputs.amount]: { value: '100000' } },
       [blocks.reason]: { [inputs.reason]: { value: 'because' } },
     });
-    expect(forged.body.response_action).toBe('errors');
+    expect(forged.body).toMatchObject({ response_action: 'update', view: { title: { text: 'Not allowed' } } });
+    expect(text(forged.body.view)).toBe('Only creditdesk admins can do that. Ask an admin if you need it done; nothing was changed.');
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);
+    // A form without a member field is refused just as politely.
+    const catalog = await slack.submit('U0MAYA001', views.adminCatalog, {
+      [blocks.kind]: { [inputs.kind]: { selected_option: { value: 'plan' } } },
+      [blocks.key]: { [inputs.key]: { value: 'pro' } },
+      [blocks.name]: { [inputs.name]: { value: 'Pro' } },
+      [blocks.amount]: { [inputs.amount]: { value: '1' } },
+    });
+    expect(catalog.body.response_action).toBe('update');
+    expect((await ledger.catalog()).plans).toEqual([expect.objectContaining({ key: 'pro', credits: 4000 })]);
+    await slack.click('U0MAYA001', actions.approve, '1');
+    expect(responses.at(-1)!.text).toMatch(/^Only creditdesk admins can do that/);
+    expect(callsTo('views.open')).toHaveLength(0);
   });
 
   it('lets an admin add a seat, see another member, adjust with a reason, and revoke after a preview', async () => {
@@ -174,7 +284,7 @@ describe('the Slack app', () => {
     await slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } }, [blocks.plan]: { [inputs.plan]: { value: 'pro' } } });
     expect((await ledger.balance('U0LENA001')).quota).toBe(4000);
     const badPlan = await slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA002' } }, [blocks.plan]: { [inputs.plan]: { value: 'gold' } } });
-    expect(badPlan.body).toEqual({ response_action: 'errors', errors: { [blocks.plan]: 'plan gold is not in the catalog: create it with PUT /api/v1/plans/gold' } });
+    expect(badPlan.body).toEqual({ response_action: 'errors', errors: { [blocks.plan]: 'plan gold is not in the catalog: create it under /credits admin → Plans, packs, profiles' } });
 
     const noReason = await slack.submit('U0ADMIN01', views.adminAdjust, {
       [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } },
@@ -216,6 +326,32 @@ describe('the Slack app', () => {
     });
     expect((await ledger.catalog()).profiles).toEqual([expect.objectContaining({ key: 'design', name: 'Design team', poolCredits: 10000 })]);
 
+    // Pack products from the same form: one-time ones need their lifetime, on that field.
+    const catalog = (kind: string, extra: Record<string, Record<string, unknown>> = {}) =>
+      slack.submit('U0ADMIN01', views.adminCatalog, {
+        [blocks.kind]: { [inputs.kind]: { selected_option: { value: kind } } },
+        [blocks.key]: { [inputs.key]: { value: 'boost' } },
+        [blocks.name]: { [inputs.name]: { value: 'Boost 1,000' } },
+        [blocks.amount]: { [inputs.amount]: { value: '1000' } },
+        ...extra,
+      });
+    expect((await catalog('one_time')).body).toEqual({ response_action: 'errors', errors: { [blocks.expires]: 'A one-time pack needs the days its credits last' } });
+    const full = { [blocks.reassign]: { [inputs.reassign]: { selected_option: { value: 'full' } } } };
+    expect((await catalog('one_time', { ...full, [blocks.expires]: { [inputs.expires]: { value: '30' } } })).body).toBeNull();
+    expect(callsTo('chat.postMessage').at(-1)!.text).toBe(
+      "Saved one-time pack product boost, lasting 30 days, reassigned with a fresh grant (Boost 1,000, 1,000 credits). Changes to credits apply from each holder's next cycle.",
+    );
+    expect((await ledger.catalog()).products.find((p) => p.key === 'boost')).toMatchObject({ kind: 'one_time', expiresDays: 30, reassign: 'full', credits: 1000 });
+    // Saving from Slack keeps what the form does not show, such as a member's pool cap set through the API.
+    await ledger.putProfile('design', { name: 'Design team', poolCredits: 10000, memberPoolCap: 500 });
+    await slack.submit('U0ADMIN01', views.adminCatalog, {
+      [blocks.kind]: { [inputs.kind]: { selected_option: { value: 'profile' } } },
+      [blocks.key]: { [inputs.key]: { value: 'design' } },
+      [blocks.name]: { [inputs.name]: { value: 'Design' } },
+      [blocks.amount]: { [inputs.amount]: { value: '12000' } },
+    });
+    expect((await ledger.catalog()).profiles).toEqual([expect.objectContaining({ key: 'design', name: 'Design', poolCredits: 12000, memberPoolCap: 500 })]);
+
     await ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
     await slack.submit('U0ADMIN01', views.adminUnassign, { [blocks.key]: { [inputs.key]: { value: '1' } } });
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);
@@ -248,31 +384,70 @@ describe('the Slack app', () => {
   });
 
   it('publishes the App Home: the balance for a member, the org view and vendor tasks for an admin', async () => {
+    await ledger.recordPurchase({ product: 'addon', quantity: 2 });
+    await ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
     await slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
     const member = callsTo('views.publish').at(-1)!;
     expect(member.user_id).toBe('U0MAYA001');
-    expect(text(member.view)).toContain('*4,000* of 4,000 left');
+    expect(text(member.view)).toContain('*6,000* of 6,000 left');
     expect(text(member.view)).not.toContain('Vendor console tasks');
 
     await slack.event({ type: 'app_home_opened', user: 'U0ADMIN01', tab: 'home', channel: 'D0ADMIN' });
     const admin = callsTo('views.publish').at(-1)!;
     expect(text(admin.view)).toContain('You have no seat in creditdesk yet');
-    expect(text(admin.view)).toContain('*Vendor console tasks* (1 open)');
-    const task = admin.view.blocks.find((b: any) => b.accessory?.action_id === actions.taskDone);
-    expect(task.text.text).toBe('Assign a Pro license to <@U0MAYA001> in the vendor console');
-    await slack.click('U0ADMIN01', actions.taskDone, task.accessory.value);
-    expect(await ledger.openVendorTasks()).toHaveLength(0);
-    expect(text(callsTo('views.publish').at(-1)!.view)).toContain('*Vendor console tasks* (0 open)');
+    // The pack's number is what the Unassign form asks for.
+    expect(text(admin.view)).toContain('*Packs*\n• addon: 1 free, 1 assigned (#1 <@U0MAYA001>)');
+    expect(text(admin.view)).toContain('*Vendor console tasks* (2 open)');
+    const [seatTask, packTask] = admin.view.blocks.filter((b: any) => b.accessory?.action_id === actions.taskDone);
+    expect(seatTask.text.text).toBe('Assign a Pro license to <@U0MAYA001> in the vendor console');
+    expect(packTask.text.text).toMatch(/<@U0MAYA001>/);
+
+    // A member who is not an admin cannot close a task, even with a forged click.
+    await slack.click('U0MAYA001', actions.taskDone, seatTask.accessory.value);
+    expect(callsTo('chat.postMessage').at(-1)).toMatchObject({ channel: 'U0MAYA001', text: expect.stringMatching(/^Only creditdesk admins can do that/) });
+    expect(await ledger.openVendorTasks()).toHaveLength(2);
+
+    await slack.click('U0ADMIN01', actions.taskDone, seatTask.accessory.value);
+    expect(await ledger.openVendorTasks()).toHaveLength(1);
+    const after = callsTo('views.publish').at(-1)!;
+    expect(after.user_id).toBe('U0ADMIN01');
+    expect(text(after.view)).toContain('*Vendor console tasks* (1 open)');
+    expect(text(after.view)).not.toContain('Assign a Pro license to <@U0MAYA001>');
   });
 
-  it('keeps the ledger write when Slack fails, and shows the member no stack trace', async () => {
+  it('keeps the ledger write when Slack keeps failing, retries a bounded number of times, and shows the member no stack trace', async () => {
     answers.set('chat.postMessage', () => new HttpResponse('upstream error', { status: 500 }));
     const res = await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
     expect(res.status).toBe(200);
+    expect(res.body).toBeNull();
     const [request] = await db.query<{ credits: number; status: string }>(`select credits, status from credit_requests`);
     expect(request).toEqual({ credits: 700, status: 'pending' });
+    // The first try and two retries, then it gives up rather than waiting half an hour, and
+    // tries to tell the member (here Slack refuses that too).
+    expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(3);
+    expect(callsTo('chat.postMessage').at(-1)).toMatchObject({ channel: 'U0MAYA001', text: expect.stringMatching(/^Slack did not pass your request for 700 credits to the admins just now/) });
 
-    answers.set('views.open', () => new HttpResponse(null, { status: 429, headers: { 'retry-after': '1' } }));
+    // Sent again once Slack is back, the same request reaches the admins, still filed once.
+    answers.clear();
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
+    expect(callsTo('chat.postMessage').filter((m) => m.channel === admin_channel)).toHaveLength(4);
+    expect(await db.query(`select id from credit_requests`)).toHaveLength(1);
+  });
+
+  it('retries a call Slack rate-limits after its Retry-After, and one that failed with a 500, until it goes through', async () => {
+    let views_open = 0;
+    answers.set('views.open', () => (++views_open === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '0' } }) : HttpResponse.json({ ok: true, view: { id: 'V0TEST' } })));
     expect((await slack.click('U0MAYA001', actions.requestOpen)).status).toBe(200);
+    expect(callsTo('views.open')).toHaveLength(2);
+    expect(callsTo('views.open')[1]!.view.callback_id).toBe(views.request);
+
+    let posts = 0;
+    answers.set('chat.postMessage', () =>
+      ++posts === 1 ? new HttpResponse('upstream error', { status: 500 }) : HttpResponse.json({ ok: true, channel: admin_channel, ts: '17000000.9' }),
+    );
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '700' } } });
+    const [request] = await db.query<{ messageTs: string }>(`select message_ts as "messageTs" from credit_requests`);
+    // The second try reached the admin channel, and the request remembers its message for the decision.
+    expect(request!.messageTs).toBe('17000000.9');
   });
 });

@@ -33,3 +33,32 @@ describe('starting Slack while Slack is unreachable', () => {
     }
   });
 });
+
+describe('starting Slack in Socket Mode', () => {
+  it('connects over a socket through SLACK_API_URL with the app token, and needs no HTTP listener', async () => {
+    const db = await openTestDatabase('pglite');
+    const realFetch = globalThis.fetch;
+    let firstCall!: (call: { url: string; authorization: string | null }) => void;
+    const called = new Promise<{ url: string; authorization: string | null }>((resolve) => (firstCall = resolve));
+    globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      firstCall({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });
+      throw new TypeError('fetch failed');
+    }) as typeof fetch;
+    try {
+      const slack = await startSlack({
+        ledger: testLedger(db, new TestClock(new Date())),
+        log: silentLogger,
+        mode: { mode: 'socket', botToken: 'xoxb-test', appToken: 'xapp-1-test' },
+        apiUrl: 'http://127.0.0.1:9/api/',
+        adminUserIds: [],
+        selfReporting: false,
+      });
+      expect(slack.listener).toBeUndefined();
+      expect(await called).toEqual({ url: 'http://127.0.0.1:9/api/apps.connections.open', authorization: 'Bearer xapp-1-test' });
+      await slack.stop();
+    } finally {
+      globalThis.fetch = realFetch;
+      await db.close();
+    }
+  });
+});

@@ -1,11 +1,13 @@
-// The admin modal menu and its forms: add a seat, revoke one (preview first), assign a pack,
-// adjust a balance. Every form is checked again on the server when submitted.
+// The admin modal menu and its forms: seats (revoke after a preview), packs, purchases,
+// adjustments, the catalog and profiles, promotions. Every form is checked again on the server
+// when submitted.
 import type { RevokePlan } from '../../ledger/seats.ts';
 import { actions, blocks as ids, inputs, views } from '../ids.ts';
 import { credits } from '../format.ts';
 import { actionsRow, button, plain, section, type Block } from './common.ts';
 
-export type AdminForm = 'seat' | 'revoke' | 'assign' | 'unassign' | 'purchase' | 'adjust' | 'catalog' | 'promote';
+export const admin_forms = ['seat', 'revoke', 'assign', 'unassign', 'purchase', 'adjust', 'catalog', 'promote'] as const;
+export type AdminForm = (typeof admin_forms)[number];
 
 export function adminMenu() {
   return {
@@ -30,6 +32,7 @@ export function adminMenu() {
   };
 }
 
+const option = (text: string, value: string) => ({ text: plain(text), value });
 const userInput = (label: string): Block => ({
   type: 'input', block_id: ids.user, label: plain(label), element: { type: 'users_select', action_id: inputs.user },
 });
@@ -67,14 +70,24 @@ export function adminForm(form: AdminForm) {
           {
             type: 'input', block_id: ids.kind, label: plain('What'),
             element: { type: 'static_select', action_id: inputs.kind, options: [
-              { text: plain('Plan (credits per cycle)'), value: 'plan' },
-              { text: plain('Recurring pack product'), value: 'recurring' },
-              { text: plain('Profile with a shared pool'), value: 'profile' },
+              option('Plan (credits per cycle)', 'plan'),
+              option('Recurring pack product', 'recurring'),
+              option('One-time pack product', 'one_time'),
+              option('Profile with a shared pool', 'profile'),
             ] },
           },
           textInput(ids.key, inputs.key, 'Key (lowercase, e.g. pro)'),
           textInput(ids.name, inputs.name, 'Name'),
           numberField(ids.amount, inputs.amount, 'Credits per cycle (the pool for a profile)'),
+          {
+            type: 'input', block_id: ids.reassign, optional: true, label: plain('Packs: what the next assignee gets'),
+            element: { type: 'static_select', action_id: inputs.reassign, options: [
+              option('The unused credits (default)', 'remaining'),
+              option('A fresh grant', 'full'),
+              option('Nothing until their next reset', 'next_cycle'),
+            ] },
+          },
+          { ...numberField(ids.expires, inputs.expires, 'One-time packs: days the credits last'), optional: true },
         ],
       };
     case 'promote':
@@ -82,6 +95,11 @@ export function adminForm(form: AdminForm) {
     case 'adjust':
       return { ...base, callback_id: views.adminAdjust, title: plain('Adjust credits'), submit: plain('Apply'), blocks: [userInput('Member'), numberInput('Credits (negative to debit)', true), textInput(ids.reason, inputs.reason, 'Reason')] };
   }
+}
+
+/** A form replaced by a short notice, such as a refusal: it names no field, so fits any form. */
+export function noticeModal(title: string, text: string) {
+  return { type: 'modal' as const, title: plain(title), close: plain('Close'), blocks: [section(text)] };
 }
 
 /** What revoking will do, with a confirm: shown before anything changes. */

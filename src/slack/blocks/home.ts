@@ -10,7 +10,7 @@ import { button, context, divider, section, type Block } from './common.ts';
 
 export interface OrgView {
   report: Report;
-  packs: { product: string; free: number; assigned: number }[];
+  packs: { product: string; free: number; assigned: number; holders: { id: number; slackId: string | null; email: string | null }[] }[];
   pools: { profile: string; amount: number; remaining: number }[];
   tasks: VendorTask[];
 }
@@ -18,6 +18,14 @@ export interface OrgView {
 /** Slack allows 100 blocks in a Home tab; leave room for the member part. */
 const tasks_shown_max = 20;
 const consumers_shown_max = 5;
+/** Assigned packs listed by number per product; the rest are counted. */
+const pack_numbers_shown_max = 10;
+
+function packLine(p: OrgView['packs'][number]): string {
+  const shown = p.holders.slice(0, pack_numbers_shown_max).map((h) => `#${h.id} ${h.slackId ? `<@${h.slackId}>` : (h.email ?? 'a member')}`);
+  const more = p.holders.length > shown.length ? ` and ${credits(p.holders.length - shown.length)} more` : '';
+  return `• ${p.product}: ${credits(p.free)} free, ${credits(p.assigned)} assigned${shown.length > 0 ? ` (${shown.join(', ')}${more})` : ''}`;
+}
 
 export function homeView(input: { balance: Balance | null; history: HistoryEntry[]; zone: string; org: OrgView | null }) {
   const blocks: Block[] = [];
@@ -31,8 +39,8 @@ export function homeView(input: { balance: Balance | null; history: HistoryEntry
     const top = report.rows.slice(0, consumers_shown_max).map((r) => `• ${r.slack_id ? `<@${r.slack_id}>` : r.user}: ${credits(r.used)} of ${credits(r.quota)} (${percent(r.used, r.quota)})`);
     blocks.push(
       divider,
-      section(`*Organisation, cycle ${report.cycle}*\n${report.rows.length} seats · ${credits(report.totals.used)} of ${credits(report.totals.quota)} used · :red_circle: ${credits(report.totals.overage)} overage`),
-      section(`*Packs*\n${packs.map((p) => `• ${p.product}: ${p.free} free, ${p.assigned} assigned`).join('\n') || 'none purchased'}`),
+      section(`*Organisation, cycle ${report.cycle}*\n${credits(report.rows.length)} seats · ${credits(report.totals.used)} of ${credits(report.totals.quota)} used · :red_circle: ${credits(report.totals.overage)} overage`),
+      section(`*Packs*\n${packs.map(packLine).join('\n') || 'none purchased'}`),
       section(`*Pools*\n${pools.map((p) => `• ${p.profile}: ${credits(p.remaining)} of ${credits(p.amount)} left`).join('\n') || 'none'}`),
       section(`*Top consumers*\n${top.join('\n') || 'no usage yet'}`),
       divider,

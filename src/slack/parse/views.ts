@@ -1,6 +1,7 @@
 // View state and private_metadata, read with zod: a modal's values arrive as nested objects.
 import { z } from 'zod';
 import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { admin_forms } from '../blocks/admin.ts';
 import { blocks, inputs } from '../ids.ts';
 
 type State = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null; selected_user?: string | null }>>;
@@ -21,7 +22,35 @@ export const signed_amount_schema = z.coerce
   .refine((n) => n !== 0, 'Enter a positive number to grant or a negative one to debit')
   .refine((n) => Math.abs(n) <= credits_max, 'That is more than any grant can hold');
 
+/** How a pack moves to its next assignee; unchosen keeps what the product has. */
+export const reassign_schema = z.enum(['remaining', 'full', 'next_cycle']).optional();
+export const reassign_words: Record<z.infer<typeof reassign_schema> & string, string> = {
+  remaining: 'with its unused credits',
+  full: 'with a fresh grant',
+  next_cycle: 'with nothing until the next reset',
+};
+
+/** A one-time pack lasts at most this long after it is first assigned. */
+const expires_days_max = 3_660;
+export const expires_days_schema = z.coerce
+  .number({ error: 'Enter a number of days' })
+  .int('Enter a whole number of days')
+  .positive('Enter at least 1 day')
+  .max(expires_days_max, `Enter at most ${expires_days_max.toLocaleString('en-US')} days`)
+  .optional();
+
 export const reason_schema = z.string().trim().min(1, 'Say why, in a few words').max(text_length_max);
+
+/** A request's reason may be left empty; none is kept as null. */
+export const optional_reason_schema = z
+  .string()
+  .trim()
+  .max(text_length_max, `Keep it under ${text_length_max.toLocaleString('en-US')} characters`)
+  .nullable()
+  .transform((text) => text || null);
+
+/** The admin menu's button values: which form to open. */
+export const admin_form_schema = z.enum(admin_forms);
 
 export const approve_metadata = z.object({ requestId: z.number().int().positive() });
 export const revoke_metadata = z.object({ confirm: z.string().regex(/^[UW][A-Z0-9]+$/) }).partial();

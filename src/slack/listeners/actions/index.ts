@@ -1,7 +1,8 @@
 // Buttons: history, request more, approve and deny a request, a vendor task done, the admin menu.
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
-import { adminForm, type AdminForm } from '../../blocks/admin.ts';
+import { adminForm, noticeModal } from '../../blocks/admin.ts';
+import { admin_form_schema } from '../../parse/views.ts';
 import { historyMessage } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
 import { approveModal, decisionDm, requestChannelMessage, requestModal } from '../../blocks/request.ts';
@@ -40,8 +41,9 @@ export function register(app: App, ctx: SlackContext): void {
     if (!request) return respondWith(a, 'That request no longer exists.');
     if (request.status !== 'pending') return respondWith(a, `That request was already ${request.status} by <@${request.decidedBy}>.`);
     const products = await ctx.ledger.ctx.db.query<never>(
-      `select pp.key, pp.name, pp.credits, pp.kind, count(k.id) filter (where k.seat_id is null and (k.expires_at is null or k.expires_at > now()))::int8 as free
+      `select pp.key, pp.name, pp.credits, pp.kind, count(k.id) filter (where k.seat_id is null and (k.expires_at is null or k.expires_at > $1))::int8 as free
        from pack_products pp left join packs k on k.product_key = pp.key group by pp.key order by pp.key`,
+      [ctx.ledger.ctx.now()],
     );
     await a.client.views.open({ trigger_id: a.body.trigger_id, view: approveModal(request, products) as never });
   });
@@ -64,7 +66,8 @@ export function register(app: App, ctx: SlackContext): void {
     const a = args as ButtonArgs;
     await a.ack();
     const by = a.body.user.id;
-    if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return;
+    // A Home tab button has no response_url: a refusal goes by DM.
+    if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return void (await a.client.chat.postMessage({ channel: by, text: not_admin_text, blocks: [section(not_admin_text)] } as never));
     try {
       await ctx.ledger.completeVendorTask(Number(a.action.value), by);
     } catch (error) {
@@ -76,8 +79,11 @@ export function register(app: App, ctx: SlackContext): void {
   app.action(actions.adminMenu, async (args) => {
     const a = args as ButtonArgs;
     await a.ack();
-    if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id))) return;
-    await a.client.views.push({ trigger_id: a.body.trigger_id, view: adminForm(a.action.value as AdminForm) as never });
+    // The menu opened for an admin; one demoted since then is told so in place of the form.
+    const form = admin_form_schema.safeParse(a.action.value);
+    if (!form.success) throw new Error(`admin menu sent an unknown form: ${String(a.action.value).slice(0, 30)}`);
+    const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id);
+    await a.client.views.push({ trigger_id: a.body.trigger_id, view: (admin ? adminForm(form.data) : noticeModal('Not allowed', not_admin_text)) as never });
   });
 }
 

@@ -1,12 +1,13 @@
 // /credits: acknowledged at once, then parsed and answered ephemerally through response_url.
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { LedgerError } from '../../../ledger/errors.ts';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
 import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
 import { adminMenu } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
-import { humanError, memberZone, type SlackContext } from '../../context.ts';
+import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
@@ -14,17 +15,25 @@ import { buildAndSendReport } from '../../report.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
+const no_seat_text = 'You have no seat in creditdesk yet, so there are no credits to show. An admin can add one with /credits admin.';
+
 export function creditsCommand(ctx: SlackContext) {
-  return async ({ command, ack, respond, client }: Args): Promise<void> => {
+  return async ({ command, ack, respond, client, context }: Args): Promise<void> => {
     await ack();
     const user = command.user_id;
-    const zone = await memberZone(ctx, client, user);
     const reply = async (message: { text: string; blocks: unknown[] }): Promise<void> => {
       await respond({ response_type: 'ephemeral', ...message } as never);
     };
     const parsed = parseCommand(command.text);
+    // A trigger_id works once: Slack's retry of a command that opens a modal can only fail, and
+    // would show the member an error after the first attempt opened it.
+    if (context.retryNum && (parsed.kind === 'request' || parsed.kind === 'admin')) return;
     try {
+      // The trigger_id lives 3 s: the request modal opens before anything is looked up.
+      if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
       const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
+      if (parsed.kind === 'admin' && admin) return void (await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never }));
+      const zone = await memberZone(ctx, client, user);
       switch (parsed.kind) {
         case 'balance':
           return await reply(balanceMessage(await ctx.ledger.balance(user), zone));
@@ -34,18 +43,20 @@ export function creditsCommand(ctx: SlackContext) {
           return await reply(helpMessage({ isAdmin: admin, selfReporting: ctx.selfReporting }));
         case 'invalid':
           return await reply(helpMessage({ isAdmin: admin, selfReporting: ctx.selfReporting, error: parsed.error }));
-        case 'request':
-          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never });
-          return;
         case 'log':
         case 'sync': {
           if (!ctx.selfReporting) {
             return await reply(helpMessage({ isAdmin: admin, selfReporting: false, error: 'self-reporting is off in this workspace; an admin can turn it on' }));
           }
           if (parsed.kind === 'log') {
+            // Without a seat the balance read throws, and the member hears it in plain words below.
+            await ctx.ledger.balance(user);
             // Slack retries a slow command with the same trigger_id: as the event id it applies once.
             const outcome = await ctx.ledger.recordUsage({ id: `slack-log:${command.trigger_id}`, user, credits: parsed.amount, feature: parsed.feature, source: 'slack' });
-            if (outcome.status === 'rejected') return await reply({ text: outcome.reason, blocks: [section(`:warning: ${outcome.reason}`)] });
+            if (outcome.status === 'rejected') {
+              const reason = inSlackWords(outcome.reason);
+              return await reply({ text: reason, blocks: [section(`:warning: ${reason}`)] });
+            }
             const balance = await ctx.ledger.balance(user);
             return await reply(balanceMessage(balance, zone, `Recorded ${credits(parsed.amount)} credits${parsed.feature ? ` for ${parsed.feature}` : ''}`));
           }
@@ -63,12 +74,13 @@ export function creditsCommand(ctx: SlackContext) {
             const summary = await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined);
             return await reply({ ...summary, text: `${summary.text}. The CSV and the chart are in your DM with creditdesk.` });
           }
-          await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never });
-          return;
+          return; // an admin's 'admin' opened the menu before the switch
         }
       }
     } catch (error) {
-      const text = humanError(ctx, error);
+      // A member without a seat is the common case: said in Slack's words, with no raw id or API route.
+      const seatMissing = error instanceof LedgerError && error.code === 'not_found' && parsed.kind !== 'report';
+      const text = !seatMissing ? humanError(ctx, error) : parsed.kind === 'member' ? `<@${parsed.userId}> has no seat in creditdesk yet; add one with /credits admin → Add or restore a seat.` : no_seat_text;
       await reply({ text, blocks: [section(`:warning: ${text}`)] }).catch(() => {});
     }
   };
