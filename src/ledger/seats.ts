@@ -151,6 +151,9 @@ interface RevokeState {
   ownGrants: GrantRow[];
   packs: Pack[];
   releases: PackRelease[];
+  /** Catalog names for the vendor-console tasks: admins know plans and packs by name, not key. */
+  planName: string;
+  productNames: Map<string, string>;
 }
 
 /** Locks the member's seat and packs, bringing the seat into the cycle containing `now` first. */
@@ -169,11 +172,19 @@ async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, 
     [seat!.id, seat!.cycleStart],
   );
   const packs = await tx.query<Pack>(`select ${pack_columns} from packs k where k.seat_id = $1 order by k.id for update`, [seat!.id]);
-  const { products } = await loadCatalog(tx);
+  const { plans, products } = await loadCatalog(tx);
   const releases = packs.map((pack) =>
     planPackRelease(pack, products.get(pack.productKey)!, grants.filter((g) => g.packId === pack.id)),
   );
-  return { seat: seat!, member, ownGrants: grants.filter((g) => g.packId == null), packs, releases };
+  return {
+    seat: seat!,
+    member,
+    ownGrants: grants.filter((g) => g.packId == null),
+    packs,
+    releases,
+    planName: plans.get(seat!.planKey)?.name ?? seat!.planKey,
+    productNames: new Map([...products.values()].map((p) => [p.key, p.name])),
+  };
 }
 
 function describePlan(state: RevokeState, user: string): RevokePlan {
@@ -220,9 +231,10 @@ export async function revokeSeat(ctx: LedgerContext, user: string, actor: string
     );
     await tx.query(`update seats set status = 'revoked', revoked_at = $2, revoke_journal_id = $3 where id = $1`, [seat.id, now, journalId ?? null]);
     const label = memberLabel(state.member);
-    await addVendorTask(tx, `Remove the ${seat.planKey} license from ${label} in the vendor console`, state.member.id, now);
+    await addVendorTask(tx, `Remove the ${state.planName} license from ${label} in the vendor console`, state.member.id, now);
     for (const release of state.releases) {
-      await addVendorTask(tx, `Remove the add-on pack (${release.product}) from ${label} in the vendor console`, state.member.id, now);
+      const product = state.productNames.get(release.product) ?? release.product;
+      await addVendorTask(tx, `Remove the add-on pack (${product}) from ${label} in the vendor console`, state.member.id, now);
     }
     return describePlan(state, user);
   });

@@ -197,8 +197,8 @@ describe.each(database_kinds)('seats on %s', (kind) => {
       'Assign an add-on pack (Add-on) to jacob@example.com in the vendor console',
       'Remove the add-on pack (Add-on) from jacob@example.com in the vendor console',
       'Change the license of jacob@example.com to Max in the vendor console',
-      'Remove the max license from jacob@example.com in the vendor console',
-      'Remove the add-on pack (addon) from jacob@example.com in the vendor console',
+      'Remove the Max license from jacob@example.com in the vendor console',
+      'Remove the add-on pack (Add-on) from jacob@example.com in the vendor console',
       'Assign a Pro license to jacob@example.com in the vendor console (seat restored)',
     ]);
     await h.ledger.completeVendorTask(tasks[0]!.id, 'U0ADMIN01');
