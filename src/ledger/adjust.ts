@@ -1,5 +1,6 @@
 // Manual adjustments: an admin grants extra credits (a manual grant until the cycle ends) or
 // debits credits with a reason. A debit draws in the consumption order and never overdraws.
+import type { Queryable } from '../db/client.ts';
 import { ownGrantsInOrder } from './allocate.ts';
 import { grant_columns, type GrantRow, type LedgerContext } from './context.ts';
 import { insufficient } from './errors.ts';
@@ -16,41 +17,44 @@ export interface AdjustmentInput {
 
 export async function adjust(ctx: LedgerContext, input: AdjustmentInput) {
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
-    const seat = await lockActiveSeat(tx, ctx, input.user, now);
-    const header = {
-      kind: 'adjustment' as const, occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart,
-      actor: input.actor ?? null, reason: input.reason, credits: input.credits,
+  return ctx.db.transaction((tx) => adjustIn(tx, ctx, input, now));
+}
+
+/** adjust inside the caller's transaction, so another write (an approved request) commits with it. */
+export async function adjustIn(tx: Queryable, ctx: LedgerContext, input: AdjustmentInput, now: Date) {
+  const seat = await lockActiveSeat(tx, ctx, input.user, now);
+  const header = {
+    kind: 'adjustment' as const, occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart,
+    actor: input.actor ?? null, reason: input.reason, credits: input.credits,
+  };
+  if (input.credits > 0) {
+    const [id] = await grantIds(tx, 1);
+    const grant: NewGrant = {
+      id: id!, source: 'manual', seatId: seat.id, packId: null, profileKey: null,
+      cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: seat.cycleEnd, amount: input.credits,
     };
-    if (input.credits > 0) {
-      const [id] = await grantIds(tx, 1);
-      const grant: NewGrant = {
-        id: id!, source: 'manual', seatId: seat.id, packId: null, profileKey: null,
-        cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: seat.cycleEnd, amount: input.credits,
-      };
-      await post(tx, [{ ...header, transfers: [{ from: { system: 'issuance' }, to: { grant }, amount: input.credits }] }], now, [grant]);
-      return { user: input.user, credits: input.credits, grantId: grant.id, expiresAt: seat.cycleEnd.toISOString() };
-    }
-    const debit = -input.credits;
-    const grants = ownGrantsInOrder(
-      await tx.query<GrantRow>(`select ${grant_columns} from grants g where g.seat_id = $1 and g.remaining > 0 and g.closed_at is null`, [seat.id]),
-      now,
+    await post(tx, [{ ...header, transfers: [{ from: { system: 'issuance' }, to: { grant }, amount: input.credits }] }], now, [grant]);
+    return { user: input.user, credits: input.credits, grantId: grant.id, expiresAt: seat.cycleEnd.toISOString() };
+  }
+  const debit = -input.credits;
+  const grants = ownGrantsInOrder(
+    await tx.query<GrantRow>(`select ${grant_columns} from grants g where g.seat_id = $1 and g.remaining > 0 and g.closed_at is null`, [seat.id]),
+    now,
+  );
+  const available = grants.reduce((sum, g) => sum + g.remaining, 0);
+  if (debit > available) {
+    throw insufficient(
+      `cannot debit ${debit.toLocaleString('en-US')} credits: only ${available.toLocaleString('en-US')} of the member's own credits remain until the reset on ${seat.cycleEnd.toISOString()}`,
     );
-    const available = grants.reduce((sum, g) => sum + g.remaining, 0);
-    if (debit > available) {
-      throw insufficient(
-        `cannot debit ${debit.toLocaleString('en-US')} credits: only ${available.toLocaleString('en-US')} of the member's own credits remain until the reset on ${seat.cycleEnd.toISOString()}`,
-      );
-    }
-    const transfers: Transfer[] = [];
-    let left = debit;
-    for (const grant of grants) {
-      const amount = Math.min(left, grant.remaining);
-      if (amount === 0) break;
-      transfers.push({ from: { grant }, to: { system: 'adjustment' }, amount });
-      left -= amount;
-    }
-    await post(tx, [{ ...header, transfers }], now);
-    return { user: input.user, credits: input.credits, grantId: null, expiresAt: null };
-  });
+  }
+  const transfers: Transfer[] = [];
+  let left = debit;
+  for (const grant of grants) {
+    const amount = Math.min(left, grant.remaining);
+    if (amount === 0) break;
+    transfers.push({ from: { grant }, to: { system: 'adjustment' }, amount });
+    left -= amount;
+  }
+  await post(tx, [{ ...header, transfers }], now);
+  return { user: input.user, credits: input.credits, grantId: null, expiresAt: null };
 }

@@ -122,64 +122,73 @@ export async function lockActiveSeat(tx: Queryable, ctx: LedgerContext, user: st
 
 export const memberLabel = (m: { email: string | null; slackId: string | null }) => m.email ?? (m.slackId ? `<@${m.slackId}>` : 'the member');
 
+export interface AssignPackInput {
+  product: string;
+  user: string;
+  actor?: string | null;
+}
+
 /** Assigns a free pack of `product` to the member's seat; what it brings follows its reassign policy. */
-export async function assignPack(ctx: LedgerContext, input: { product: string; user: string; actor?: string | null }) {
+export async function assignPack(ctx: LedgerContext, input: AssignPackInput) {
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => {
-    const seat = await lockActiveSeat(tx, ctx, input.user, now);
-    const { products } = await loadCatalog(tx);
-    const product = products.get(input.product);
-    if (!product) throw notFound(`pack product ${input.product} is not in the catalog`);
-    const [pack] = await tx.query<Pack>(
-      `select ${pack_columns} from packs k where k.product_key = $1 and k.seat_id is null
-         and (k.expires_at is null or k.expires_at > $2)
-       order by k.granted_until desc nulls last, k.id limit 1 for update skip locked`,
-      [input.product, now],
+  return ctx.db.transaction((tx) => assignPackIn(tx, ctx, input, now));
+}
+
+/** assignPack inside the caller's transaction, so another write (an approved request) commits with it. */
+export async function assignPackIn(tx: Queryable, ctx: LedgerContext, input: AssignPackInput, now: Date) {
+  const seat = await lockActiveSeat(tx, ctx, input.user, now);
+  const { products } = await loadCatalog(tx);
+  const product = products.get(input.product);
+  if (!product) throw notFound(`pack product ${input.product} is not in the catalog`);
+  const [pack] = await tx.query<Pack>(
+    `select ${pack_columns} from packs k where k.product_key = $1 and k.seat_id is null
+       and (k.expires_at is null or k.expires_at > $2)
+     order by k.granted_until desc nulls last, k.id limit 1 for update skip locked`,
+    [input.product, now],
+  );
+  if (!pack) {
+    const [{ held } = { held: 0 }] = await tx.query<{ held: number }>(
+      `select count(*)::int8 as held from packs where product_key = $1 and seat_id is not null`,
+      [input.product],
     );
-    if (!pack) {
-      const [{ held } = { held: 0 }] = await tx.query<{ held: number }>(
-        `select count(*)::int8 as held from packs where product_key = $1 and seat_id is not null`,
-        [input.product],
-      );
-      throw conflict(`no free ${product.name} pack: all ${held} are assigned; record a purchase or unassign one first`);
-    }
-    const [holding] = await tx.query<GrantRow>(
-      `select ${grant_columns} from grants g where g.pack_id = $1 and g.seat_id is null and g.remaining > 0 and g.expires_at > $2
-       order by g.id desc limit 1 for update`,
-      [pack.id, now],
-    );
-    const expiresAt = product.kind === 'one_time' ? (pack.expiresAt ?? new Date(now.getTime() + product.expiresDays! * 86_400_000)) : null;
-    const grantedThisCycle = pack.grantedUntil != null && pack.grantedUntil.getTime() > now.getTime();
-    const firstUse = product.kind === 'one_time' ? pack.expiresAt == null : !grantedThisCycle;
-    let credits: { fresh: number } | { carry: GrantRow } | null;
-    if (firstUse || product.reassign === 'full') credits = { fresh: product.credits };
-    else if (product.reassign === 'remaining') credits = holding ? { carry: holding } : null;
-    else credits = null; // next_cycle: nothing until the seat's reset
-    const grantExpiry = new Date(Math.min(seat.cycleEnd.getTime(), (expiresAt ?? seat.cycleEnd).getTime()));
-    let granted = 0;
-    if (credits) {
-      const [id] = await grantIds(tx, 1);
-      const amount = 'fresh' in credits ? credits.fresh : credits.carry.remaining;
-      const grant: NewGrant = {
-        id: id!, source: 'pack', seatId: seat.id, packId: pack.id, profileKey: null,
-        cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: grantExpiry, amount,
-      };
-      const transfer: Transfer =
-        'fresh' in credits
-          ? { from: { system: 'issuance' }, to: { grant }, amount }
-          : { from: { grant: credits.carry }, to: { grant }, amount };
-      await post(tx, [{ kind: 'pack_grant', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null, credits: amount, transfers: [transfer] }], now, [grant]);
-      if ('carry' in credits) await tx.query(`update grants set closed_at = $2 where id = $1`, [credits.carry.id, now]);
-      granted = amount;
-    }
-    await tx.query(
-      `update packs set seat_id = $2, assigned_at = $3, expires_at = $4,
-              granted_until = case when $5 then $6 else granted_until end where id = $1`,
-      [pack.id, seat.id, now, expiresAt, credits != null && 'fresh' in credits, seat.cycleEnd],
-    );
-    await addVendorTask(tx, `Assign an add-on pack (${product.name}) to ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
-    return { packId: pack.id, product: product.key, user: input.user, credits: granted, policy: firstUse ? 'new' : product.reassign };
-  });
+    throw conflict(`no free ${product.name} pack: all ${held} are assigned; record a purchase or unassign one first`);
+  }
+  const [holding] = await tx.query<GrantRow>(
+    `select ${grant_columns} from grants g where g.pack_id = $1 and g.seat_id is null and g.remaining > 0 and g.expires_at > $2
+     order by g.id desc limit 1 for update`,
+    [pack.id, now],
+  );
+  const expiresAt = product.kind === 'one_time' ? (pack.expiresAt ?? new Date(now.getTime() + product.expiresDays! * 86_400_000)) : null;
+  const grantedThisCycle = pack.grantedUntil != null && pack.grantedUntil.getTime() > now.getTime();
+  const firstUse = product.kind === 'one_time' ? pack.expiresAt == null : !grantedThisCycle;
+  let credits: { fresh: number } | { carry: GrantRow } | null;
+  if (firstUse || product.reassign === 'full') credits = { fresh: product.credits };
+  else if (product.reassign === 'remaining') credits = holding ? { carry: holding } : null;
+  else credits = null; // next_cycle: nothing until the seat's reset
+  const grantExpiry = new Date(Math.min(seat.cycleEnd.getTime(), (expiresAt ?? seat.cycleEnd).getTime()));
+  let granted = 0;
+  if (credits) {
+    const [id] = await grantIds(tx, 1);
+    const amount = 'fresh' in credits ? credits.fresh : credits.carry.remaining;
+    const grant: NewGrant = {
+      id: id!, source: 'pack', seatId: seat.id, packId: pack.id, profileKey: null,
+      cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: grantExpiry, amount,
+    };
+    const transfer: Transfer =
+      'fresh' in credits
+        ? { from: { system: 'issuance' }, to: { grant }, amount }
+        : { from: { grant: credits.carry }, to: { grant }, amount };
+    await post(tx, [{ kind: 'pack_grant', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null, credits: amount, transfers: [transfer] }], now, [grant]);
+    if ('carry' in credits) await tx.query(`update grants set closed_at = $2 where id = $1`, [credits.carry.id, now]);
+    granted = amount;
+  }
+  await tx.query(
+    `update packs set seat_id = $2, assigned_at = $3, expires_at = $4,
+            granted_until = case when $5 then $6 else granted_until end where id = $1`,
+    [pack.id, seat.id, now, expiresAt, credits != null && 'fresh' in credits, seat.cycleEnd],
+  );
+  await addVendorTask(tx, `Assign an add-on pack (${product.name}) to ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
+  return { packId: pack.id, product: product.key, productName: product.name, user: input.user, credits: granted, policy: firstUse ? 'new' : product.reassign };
 }
 
 /** Returns one pack to inventory under its product's reassign policy. */
