@@ -4,10 +4,11 @@
 // message (and this dispatcher) back; other failures back off and, past a limit, give up.
 import type { AlertPayload } from '../ledger/alerts.ts';
 import type { LedgerContext } from '../ledger/context.ts';
+import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Digest } from './digest.ts';
-import { alertMessage, digestMessage, type SlackMessage } from './messages.ts';
+import { alertMessage, digestMessage, requestOutcomeMessage, type SlackMessage } from './messages.ts';
 
 /** Messages claimed per round. */
 export const claim_batch_max = 50;
@@ -79,7 +80,7 @@ export interface DispatcherDeps {
 interface Claimed {
   id: number;
   kind: string;
-  payload: AlertPayload | ({ kind: 'digest' } & Digest);
+  payload: AlertPayload | RequestOutcomePayload | ({ kind: 'digest' } & Digest);
   attempts: number;
 }
 
@@ -98,12 +99,16 @@ function destination(message: Claimed, deps: DispatcherDeps): { channel: string 
   if (p.kind === 'member_threshold' && p.audience === 'member') {
     return p.slackId ? { channel: p.slackId } : { problem: `${p.email ?? 'the member'} has no Slack user id` };
   }
+  if (p.kind === 'request_outcome') return { channel: p.slackId };
   if (p.kind === 'digest') return deps.adminChannelId ? { channel: deps.adminChannelId } : { problem: 'ADMIN_CHANNEL_ID is not set' };
   return deps.alertChannelId ? { channel: deps.alertChannelId } : { problem: 'ALERT_CHANNEL_ID is not set' };
 }
 
 function render(message: Claimed, zone: string): SlackMessage {
-  return message.payload.kind === 'digest' ? digestMessage(message.payload) : alertMessage(message.payload, zone);
+  const p = message.payload;
+  if (p.kind === 'digest') return digestMessage(p);
+  if (p.kind === 'request_outcome') return requestOutcomeMessage(p);
+  return alertMessage(p, zone);
 }
 
 export class Dispatcher {

@@ -1,7 +1,8 @@
-// Block Kit for what the jobs send: threshold alerts and the weekly digest. Pure functions; every
-// message carries a text fallback and names what happened, what remains and when it resets.
+// Block Kit for what the jobs send: threshold alerts, request outcomes and the weekly digest. Pure
+// functions; every message carries a text fallback and names what happened, what remains and when it resets.
 import { DateTime } from 'luxon';
 import type { AlertPayload, MemberThresholdAlert, PoolThresholdAlert } from '../ledger/alerts.ts';
+import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import type { Digest } from './digest.ts';
 
 /** The button that opens the request modal; the Slack app listens for this action id. */
@@ -49,6 +50,24 @@ export function poolThresholdMessage(alert: PoolThresholdAlert, zone: string): S
 
 export function alertMessage(alert: AlertPayload, zone: string): SlackMessage {
   return alert.kind === 'member_threshold' ? memberThresholdMessage(alert, zone) : poolThresholdMessage(alert, zone);
+}
+
+/** The requester's DM: who decided, and what an approval granted. */
+export function requestOutcomeMessage(outcome: RequestOutcomePayload): SlackMessage {
+  const asked = `Your request for ${n(outcome.credits)} credits`;
+  const granted = outcome.granted;
+  const what = !granted
+    ? ''
+    : 'pack' in granted
+      ? granted.credits > 0
+        ? `: ${n(granted.credits)} credits with a pack (${granted.pack})`
+        : `: a pack (${granted.pack}), whose credits arrive at your next reset`
+      : `: ${n(granted.credits)} credits`;
+  const text =
+    outcome.status === 'approved'
+      ? `${asked} was approved by <@${outcome.decidedBy}>${what}`
+      : `${asked} was declined by <@${outcome.decidedBy}>.`;
+  return { text, blocks: [section(text)] };
 }
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((part * 100) / whole)} %` : '—');

@@ -5,8 +5,9 @@ import { adjust, type AdjustmentInput } from './adjust.ts';
 import { getBalance, getHistory } from './balance.ts';
 import { listCatalog, putPackProduct, putPlan, putProfile, type PackProductInput, type PlanInput, type ProfileInput } from './catalog.ts';
 import { UsageIngest } from './ingest.ts';
-import { assignPack, recordPurchase, unassignPack, type PurchaseInput } from './packs.ts';
+import { assignPack, packProductsFree, recordPurchase, unassignPack, type AssignPackInput, type PurchaseInput } from './packs.ts';
 import { buildReport } from './report.ts';
+import { approveRequest, denyRequest, fileRequest, loadRequest, rememberRequestMessage, type RequestGrant } from './requests.ts';
 import { expireGrants, resetDueSeats, resetPools } from './reset.ts';
 import { previewRevoke, putSeat, revokeSeat, type SeatInput } from './seats.ts';
 import { completeVendorTask, openVendorTasks } from './tasks.ts';
@@ -32,9 +33,15 @@ export function createLedger(ctx: LedgerContext) {
     revokeSeat: (user: string, actor?: string | null) => revokeSeat(ctx, user, actor ?? null),
     previewRevoke: (user: string) => previewRevoke(ctx, user),
     recordPurchase: (input: PurchaseInput) => recordPurchase(ctx, input),
-    assignPack: (input: { product: string; user: string; actor?: string | null }) => assignPack(ctx, input),
+    assignPack: (input: AssignPackInput) => assignPack(ctx, input),
     unassignPack: (input: { packId: number; actor?: string | null }) => unassignPack(ctx, input),
     adjust: (input: AdjustmentInput) => adjust(ctx, input),
+    packProductsFree: () => packProductsFree(ctx),
+    fileRequest: (slackId: string, credits: number, reason: string | null) => fileRequest(ctx, slackId, credits, reason),
+    request: (id: number) => loadRequest(ctx.db, id),
+    rememberRequestMessage: (id: number, channelId: string, messageTs: string) => rememberRequestMessage(ctx, id, channelId, messageTs),
+    approveRequest: (input: { id: number; by: string; grant: RequestGrant }) => approveRequest(ctx, input),
+    denyRequest: (input: { id: number; by: string }) => denyRequest(ctx, input),
     report: (cycle?: string) => buildReport(ctx, cycle),
     openVendorTasks: () => openVendorTasks(ctx),
     completeVendorTask: (id: number, by: string) => completeVendorTask(ctx, id, by),
@@ -50,4 +57,5 @@ export function createLedger(ctx: LedgerContext) {
 
 export type { UsageEvent, UsageOutcome } from './usage.ts';
 export type { LedgerContext, LedgerSettings } from './context.ts';
+export type { CreditRequest, Decision, RequestGrant, RequestOutcomePayload } from './requests.ts';
 export { LedgerError } from './errors.ts';

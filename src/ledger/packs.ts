@@ -253,3 +253,12 @@ export async function listPacks(tx: Queryable) {
      left join seats s on s.id = k.seat_id left join members m on m.id = s.member_id order by k.id`,
   );
 }
+
+/** Each pack product with how many of its packs are free to assign now (unassigned, unexpired). */
+export async function packProductsFree(ctx: LedgerContext) {
+  return ctx.db.query<{ key: string; name: string; credits: number; free: number }>(
+    `select pp.key, pp.name, pp.credits, count(k.id) filter (where k.seat_id is null and (k.expires_at is null or k.expires_at > $1))::int8 as free
+     from pack_products pp left join packs k on k.product_key = pp.key group by pp.key order by pp.key`,
+    [ctx.now()],
+  );
+}
