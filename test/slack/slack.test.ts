@@ -3,10 +3,11 @@
 import { HttpResponse } from 'msw';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
+import { Dispatcher, slackSender } from '../../src/jobs/dispatcher.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
 import { database_kinds, openTestDatabase, emptyDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { admin_channel, answers, calls, callsTo, mockSlack, reset, responses, slack_retry, startSlackApp, uploads } from './helpers.ts';
+import { admin_channel, answers, calls, callsTo, mockSlack, reset, responses, slack_api, slack_retry, startSlackApp, uploads } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
@@ -15,6 +16,9 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   let ledger: Ledger;
   let slack: Awaited<ReturnType<typeof startSlackApp>>;
   const clock = new TestClock(new Date('2026-05-10T12:00:00Z'));
+  /** One round of the outbox dispatcher, as the app's jobs run it: the requester's outcome DM goes this way. */
+  const dispatch = () => new Dispatcher({ ctx: ledger.ctx, sender: slackSender({ botToken: 'xoxb-test', apiUrl: slack_api }), adminChannelId: admin_channel }).round();
+  const dmsTo = (user: string) => callsTo('chat.postMessage').filter((m) => m.channel === user).map((m) => m.text as string);
 
   beforeAll(async () => {
     // Requests to the app itself go through; anything else leaving for the network is a bug.
@@ -31,6 +35,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   beforeEach(async () => {
     await emptyDatabase(db);
     reset();
+    clock.set('2026-05-10T12:00:00Z');
     await ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
     await ledger.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
     await ledger.putSeat('U0MAYA001', { plan: 'pro' });
@@ -184,6 +189,8 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
     const update = callsTo('chat.update').at(-1)!;
     expect(text(update)).toContain(':white_check_mark: Approved by <@U0ADMIN01>');
+    // The requester's DM was queued with the decision; the dispatcher sends it.
+    expect(await dispatch()).toMatchObject({ sent: 1 });
     const dm = callsTo('chat.postMessage').at(-1)!;
     expect(dm).toMatchObject({ channel: 'U0MAYA001', text: 'Your request for 500 credits was approved by <@U0ADMIN01>: 500 credits' });
 
@@ -201,6 +208,8 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
     expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
     expect(callsTo('chat.update')).toHaveLength(1);
+    expect(await dispatch()).toMatchObject({ claimed: 0 });
+    expect(dmsTo('U0MAYA001').filter((t) => t.includes('was approved'))).toHaveLength(1);
   });
 
   it('keeps an approval that Slack could not be told about, so a second click cannot grant again', async () => {
@@ -246,7 +255,74 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect((await ledger.balance('U0MAYA001')).quota).toBe(6000);
     await slack.click('U0ADMIN01', actions.deny, second!.blocks[1].elements[1].value);
     expect(text(callsTo('chat.update').at(-1)!)).toContain(':x: Denied by <@U0ADMIN01>');
-    expect(callsTo('chat.postMessage').at(-1)).toMatchObject({ channel: 'U0MAYA001', text: 'Your request for 300 credits was declined by <@U0ADMIN01>.' });
+    // Both outcomes wait in the outbox and go out in the order they were decided, one a second.
+    await dispatch();
+    clock.advance(1_200);
+    await dispatch();
+    expect(dmsTo('U0MAYA001').slice(-2)).toEqual([
+      'Your request for 2,000 credits was approved by <@U0ADMIN01>: 2,000 credits with a pack (Add-on 2,000)',
+      'Your request for 300 credits was declined by <@U0ADMIN01>.',
+    ]);
+  });
+
+  it('leaves a request pending, with nothing written and no DM queued, when its grant fails', async () => {
+    await ledger.recordPurchase({ product: 'addon', quantity: 1 });
+    await ledger.putSeat('U0LENA001', { plan: 'pro' });
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '2000' } } });
+    const [posted] = callsTo('chat.postMessage');
+    await slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
+    const modal = callsTo('views.open').at(-1)!;
+    // While the modal is open, the last free pack goes to someone else.
+    await ledger.assignPack({ product: 'addon', user: 'U0LENA001' });
+    const count = async (table: string) => (await db.query<{ n: number }>(`select count(*)::int4 as n from ${table}`))[0]!.n;
+    const before = { journal: await count('journal'), tasks: await count('vendor_tasks') };
+    const dms = dmsTo('U0MAYA001').length;
+
+    const failed = await slack.submit('U0ADMIN01', views.approve, { [blocks.pack]: { [inputs.pack]: { selected_option: { value: 'addon' } } } }, modal.view.private_metadata);
+    expect(failed.body).toEqual({
+      response_action: 'errors',
+      errors: { [blocks.pack]: 'Not approved: no free Add-on 2,000 pack: all 1 are assigned; record a purchase or unassign one first' },
+    });
+    expect(await db.query(`select status, decided_by as "decidedBy" from credit_requests`)).toEqual([{ status: 'pending', decidedBy: null }]);
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4000);
+    expect({ journal: await count('journal'), tasks: await count('vendor_tasks') }).toEqual(before);
+    expect(await count('outbox')).toBe(0);
+    expect(callsTo('chat.update')).toHaveLength(0);
+    expect(await dispatch()).toMatchObject({ claimed: 0 });
+    expect(dmsTo('U0MAYA001')).toHaveLength(dms);
+
+    // Still pending, so the same modal can grant an amount instead.
+    const granted = await slack.submit('U0ADMIN01', views.approve, { [blocks.amount]: { [inputs.amount]: { value: '2000' } } }, modal.view.private_metadata);
+    expect(granted.body).toBeNull();
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(6000);
+  });
+
+  it("tells the requester the outcome once Slack is back, when Slack was down at the decision", async () => {
+    await slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '500' } } });
+    const [posted] = callsTo('chat.postMessage');
+    await slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
+    const modal = callsTo('views.open').at(-1)!;
+    answers.set('chat.postMessage', () => new HttpResponse('upstream error', { status: 500 }));
+    answers.set('chat.update', () => new HttpResponse('upstream error', { status: 500 }));
+
+    const values = { [blocks.amount]: { [inputs.amount]: { value: '500' } } };
+    expect((await slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata)).body).toBeNull();
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
+    expect(await db.query(`select status from credit_requests`)).toEqual([{ status: 'approved' }]);
+    // The dispatcher's try fails too: the DM stays queued, to be tried again after a back-off.
+    expect(await dispatch()).toMatchObject({ claimed: 1, sent: 0, retried: 1 });
+    expect(await db.query(`select sent_at as "sentAt", last_error as "lastError" from outbox`)).toEqual([{ sentAt: null, lastError: 'Slack answered HTTP 500' }]);
+
+    answers.clear();
+    const sentBefore = calls.length;
+    clock.advance(60_000);
+    expect(await dispatch()).toMatchObject({ sent: 1 });
+    clock.advance(60_000);
+    expect(await dispatch()).toMatchObject({ claimed: 0 });
+    expect(calls.slice(sentBefore).filter((c) => c.method === 'chat.postMessage').map((c) => c.args)).toEqual([
+      expect.objectContaining({ channel: 'U0MAYA001', text: 'Your request for 500 credits was approved by <@U0ADMIN01>: 500 credits' }),
+    ]);
+    expect((await ledger.balance('U0MAYA001')).quota).toBe(4500);
   });
 
   it('refuses admin actions to a member who is not an admin, and changes nothing', async () => {

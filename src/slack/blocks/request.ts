@@ -1,6 +1,6 @@
-// The request flow: the member's modal, the admin channel's message, the approve modal, the DM.
-import type { PackProduct } from '../../db/schema.ts';
-import type { CreditRequest } from '../requests.ts';
+// The request flow: the member's modal, the admin channel's message, the approve modal. The
+// requester's outcome DM goes through the outbox (jobs/messages.ts).
+import type { CreditRequest } from '../../ledger/index.ts';
 import { actions, blocks as blockIds, inputs, views } from '../ids.ts';
 import { credits } from '../format.ts';
 import { actionsRow, button, context, plain, section, type Block, type Message } from './common.ts';
@@ -36,7 +36,7 @@ export function requestChannelMessage(request: CreditRequest): Message {
   return { text: `Credit request from <@${request.slackId}>: ${credits(request.credits)} credits (${request.status})`, blocks };
 }
 
-export function approveModal(request: CreditRequest, products: (PackProduct & { free: number })[]) {
+export function approveModal(request: CreditRequest, products: readonly { key: string; name: string; credits: number; free: number }[]) {
   const options = products
     .filter((p) => p.free > 0)
     .map((p) => ({ text: plain(`${p.name} (${credits(p.credits)} credits, ${p.free} free)`), value: p.key }));
@@ -58,12 +58,4 @@ export function approveModal(request: CreditRequest, products: (PackProduct & { 
       },
     ],
   };
-}
-
-export function decisionDm(request: CreditRequest, outcome: string): Message {
-  const text =
-    request.status === 'approved'
-      ? `Your request for ${credits(request.credits)} credits was approved by <@${request.decidedBy}>: ${outcome}`
-      : `Your request for ${credits(request.credits)} credits was declined by <@${request.decidedBy}>.`;
-  return { text, blocks: [section(text)] };
 }

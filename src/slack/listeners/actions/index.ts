@@ -5,11 +5,12 @@ import { adminForm, noticeModal } from '../../blocks/admin.ts';
 import { admin_form_schema } from '../../parse/views.ts';
 import { historyMessage } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
-import { approveModal, decisionDm, requestChannelMessage, requestModal } from '../../blocks/request.ts';
+import { approveModal, requestChannelMessage, requestModal } from '../../blocks/request.ts';
 import { humanError, memberZone, type SlackContext } from '../../context.ts';
 import { publishHome } from '../../home.ts';
 import { actions } from '../../ids.ts';
-import { decideRequest, loadRequest } from '../../requests.ts';
+import type { CreditRequest } from '../../../ledger/index.ts';
+import type { Logger } from '../../../log.ts';
 
 type ButtonArgs = Parameters<Parameters<App['action']>[1]>[0] & { body: BlockAction; action: ButtonAction };
 
@@ -37,15 +38,10 @@ export function register(app: App, ctx: SlackContext): void {
     const a = args as ButtonArgs;
     await a.ack();
     if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id))) return respondWith(a, not_admin_text);
-    const request = await loadRequest(ctx.ledger.ctx.db, Number(a.action.value));
+    const request = await ctx.ledger.request(Number(a.action.value));
     if (!request) return respondWith(a, 'That request no longer exists.');
     if (request.status !== 'pending') return respondWith(a, `That request was already ${request.status} by <@${request.decidedBy}>.`);
-    const products = await ctx.ledger.ctx.db.query<never>(
-      `select pp.key, pp.name, pp.credits, pp.kind, count(k.id) filter (where k.seat_id is null and (k.expires_at is null or k.expires_at > $1))::int8 as free
-       from pack_products pp left join packs k on k.product_key = pp.key group by pp.key order by pp.key`,
-      [ctx.ledger.ctx.now()],
-    );
-    await a.client.views.open({ trigger_id: a.body.trigger_id, view: approveModal(request, products) as never });
+    await a.client.views.open({ trigger_id: a.body.trigger_id, view: approveModal(request, await ctx.ledger.packProductsFree()) as never });
   });
 
   app.action(actions.deny, async (args) => {
@@ -53,13 +49,13 @@ export function register(app: App, ctx: SlackContext): void {
     await a.ack();
     const by = a.body.user.id;
     if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, by))) return respondWith(a, not_admin_text);
-    const id = Number(a.action.value);
-    const decided = await decideRequest(ctx.ledger.ctx.db, id, 'denied', by, ctx.ledger.ctx.now());
-    if (!decided) {
-      const request = await loadRequest(ctx.ledger.ctx.db, id);
-      return respondWith(a, `That request was already ${request?.status ?? 'decided'} by <@${request?.decidedBy}>.`);
+    // The denial and the requester's DM (queued in the outbox) commit together.
+    const decision = await ctx.ledger.denyRequest({ id: Number(a.action.value), by });
+    if (!decision.decided) {
+      const { request } = decision;
+      return respondWith(a, request ? `That request was already ${request.status} by <@${request.decidedBy}>.` : 'That request no longer exists.');
     }
-    await announceDecision(a.client, decided, '');
+    await showDecision(a.client, ctx.log, decision.request);
   });
 
   app.action(actions.taskDone, async (args) => {
@@ -87,10 +83,13 @@ export function register(app: App, ctx: SlackContext): void {
   });
 }
 
-/** The channel message shows who decided; the requester hears the outcome by DM. */
-export async function announceDecision(client: ButtonArgs['client'], request: NonNullable<Awaited<ReturnType<typeof loadRequest>>>, outcome: string): Promise<void> {
-  if (request.channelId && request.messageTs) {
-    await client.chat.update({ channel: request.channelId, ts: request.messageTs, ...requestChannelMessage(request) } as never);
-  }
-  await client.chat.postMessage({ channel: request.slackId, ...decisionDm(request, outcome) } as never);
+/**
+ * The channel message shows who decided. Cosmetic and best-effort, after the decision committed:
+ * the requester's DM is in the outbox, and a second click on a stale message is told the outcome.
+ */
+export async function showDecision(client: ButtonArgs['client'], log: Logger, request: CreditRequest): Promise<void> {
+  if (!request.channelId || !request.messageTs) return;
+  await client.chat
+    .update({ channel: request.channelId, ts: request.messageTs, ...requestChannelMessage(request) } as never)
+    .catch((error) => log.warn('request message not updated with its decision', { error }));
 }

@@ -1,14 +1,13 @@
-// An admin's approval: the decision is claimed first, then a pack or an amount is granted, and
-// the requester and the channel are told.
+// An admin's approval: one ledger operation claims the request, grants the pack or amount and
+// queues the requester's DM; then the channel message shows who decided.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { humanError, type SlackContext } from '../../context.ts';
-import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import { amount_schema, approve_metadata, parseMetadata, selected, value } from '../../parse/views.ts';
-import { decideRequest, loadRequest, type CreditRequest } from '../../requests.ts';
-import { announceDecision } from '../actions/index.ts';
-import { dm, errors, state } from './common.ts';
+import type { CreditRequest, Decision } from '../../../ledger/index.ts';
+import { showDecision } from '../actions/index.ts';
+import { errors, state } from './common.ts';
 
 /** A modal error is plain text, where a mention would show as a raw id. */
 const alreadyDecided = (request: CreditRequest | undefined, by: string) =>
@@ -25,26 +24,17 @@ export function register(app: App, ctx: SlackContext): void {
     if (!pack && !typed) return args.ack(errors({ [blocks.amount]: 'Pick a free pack above, or enter how many credits to grant' }));
     const amount = pack ? null : amount_schema.safeParse(typed);
     if (amount && !amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
-    // The decision is claimed first, so a second admin, a double click or Slack's retry cannot grant twice.
-    const request = await decideRequest(ctx.ledger.ctx.db, meta.requestId, 'approved', by, ctx.ledger.ctx.now());
-    if (!request) {
-      const existing = await loadRequest(ctx.ledger.ctx.db, meta.requestId);
-      return args.ack(errors({ [blocks.amount]: alreadyDecided(existing, by) }));
-    }
-    await args.ack();
-    let outcome: string;
+    // Decided before the answer to Slack, so what stops it (decided already, no free pack left)
+    // is named in the modal. Nothing is written unless all of it is: claim, grant and DM.
+    const field = pack ? blocks.pack : blocks.amount;
+    let decision: Decision;
     try {
-      outcome = pack
-        ? `a ${pack} pack with ${credits((await ctx.ledger.assignPack({ product: pack, user: request.slackId, actor: by })).credits)} credits`
-        : `${credits((await ctx.ledger.adjust({ user: request.slackId, credits: amount!.data!, reason: `request ${request.id}${request.reason ? `: ${request.reason}` : ''}`, actor: by })).credits)} credits`;
+      decision = await ctx.ledger.approveRequest({ id: meta.requestId, by, grant: pack ? { pack } : { credits: amount!.data! } });
     } catch (error) {
-      // The grant did not happen: the request goes back to pending for another try.
-      await ctx.ledger.ctx.db.query(`update credit_requests set status = 'pending', decided_by = null, decided_at = null where id = $1`, [request.id]);
-      await dm(args, `Approving the request from <@${request.slackId}> failed: ${humanError(ctx, error)}`);
-      return;
+      return args.ack(errors({ [field]: `Not approved: ${humanError(ctx, error)}` }));
     }
-    // The grant is written and the request stays approved even if Slack cannot be told now:
-    // putting it back to pending would let the next click grant it a second time.
-    await announceDecision(args.client as never, request, outcome).catch((error) => ctx.log.warn('approval not announced in Slack', { error }));
+    if (!decision.decided) return args.ack(errors({ [field]: alreadyDecided(decision.request, by) }));
+    await args.ack();
+    await showDecision(args.client as never, ctx.log, decision.request);
   });
 }

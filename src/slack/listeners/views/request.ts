@@ -5,7 +5,6 @@ import type { SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import { amount_schema, optional_reason_schema, value } from '../../parse/views.ts';
-import { createRequest, rememberMessage } from '../../requests.ts';
 import { dm, errors, state } from './common.ts';
 
 export function register(app: App, ctx: SlackContext): void {
@@ -16,7 +15,7 @@ export function register(app: App, ctx: SlackContext): void {
     if (!reason.success) return args.ack(errors({ [blocks.reason]: reason.error.issues[0]!.message }));
     if (!ctx.adminChannelId) return args.ack(errors({ [blocks.amount]: 'No admin channel is set up to receive requests (ADMIN_CHANNEL_ID); ask an admin.' }));
     await args.ack();
-    const { request, created } = await createRequest(ctx.ledger, args.body.user.id, amount.data, reason.data);
+    const { request, created } = await ctx.ledger.fileRequest(args.body.user.id, amount.data, reason.data);
     // The same request again is not filed twice; it is posted again only if Slack never took it.
     if (!created && request.messageTs) {
       return void (await dm(args, `Your request for ${credits(amount.data)} credits is already with the admins; you will hear here when one decides.`));
@@ -28,7 +27,7 @@ export function register(app: App, ctx: SlackContext): void {
     if (!posted?.ts) {
       return void (await dm(args, `Slack did not pass your request for ${credits(amount.data)} credits to the admins just now. It is saved: send the same request again in a few minutes and it goes to them once.`));
     }
-    await rememberMessage(ctx.ledger.ctx.db, request.id, posted.channel ?? ctx.adminChannelId, posted.ts);
+    await ctx.ledger.rememberRequestMessage(request.id, posted.channel ?? ctx.adminChannelId, posted.ts);
     await dm(args, `Your request for ${credits(amount.data)} credits went to the admins. You will hear here when one decides.`);
   });
 }
