@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { runOncePerPeriod } from '../../src/jobs/runs.ts';
 import { benchAlerts } from '../../src/jobs/bench-alerts.ts';
-import { request_more_action_id } from '../../src/jobs/messages.ts';
+import { request_more_action_id, requestOutcomeMessage } from '../../src/jobs/messages.ts';
 import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
 const api = 'http://slack.test/api/';
@@ -35,6 +35,22 @@ afterAll(() => slack.close());
 afterEach(() => {
   posted.length = 0;
   answer = () => HttpResponse.json({ ok: true, ts: '1.0' });
+});
+
+describe('the request outcome DM', () => {
+  const outcome = { kind: 'request_outcome', requestId: 1, slackId: 'U0MAYA001', credits: 2000, status: 'approved', decidedBy: 'U0ADMIN01' } as const;
+  it('says what was granted, and when a pack brings its credits only at the next reset', () => {
+    expect(requestOutcomeMessage({ ...outcome, granted: { pack: 'Add-on', credits: 2000 } }).text).toBe(
+      'Your request for 2,000 credits was approved by <@U0ADMIN01>: 2,000 credits with a pack (Add-on)',
+    );
+    expect(requestOutcomeMessage({ ...outcome, granted: { pack: 'Add-on', credits: 0 } }).text).toBe(
+      'Your request for 2,000 credits was approved by <@U0ADMIN01>: a pack (Add-on), whose credits arrive at your next reset',
+    );
+    expect(requestOutcomeMessage({ ...outcome, status: 'denied', granted: null })).toEqual({
+      text: 'Your request for 2,000 credits was declined by <@U0ADMIN01>.',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'Your request for 2,000 credits was declined by <@U0ADMIN01>.' } }],
+    });
+  });
 });
 
 describe.each(database_kinds)('jobs on %s', (kind) => {
