@@ -8,6 +8,8 @@ export interface ReportRow {
   user: string;
   slack_id: string | null;
   email: string | null;
+  /** The member's name where known (the seat import fills it in). */
+  name: string | null;
   plan: string;
   profile: string | null;
   cycle_start: string;
@@ -33,10 +35,10 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string): Promi
   // Seats anchor on different days; "YYYY-MM" is every seat cycle that starts in that month.
   const month = cycleNamed(name, 1, zone);
   const rows = await ctx.db.query<{
-    slackId: string | null; email: string | null; plan: string; profile: string | null; cycleStart: Date;
+    slackId: string | null; email: string | null; name: string | null; plan: string; profile: string | null; cycleStart: Date;
     quota: number; used: number; remaining: number; poolUsed: number; overage: number; expired: number; forfeited: number;
   }>(
-    `select m.slack_id as "slackId", m.email, s.plan_key as plan, s.profile_key as profile, sc.cycle_start as "cycleStart",
+    `select m.slack_id as "slackId", m.email, m.name, s.plan_key as plan, s.profile_key as profile, sc.cycle_start as "cycleStart",
             sc.quota, sc.used, sc.remaining, sc.pool_used as "poolUsed", sc.overage, sc.expired, sc.forfeited
      from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
      where sc.cycle_start >= $1 and sc.cycle_start < $2
@@ -49,6 +51,7 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string): Promi
       user: r.slackId ?? r.email ?? '',
       slack_id: r.slackId,
       email: r.email,
+      name: r.name,
       plan: r.plan,
       profile: r.profile,
       cycle_start: r.cycleStart.toISOString(),

@@ -1,7 +1,7 @@
 // /credits report for an admin: the summary in Slack, and the full table as CSV with the chart
 // as a PNG uploaded to the admin's DM (files.getUploadURLExternal, then completeUploadExternal).
 import type { WebClient } from '@slack/web-api';
-import { breakage, chargeback, dailyUsage, packAdvice, reportCsv } from '../ledger/report.ts';
+import { breakage, chargeback, dailyUsage, packAdvice, reportCsv, type ReportRow } from '../ledger/report.ts';
 import { renderUsageChart } from '../reports/chart.ts';
 import { reportMessage } from './blocks/report.ts';
 import type { Message } from './blocks/common.ts';
@@ -9,6 +9,18 @@ import type { SlackContext } from './context.ts';
 
 /** Members drawn in the chart's top panel. */
 const chart_members_max = 10;
+
+/** How the chart names a member: their name, else what Slack calls them, else their email or id. */
+async function chartName(client: WebClient, row: ReportRow): Promise<string> {
+  if (row.name) return row.name;
+  if (row.slack_id) {
+    // A chart that reads "U04AB12CD" tells an admin nothing; Slack's name does. Failing that, the id.
+    const info = await client.users.info({ user: row.slack_id }).catch(() => null);
+    const name = info?.user?.real_name || info?.user?.profile?.display_name || info?.user?.name;
+    if (name) return name;
+  }
+  return row.email ?? row.user;
+}
 
 export async function buildAndSendReport(ctx: SlackContext, client: WebClient, adminId: string, cycle?: string): Promise<Message> {
   const report = await ctx.ledger.report(cycle);
@@ -23,7 +35,9 @@ export async function buildAndSendReport(ctx: SlackContext, client: WebClient, a
     cycle: report.cycle,
     days,
     quota: report.totals.quota,
-    top: report.rows.slice(0, chart_members_max).map((r) => ({ name: r.email ?? r.user, used: r.used, quota: r.quota })),
+    top: await Promise.all(
+      report.rows.slice(0, chart_members_max).map(async (r) => ({ name: await chartName(client, r), used: r.used, quota: r.quota })),
+    ),
   });
   const dm = await client.conversations.open({ users: adminId });
   await client.files.uploadV2({
