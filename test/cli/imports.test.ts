@@ -153,4 +153,12 @@ describe('imports', () => {
     expect((await importUsage(ledger, csv)).duplicate).toBe(2);
     expect((await ledger.balance('U0MAYA001')).used).toBe(200);
   });
+
+  it('counts two identical rows without event ids as two uses, and still only once on a re-import', async () => {
+    await ledger.putSeat('U0MAYA001', { plan: 'pro', email: 'maya@example.com' });
+    const csv = 'email,credits,date,feature\nmaya@example.com,10,2026-05-19,generative fill\nmaya@example.com,10,2026-05-19,generative fill\n';
+    expect(await importUsage(ledger, csv)).toMatchObject({ applied: 2, duplicate: 0 });
+    expect(await importUsage(ledger, csv)).toMatchObject({ applied: 0, duplicate: 2 });
+    expect((await ledger.balance('U0MAYA001')).used).toBe(20);
+  });
 });
