@@ -39,6 +39,17 @@ describe('CSV files', () => {
     expect(rows[1]!.values['last name']).toBe('Ortiz, Jr.');
     expect(rows.map((r) => r.line)).toEqual([2, 3, 4, 5]);
   });
+
+  it('reads a stray quote inside an unquoted field as part of it', () => {
+    const rows = readCsv('Email,First Name\nrock@example.com,Dwayne "The Rock"\nlena@example.com,Lena\n');
+    expect(rows.map((r) => r.values['first name'])).toEqual(['Dwayne "The Rock"', 'Lena']);
+  });
+
+  it('refuses a file whose quote never closes, naming the line, rather than losing the rows after it', () => {
+    expect(() => readCsv('email,credits,date\nmaya@example.com,"10,2026-05-19\nlena@example.com,5,2026-05-19\n')).toThrow(
+      /^the CSV file cannot be read: Quote Not Closed: .* at line 3; check the quoting up to that line and import the file again \(nothing was imported\)$/,
+    );
+  });
 });
 
 describe('imports', () => {
