@@ -1,7 +1,8 @@
 // /credits report for an admin: the summary in Slack, and the full table as CSV with the chart
 // as a PNG uploaded to the admin's DM (files.getUploadURLExternal, then completeUploadExternal).
 import type { WebClient } from '@slack/web-api';
-import { breakage, chargeback, dailyUsage, packAdvice, reportCsv, type ReportRow } from '../ledger/report.ts';
+import { cycleAt } from '../ledger/cycles.ts';
+import { breakage, chargeback, dailyUsage, packAdvice, previousCycleName, reportCsv, type ReportRow } from '../ledger/report.ts';
 import { renderUsageChart } from '../reports/chart.ts';
 import { reportMessage } from './blocks/report.ts';
 import type { Message } from './blocks/common.ts';
@@ -24,8 +25,11 @@ async function chartName(client: WebClient, row: ReportRow): Promise<string> {
 
 export async function buildAndSendReport(ctx: SlackContext, client: WebClient, adminId: string, cycle?: string): Promise<Message> {
   const report = await ctx.ledger.report(cycle);
+  const { anchorDay, zone } = ctx.ledger.ctx.settings;
+  // Nothing has expired from a cycle still running: what the admin can act on is last cycle's.
+  const isCurrent = report.cycle === cycleAt(ctx.ledger.ctx.now(), anchorDay, zone).name;
   const [lost, advice, days, profiles] = await Promise.all([
-    breakage(ctx.ledger.ctx, report.cycle),
+    breakage(ctx.ledger.ctx, isCurrent ? previousCycleName(report.cycle) : report.cycle),
     packAdvice(ctx.ledger.ctx, report.cycle),
     dailyUsage(ctx.ledger.ctx, report.cycle),
     chargeback(ctx.ledger.ctx, report.cycle, { profile: true }),

@@ -41,10 +41,25 @@ describe.each(database_kinds)('the cycle report on %s', (kind) => {
     ]);
   });
 
+  it('counts the day a member ran dry as the org does, in its time zone', async () => {
+    const zoned = await openTestDatabase(kind);
+    const la = testLedger(zoned, new TestClock(new Date('2026-05-11T12:00:00Z')), { zone: 'America/Los_Angeles' });
+    await la.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await la.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await la.recordPurchase({ product: 'addon', quantity: 1 });
+    await la.putSeat('U0LENA001', { plan: 'pro' });
+    await la.putSeat('U0MAYA001', { plan: 'pro' });
+    await la.assignPack({ product: 'addon', user: 'U0LENA001' });
+    // 03:00 UTC on 10 May is still the evening of 9 May in Los Angeles: day 9 of the cycle.
+    await la.recordUsage({ id: 'maya', user: 'U0MAYA001', credits: 4500, at: new Date('2026-05-10T03:00:00Z') });
+    expect((await packAdvice(la.ctx, '2026-05')).map((m) => m.ranOutOnDay)).toEqual([9]);
+    await zoned.close();
+  });
+
   it('charges back by department and by profile, with what the packs cost', async () => {
     expect(await chargeback(ledger().ctx, '2026-05', { attribute: 'department' })).toEqual([
-      { group: 'Design', seats: 1, quota: 4000, used: 4500, overage: 500, packCost: null },
-      { group: 'Marketing', seats: 1, quota: 6000, used: 180, overage: 0, packCost: 120 },
+      { group: 'Design', seats: 1, quota: 4000, used: 4500, remaining: 0, overage: 500, packCost: null },
+      { group: 'Marketing', seats: 1, quota: 6000, used: 180, remaining: 5820, overage: 0, packCost: 120 },
     ]);
     expect((await chargeback(ledger().ctx, '2026-05', { profile: true })).map((r) => r.group)).toEqual(['design', null]);
   });
@@ -53,6 +68,6 @@ describe.each(database_kinds)('the cycle report on %s', (kind) => {
     clock.set('2026-06-05T00:00:00Z'); // past the boundary and its 72 h grace window
     await ledger().runCycleJobs();
     // Lena used 180 of her plan: 3,820 of it and the whole 2,000 pack expired; the pack cost 120 for 2,000.
-    expect(await breakage(ledger().ctx, '2026-05')).toEqual({ expired: 5820, packCredits: 2000, packCost: 120 });
+    expect(await breakage(ledger().ctx, '2026-05')).toEqual({ cycle: '2026-05', expired: 5820, packCredits: 2000, packCost: 120 });
   });
 });
