@@ -131,11 +131,12 @@ export async function importSeats(
 export function seatImportSummary(result: SeatImportResult): string {
   const count = (change: SeatChange) => result.seats.filter((s) => s.change === change).length;
   const changed = result.seats.filter((s) => s.change !== 'unchanged');
-  const verb = result.dryRun ? 'would' : 'did';
   const lines = [
     changed.length === 0
       ? `import-seats${result.dryRun ? ' (dry run)' : ''}: no changes, ${count('unchanged')} seat(s) already as the export says`
-      : `import-seats${result.dryRun ? ' (dry run, nothing written)' : ''}: ${verb} create ${count('create')}, restore ${count('restore')}, update ${count('update')}; ${count('unchanged')} unchanged`,
+      : result.dryRun
+        ? `import-seats (dry run, nothing written): would create ${count('create')}, restore ${count('restore')}, update ${count('update')}; ${count('unchanged')} unchanged`
+        : `import-seats: created ${count('create')}, restored ${count('restore')}, updated ${count('update')}; ${count('unchanged')} unchanged`,
     ...changed.map((s) => `  line ${s.line}: ${s.change} ${s.email}${s.slackId ? ` (${s.slackId})` : ''}: plan ${s.plan}${s.profile ? `, profile ${s.profile}` : ''}`),
   ];
   if (result.unmatched.length > 0) {

@@ -125,7 +125,8 @@ describe('imports', () => {
 
   it('imports seats once: running the same file again changes nothing', async () => {
     const lookup = async (email: string) => (email === 'jacob@example.com' ? 'U0JACOB01' : null);
-    await importSeats(ledger, vendor_export, { mapping, lookup, dryRun: false });
+    const first = await importSeats(ledger, vendor_export, { mapping, lookup, dryRun: false });
+    expect(seatImportSummary(first).split('\n')[0]).toBe('import-seats: created 2, restored 0, updated 0; 0 unchanged');
     expect(await ledger.balance('U0JACOB01')).toMatchObject({ email: 'jacob@example.com', profile: 'design', quota: 4000 });
     expect((await ledger.balance('lena@example.com')).quota).toBe(4000);
     const [jacob] = await db.query<{ name: string; attributes: Record<string, string> }>(`select name, attributes from members where slack_id = 'U0JACOB01'`);

@@ -2,7 +2,7 @@
 // and chargeback by profile or department.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
-import { breakage, chargeback, dailyUsage, packAdvice } from '../../src/ledger/report.ts';
+import { breakage, chargeback, dailyUsage, fullReport, packAdvice } from '../../src/ledger/report.ts';
 import { database_kinds, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
 describe.each(database_kinds)('the cycle report on %s', (kind) => {
@@ -62,6 +62,13 @@ describe.each(database_kinds)('the cycle report on %s', (kind) => {
       { group: 'Marketing', seats: 1, quota: 6000, used: 180, remaining: 5820, overage: 0, packCost: 120 },
     ]);
     expect((await chargeback(ledger().ctx, '2026-05', { profile: true })).map((r) => r.group)).toEqual(['design', null]);
+  });
+
+  it('gives the command line and the API the report grouped as asked, by attribute or by profile', async () => {
+    const byDepartment = await fullReport(ledger().ctx, '2026-05', 'attribute:department');
+    expect(byDepartment.chargeback?.map((r) => [r.group, r.packCost])).toEqual([['Design', null], ['Marketing', 120]]);
+    expect((await fullReport(ledger().ctx, '2026-05', 'profile')).chargeback?.map((r) => r.group)).toEqual(['design', null]);
+    expect(await fullReport(ledger().ctx, '2026-05')).not.toHaveProperty('chargeback');
   });
 
   it('names the credits that expired unused and what the pack part of them cost', async () => {
