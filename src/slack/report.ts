@@ -43,14 +43,21 @@ export async function buildAndSendReport(ctx: SlackContext, client: WebClient, a
       report.rows.slice(0, chart_members_max).map(async (r) => ({ name: await chartName(client, r), used: r.used, quota: r.quota })),
     ),
   });
-  const dm = await client.conversations.open({ users: adminId });
-  await client.files.uploadV2({
-    channel_id: dm.channel!.id!,
-    initial_comment: `creditdesk report for ${report.cycle}: the per-member table and the chart.`,
-    file_uploads: [
-      { file: Buffer.from(reportCsv(report)), filename: `creditdesk-${report.cycle}.csv`, title: `creditdesk ${report.cycle} per member` },
-      { file: chart, filename: `creditdesk-${report.cycle}.png`, title: `Daily usage, ${report.cycle}` },
-    ],
-  });
-  return message;
+  try {
+    const dm = await client.conversations.open({ users: adminId });
+    await client.files.uploadV2({
+      channel_id: dm.channel!.id!,
+      initial_comment: `creditdesk report for ${report.cycle}: the per-member table and the chart.`,
+      file_uploads: [
+        { file: Buffer.from(reportCsv(report)), filename: `creditdesk-${report.cycle}.csv`, title: `creditdesk ${report.cycle} per member` },
+        { file: chart, filename: `creditdesk-${report.cycle}.png`, title: `Daily usage, ${report.cycle}` },
+      ],
+    });
+  } catch (error) {
+    // The summary is worth showing even when the files cannot be delivered; say why they are missing.
+    ctx.log.warn('report files not uploaded', { error });
+    const reason = (error as { data?: { error?: string } }).data?.error ?? 'Slack did not accept the upload';
+    return { ...message, text: `${message.text}. The CSV and the chart could not be sent to your DM (${reason}); \`creditdesk report\` gives the same table.` };
+  }
+  return { ...message, text: `${message.text}. The CSV and the chart are in your DM with creditdesk.` };
 }

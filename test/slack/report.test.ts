@@ -1,12 +1,13 @@
 // /credits report end to end: what the admin reads in Slack, and the CSV and chart delivered to
 // their DM through Slack's upload flow (files.getUploadURLExternal, then completeUploadExternal).
+import { HttpResponse } from 'msw';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import type { Report, ReportRow } from '../../src/ledger/report.ts';
 import { reportMessage } from '../../src/slack/blocks/report.ts';
 import { emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { calls, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
+import { answers, calls, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
 
 const sections = (message: Record<string, any>) => (message.blocks as any[]).map((b) => b.text.text as string);
 
@@ -60,6 +61,16 @@ describe('/credits report', () => {
     const bodies = uploads.map((u) => u.bytes);
     expect(bodies.some((b) => b.includes('\nU0LENA001,,pro,,2026-04-01T00:00:00.000Z,6000,180,5820,'))).toBe(true);
     expect(bodies.some((b) => b.includes(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))).toBe(true);
+  });
+
+  it('still shows the summary when Slack refuses the upload, and says why the files are missing', async () => {
+    answers.set('files.getUploadURLExternal', () => HttpResponse.json({ ok: false, error: 'missing_scope' }));
+    await slack.command('U0ADMIN01', 'report 2026-04');
+    const reply = responses.at(-1)!;
+    expect(reply.text).toBe(
+      'Cycle 2026-04: 180 of 10,000 credits used. The CSV and the chart could not be sent to your DM (missing_scope); `creditdesk report` gives the same table.',
+    );
+    expect(sections(reply)[0]).toMatch(/^\*Cycle 2026-04\*: 2 seats · 180 of 10,000 used/);
   });
 });
 
