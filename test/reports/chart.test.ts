@@ -2,7 +2,6 @@
 import { Resvg } from '@resvg/resvg-js';
 import { describe, expect, it } from 'vitest';
 import { chart_height_px, chart_width_px, renderUsageChart, usageChartSvg, type UsageChartInput } from '../../src/reports/chart.ts';
-import { forecastRunOut } from '../../src/ledger/forecast.ts';
 
 const input: UsageChartInput = {
   cycle: '2026-05',
@@ -56,24 +55,5 @@ describe('the usage chart', () => {
     expect(redRows.length).toBeGreaterThan(0);
     expect(inkRows.length).toBeGreaterThan(0);
     expect(Math.max(...redRows)).toBeLessThan(Math.min(...inkRows));
-  });
-});
-
-describe('the run-out forecast', () => {
-  const cycleStart = new Date('2026-05-01T00:00:00Z');
-  const cycleEnd = new Date('2026-06-01T00:00:00Z');
-  it('projects the day the credits run out at the burn rate so far', () => {
-    // 2,000 used in 10 days is 200 a day; 1,000 left lasts 5 more days.
-    const f = forecastRunOut({ consumed: 2000, available: 1000, cycleStart, cycleEnd, now: new Date('2026-05-11T00:00:00Z') });
-    expect(f.burnPerDay).toBe(200);
-    expect(f.runsOutAt?.toISOString()).toBe('2026-05-16T00:00:00.000Z');
-  });
-  it('says the credits last the cycle when the pace never reaches zero, or nothing was used', () => {
-    expect(forecastRunOut({ consumed: 100, available: 3900, cycleStart, cycleEnd, now: new Date('2026-05-11T00:00:00Z') }).runsOutAt).toBeNull();
-    expect(forecastRunOut({ consumed: 0, available: 4000, cycleStart, cycleEnd, now: new Date('2026-05-11T00:00:00Z') })).toEqual({ burnPerDay: 0, runsOutAt: null });
-  });
-  it('says a member with nothing left has run out now', () => {
-    const now = new Date('2026-05-11T00:00:00Z');
-    expect(forecastRunOut({ consumed: 4000, available: 0, cycleStart, cycleEnd, now }).runsOutAt).toEqual(now);
   });
 });
