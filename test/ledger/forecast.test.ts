@@ -2,6 +2,7 @@
 // this cycle, carried forward to the day their credits run out.
 import { describe, expect, it } from 'vitest';
 import { forecastRunOut } from '../../src/ledger/forecast.ts';
+import { openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
 describe('the run-out forecast', () => {
   const cycleStart = new Date('2026-05-01T00:00:00Z');
@@ -30,5 +31,19 @@ describe('the run-out forecast', () => {
   it('says a member with nothing left has run out now', () => {
     const now = new Date('2026-05-11T00:00:00Z');
     expect(forecastRunOut({ consumed: 4000, available: 0, cycleStart, cycleEnd, now }).runsOutAt).toEqual(now);
+  });
+});
+
+describe('the forecast in a balance', () => {
+  it('tells a member added mid-cycle when they run out at their own pace', async () => {
+    const db = await openTestDatabase('pglite');
+    const clock = new TestClock(new Date('2026-05-20T00:00:00Z'));
+    const ledger = testLedger(db, clock);
+    await ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await ledger.putSeat('U0NEWBIE1', { plan: 'pro' });
+    await ledger.recordUsage({ id: 'first-day', user: 'U0NEWBIE1', credits: 1500 });
+    clock.set('2026-05-21T00:00:00Z');
+    expect((await ledger.balance('U0NEWBIE1')).forecast).toEqual({ burn_per_day: 1500, runs_out_at: '2026-05-22T16:00:00.000Z', lasts_the_cycle: false });
+    await db.close();
   });
 });
