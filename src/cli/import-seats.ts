@@ -70,6 +70,10 @@ export async function importSeats(
   options: { mapping: SeatMapping; lookup?: SlackLookup; dryRun: boolean },
 ): Promise<SeatImportResult> {
   const { mapping } = options;
+  // Consoles are not consistent about case ("Creative Cloud Pro" vs "Creative Cloud PRO"): match without it.
+  const fold = (names: Record<string, string>) => new Map(Object.entries(names).map(([name, key]) => [name.toLowerCase(), key]));
+  const planFor = fold(mapping.plans);
+  const profileFor = fold(mapping.profiles);
   const result: SeatImportResult = { dryRun: options.dryRun, seats: [], unmatched: [], notInSlack: [] };
   // Checked up front so a dry run does not promise a seat the real run would refuse.
   const catalog = await ledger.catalog();
@@ -83,8 +87,8 @@ export async function importSeats(
     }
     const email = rawEmail.toLowerCase();
     const configurations = [...split(column(row, 'product configurations', 'product configuration', 'product profiles', 'products')), ...split(column(row, 'user groups'))];
-    const plan = configurations.map((c) => mapping.plans[c]).find(Boolean) ?? mapping.default_plan;
-    const profile = configurations.map((c) => mapping.profiles[c]).find(Boolean) ?? mapping.default_profile ?? null;
+    const plan = configurations.map((c) => planFor.get(c.toLowerCase())).find(Boolean) ?? mapping.default_plan;
+    const profile = configurations.map((c) => profileFor.get(c.toLowerCase())).find(Boolean) ?? mapping.default_profile ?? null;
     if (!plan) {
       result.unmatched.push({ line: row.line, email, reason: `no plan maps from "${configurations.join(', ') || 'no product configuration'}"` });
       continue;

@@ -12,7 +12,7 @@ import { emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpe
 const vendor_export =
   '\uFEFFIdentity Type,Username,Domain,Email,First Name,Last Name,Country Code,ID,Product Configurations,Admin Roles,User Groups\r\n' +
   'Federated ID,jacob@example.com,example.com,jacob@example.com,Jacob,Moss,US,,"Creative Cloud Pro, AI Add-on",,Design\r\n' +
-  'Federated ID,lena@example.com,example.com,Lena@Example.com,Lena,"Ortiz, Jr.",DE,,Creative Cloud Pro,,Marketing\r\n' +
+  'Federated ID,lena@example.com,example.com,Lena@Example.com,Lena,"Ortiz, Jr.",DE,,CREATIVE CLOUD PRO,,Marketing\r\n' +
   'Federated ID,guest@example.com,example.com,guest@example.com,Guest,User,FR,,Acrobat Standard,,\r\n' +
   'Federated ID,,example.com,not-an-email,Broken,Row,US,,Creative Cloud Pro,,\r\n' +
   '\r\n';
