@@ -36,6 +36,10 @@ export function usageChartSvg(input: UsageChartInput): string {
   const cumulative = input.days.map((d) => (d.used == null ? null : (running += d.used)));
   const pace = input.days.map((_, i) => Math.round((input.quota * (i + 1)) / input.days.length));
   const top = [...input.top].reverse();
+  // The two line labels meet when the cycle ends near its pace: the one ahead goes above, the other below.
+  const lastIndex = cumulative.findLastIndex((v) => v != null);
+  const ahead = lastIndex >= 0 && cumulative[lastIndex]! >= pace[lastIndex]!;
+  const label_shift_px = 9;
   const dayLabels = input.days.map((d) => d.day.slice(8));
   const first = input.days[0]?.day ?? '';
   const last = input.days.at(-1)?.day ?? '';
@@ -72,11 +76,11 @@ export function usageChartSvg(input: UsageChartInput): string {
     series: [
       {
         name: 'Used so far', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: cumulative, symbol: 'none', color: ink, lineStyle: { width: 3 },
-        endLabel: { show: true, formatter: (p: { value: number }) => `used ${n(p.value)}`, color: ink, fontSize: 13 },
+        endLabel: { show: true, formatter: (p: { value: number }) => `used ${n(p.value)}`, color: ink, fontSize: 13, offset: [0, ahead ? -label_shift_px : label_shift_px] },
       },
       {
         name: 'Pace', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: pace, symbol: 'none', color: pace_red, lineStyle: { width: 2, type: 'dashed' },
-        endLabel: { show: true, formatter: `pace to ${n(input.quota)}`, color: pace_red, fontSize: 13 },
+        endLabel: { show: true, formatter: `pace to ${n(input.quota)}`, color: pace_red, fontSize: 13, offset: [0, ahead ? label_shift_px : -label_shift_px] },
       },
       { name: 'Used that day', type: 'bar', xAxisIndex: 1, yAxisIndex: 1, data: input.days.map((d) => d.used), color: day_blue, barCategoryGap: '20%' },
       {
