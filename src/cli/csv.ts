@@ -12,14 +12,23 @@ export interface CsvRow {
 export const csv_rows_max = 200_000;
 
 export function readCsv(text: string): CsvRow[] {
-  const records = parse(text, {
-    bom: true,
-    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-    skip_empty_lines: true,
-    relax_column_count: true,
-    trim: true,
-    info: true,
-  }) as { record: Record<string, string>; info: { lines: number } }[];
+  let records: { record: Record<string, string>; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      skip_empty_lines: true,
+      relax_column_count: true,
+      // Consoles export names such as Dwayne "The Rock" Johnson without quoting the field.
+      relax_quotes: true,
+      trim: true,
+      info: true,
+    });
+  } catch (error) {
+    // A broken quote swallows the rows after it, so no row can be trusted: refuse the file,
+    // before anything is written, and say where to look.
+    throw new Error(`the CSV file cannot be read: ${(error as Error).message}; check the quoting up to that line and import the file again (nothing was imported)`);
+  }
   if (records.length > csv_rows_max) throw new Error(`the file has ${records.length} rows; split it into files of at most ${csv_rows_max}`);
   return records.map(({ record, info }) => ({ line: info.lines, values: record }));
 }

@@ -36,6 +36,7 @@ export function usageEventsFromCsv(text: string, zone: string): { events: (Usage
   const rows = readCsv(text);
   const events: (UsageEvent & { line: number })[] = [];
   const rejected: UsageImportSummary['rejected'] = [];
+  const seen = new Map<string, number>();
   for (const row of rows) {
     const parsed = row_schema.safeParse({
       user: column(row, 'email', 'user', 'slack_id', 'slack id', 'user_id'),
@@ -54,9 +55,13 @@ export function usageEventsFromCsv(text: string, zone: string): { events: (Usage
       continue;
     }
     const { user, credits, feature } = parsed.data;
-    const id =
-      parsed.data.id ??
-      `csv-${createHash('sha256').update([user.toLowerCase(), credits, at.toISOString(), feature ?? ''].join('\u001f')).digest('hex').slice(0, 32)}`;
+    // Two identical rows are two uses (the same member, amount, day and feature twice): the
+    // second gets its occurrence in the id, so it is not taken for a repeat of the first, while
+    // importing the same file again still yields the same ids.
+    const content = [user.toLowerCase(), credits, at.toISOString(), feature ?? ''].join('\u001f');
+    const occurrence = (seen.get(content) ?? 0) + 1;
+    seen.set(content, occurrence);
+    const id = parsed.data.id ?? `csv-${createHash('sha256').update(occurrence === 1 ? content : `${content}\u001f${occurrence}`).digest('hex').slice(0, 32)}`;
     events.push({ line: row.line, id, user, credits, at, feature: feature ?? null, source: 'csv import' });
   }
   return { events, rejected, rows: rows.length };

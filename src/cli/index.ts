@@ -1,7 +1,6 @@
 // The creditdesk command: migrate, verify, report, bench. Reads the same configuration as the server.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { WebClient } from '@slack/web-api';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
@@ -34,20 +33,6 @@ async function withLedger<T>(config: Config, run: (ledger: ReturnType<typeof cre
   } finally {
     await db.close();
   }
-}
-
-/** users.lookupByEmail with a bounded retry policy; Slack's users_not_found means no match. */
-function slackLookup(token: string, apiUrl?: string) {
-  const client = new WebClient(token, { slackApiUrl: apiUrl, retryConfig: { retries: 3, maxRetryTime: 30_000 } });
-  return async (email: string) => {
-    try {
-      const found = await client.users.lookupByEmail({ email });
-      return found.user?.id ?? null;
-    } catch (error) {
-      if ((error as { data?: { error?: string } }).data?.error === 'users_not_found') return null;
-      throw error;
-    }
-  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -117,21 +102,32 @@ async function main(argv: string[]): Promise<number> {
         console.error('import-seats: name one CSV file');
         return 2;
       }
-      const { importSeats, mapping_schema } = await import('./import-seats.ts');
-      const mapping = mapping_schema.safeParse({
-        ...(values.map ? JSON.parse(await readFile(values.map, 'utf8')) : {}),
-        ...(values.plan ? { default_plan: values.plan } : {}),
-        ...(values.profile ? { default_profile: values.profile } : {}),
-      });
+      const { importSeats, mapping_schema, seatImportSummary, slackLookup } = await import('./import-seats.ts');
+      let mapFile: unknown = {};
+      if (values.map) {
+        try {
+          mapFile = JSON.parse(await readFile(values.map, 'utf8'));
+        } catch (error) {
+          console.error(`import-seats: the mapping file ${values.map} is not JSON: ${(error as Error).message}`);
+          return 2;
+        }
+      }
+      const mapping = mapping_schema.safeParse(mapFile);
       if (!mapping.success) {
-        console.error(`import-seats: the mapping is not right: ${mapping.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+        const issues = mapping.error.issues.map((i) => `${i.path.join('.') || 'the file'}: ${i.message}`).join('; ');
+        console.error(`import-seats: the mapping file is not right: ${issues}`);
         return 2;
       }
+      // Flags win over the file's defaults.
+      if (values.plan) mapping.data.default_plan = values.plan;
+      if (values.profile) mapping.data.default_profile = values.profile;
       const text = await readFile(positionals[0]!, 'utf8');
       const lookup = config.SLACK_BOT_TOKEN ? slackLookup(config.SLACK_BOT_TOKEN, config.SLACK_API_URL) : undefined;
       if (!lookup) console.error('import-seats: Slack is not configured; members are kept by email until they can be matched');
       return withLedger(config, async (ledger) => {
         const result = await importSeats(ledger, text, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        // The summary for the person at the terminal, the JSON for scripts.
+        console.error(seatImportSummary(result));
         console.log(JSON.stringify(result, null, 2));
         return 0;
       });

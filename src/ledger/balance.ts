@@ -107,7 +107,7 @@ export async function getBalance(ctx: LedgerContext, user: string): Promise<Bala
   }
   const used = (r.used ?? 0) + (r.poolUsed ?? 0) + (r.overage ?? 0);
   const remaining = r.remaining ?? 0;
-  const forecast = forecastRunOut({ consumed: used, available: remaining + poolAvailable, cycleStart: r.cycleStart, cycleEnd: r.cycleEnd, now });
+  const forecast = forecastRunOut({ consumed: used, available: remaining + poolAvailable, cycleStart: r.cycleStart, cycleEnd: r.cycleEnd, seatStartedAt: r.startedAt, now });
   return {
     user,
     slack_id: r.slackId,

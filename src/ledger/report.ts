@@ -8,6 +8,8 @@ export interface ReportRow {
   user: string;
   slack_id: string | null;
   email: string | null;
+  /** The member's name where known (the seat import fills it in). */
+  name: string | null;
   plan: string;
   profile: string | null;
   cycle_start: string;
@@ -33,10 +35,10 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string): Promi
   // Seats anchor on different days; "YYYY-MM" is every seat cycle that starts in that month.
   const month = cycleNamed(name, 1, zone);
   const rows = await ctx.db.query<{
-    slackId: string | null; email: string | null; plan: string; profile: string | null; cycleStart: Date;
+    slackId: string | null; email: string | null; name: string | null; plan: string; profile: string | null; cycleStart: Date;
     quota: number; used: number; remaining: number; poolUsed: number; overage: number; expired: number; forfeited: number;
   }>(
-    `select m.slack_id as "slackId", m.email, s.plan_key as plan, s.profile_key as profile, sc.cycle_start as "cycleStart",
+    `select m.slack_id as "slackId", m.email, m.name, s.plan_key as plan, s.profile_key as profile, sc.cycle_start as "cycleStart",
             sc.quota, sc.used, sc.remaining, sc.pool_used as "poolUsed", sc.overage, sc.expired, sc.forfeited
      from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
      where sc.cycle_start >= $1 and sc.cycle_start < $2
@@ -49,6 +51,7 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string): Promi
       user: r.slackId ?? r.email ?? '',
       slack_id: r.slackId,
       email: r.email,
+      name: r.name,
       plan: r.plan,
       profile: r.profile,
       cycle_start: r.cycleStart.toISOString(),
@@ -110,11 +113,18 @@ export async function dailyUsage(ctx: LedgerContext, cycleName: string): Promise
 }
 
 export interface Breakage {
+  /** The cycle (`YYYY-MM`) whose seat cycles these credits expired from. */
+  cycle: string;
   /** Credits that expired unused in the seat cycles starting that month. */
   expired: number;
   /** Of those, credits from packs, and what they cost at the purchases' unit costs. */
   packCredits: number;
   packCost: number | null;
+}
+
+/** The cycle before `YYYY-MM`, by name. */
+export function previousCycleName(cycleName: string): string {
+  return DateTime.fromFormat(cycleName, 'yyyy-MM', { zone: 'utc' }).minus({ months: 1 }).toFormat('yyyy-MM');
 }
 
 /** What a cycle's unused credits cost: only packs carry a price; plan credits come with the seat. */
@@ -129,7 +139,7 @@ export async function breakage(ctx: LedgerContext, cycleName: string): Promise<B
      where t.credit_account = 'expiry' and g.seat_id is not null and g.cycle_start >= $1 and g.cycle_start < $2`,
     [month.start, month.end],
   );
-  return { expired: row!.expired, packCredits: row!.packCredits, packCost: row!.packCost == null ? null : Number(row!.packCost) };
+  return { cycle: cycleName, expired: row!.expired, packCredits: row!.packCredits, packCost: row!.packCost == null ? null : Number(row!.packCost) };
 }
 
 export interface PackMove {
@@ -158,12 +168,13 @@ export async function packAdvice(ctx: LedgerContext, cycleName: string, idlePctM
   );
   const dry = await ctx.db.query<{ who: string; ranOutOnDay: number }>(
     `select coalesce(m.slack_id, m.email) as who,
-            (min(j.occurred_at)::date - sc.cycle_start::date + 1)::int8 as "ranOutOnDay"
+            -- Days as the org counts them: in its zone, not the database session's.
+            ((min(j.occurred_at) at time zone $3)::date - (sc.cycle_start at time zone $3)::date + 1)::int8 as "ranOutOnDay"
      from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
      join journal j on j.seat_id = sc.seat_id and j.cycle_start = sc.cycle_start and j.kind = 'usage' and j.pool_drawn + j.overage > 0
      where sc.cycle_start >= $1 and sc.cycle_start < $2
      group by 1, sc.cycle_start order by 2`,
-    [month.start, month.end],
+    [month.start, month.end, ctx.settings.zone],
   );
   return dry.slice(0, idle.length).map((receiver, i) => ({
     product: idle[i]!.product, credits: idle[i]!.credits, from: idle[i]!.who, fromPctUsed: idle[i]!.pct, to: receiver.who, ranOutOnDay: receiver.ranOutOnDay,
@@ -175,6 +186,7 @@ export interface ChargebackRow {
   seats: number;
   quota: number;
   used: number;
+  remaining: number;
   overage: number;
   /** What the packs on these seats cost, where purchases have a unit cost. */
   packCost: number | null;
@@ -194,7 +206,7 @@ export async function chargeback(ctx: LedgerContext, cycleName: string, groupBy:
          join grants g on g.seat_id = c.seat_id and g.cycle_start = c.cycle_start and g.pack_id is not null) c
        join packs k on k.id = c.pack_id join purchases p on p.id = k.purchase_id group by c.grp)
      select c.grp as "group", count(*)::int8 as seats, sum(c.quota)::int8 as quota, sum(c.used + c.pool_used + c.overage)::int8 as used,
-            sum(c.overage)::int8 as overage, max(costs.cost)::numeric(14, 2)::text as "packCost"
+            sum(c.remaining)::int8 as remaining, sum(c.overage)::int8 as overage, max(costs.cost)::numeric(14, 2)::text as "packCost"
      from cycles c left join costs on costs.grp is not distinct from c.grp group by c.grp order by c.grp nulls last`,
     params,
   );

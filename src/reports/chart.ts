@@ -20,40 +20,73 @@ export const chart_height_px = 720;
 const font_file = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 
+// Three panels an admin reads at a glance: the cycle so far against the pace that would use the
+// quota exactly (top left), what each day used (below it, on its own scale so small days still
+// show), and the ten biggest consumers (right). Labels sit on the lines and bars themselves
+// rather than in a legend, whose measured width ECharts guesses without the real font.
+const ink = '#1d3b53';
+const pace_red = '#d9534f';
+const day_blue = '#9ec5e8';
+const panel_left_px = 90;
+const panel_right_px = 470;
+const members_left_px = 900;
+
 export function usageChartSvg(input: UsageChartInput): string {
   let running = 0;
   const cumulative = input.days.map((d) => (d.used == null ? null : (running += d.used)));
   const pace = input.days.map((_, i) => Math.round((input.quota * (i + 1)) / input.days.length));
   const top = [...input.top].reverse();
+  // The two line labels meet when the cycle ends near its pace: the one ahead goes above, the other below.
+  const lastIndex = cumulative.findLastIndex((v) => v != null);
+  const ahead = lastIndex >= 0 && cumulative[lastIndex]! >= pace[lastIndex]!;
+  const label_shift_px = 9;
+  const dayLabels = input.days.map((d) => d.day.slice(8));
+  const first = input.days[0]?.day ?? '';
+  const last = input.days.at(-1)?.day ?? '';
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: chart_width_px, height: chart_height_px });
   chart.setOption({
     animation: false,
     backgroundColor: '#ffffff',
     textStyle: { fontFamily: 'DejaVu Sans' },
     title: [
-      { text: `AI credits, cycle ${input.cycle}: ${n(running)} of ${n(input.quota)} used`, left: 20, top: 10, textStyle: { fontSize: 20 } },
-      { text: 'Top ten members', left: 820, top: 60, textStyle: { fontSize: 14 } },
+      { text: `AI credits, cycle ${input.cycle}: ${n(running)} of ${n(input.quota)} used`, left: 20, top: 12, textStyle: { fontSize: 22, color: ink } },
+      {
+        text: `Used so far (solid) against the pace that uses the quota exactly by the cycle's end (dashed red), ${first} to ${last}`,
+        left: 20, top: 46, textStyle: { fontSize: 13, fontWeight: 'normal', color: '#555555' },
+      },
+      { text: 'Credits used each day', left: panel_left_px - 10, top: 462, textStyle: { fontSize: 13, color: ink } },
+      { text: 'Top ten members, credits used', left: members_left_px - 10, top: 84, textStyle: { fontSize: 14, color: ink } },
+      { text: 'red: over their own quota', left: members_left_px - 10, top: 104, textStyle: { fontSize: 12, fontWeight: 'normal', color: pace_red } },
     ],
-    legend: { top: 50, left: 20, itemGap: 24, data: ['Used so far', 'Pace that uses the quota exactly', 'Used that day'] },
     grid: [
-      { left: 80, right: 440, top: 100, bottom: 60 },
-      { left: 930, right: 70, top: 100, bottom: 60 },
+      { left: panel_left_px, right: panel_right_px, top: 110, height: 320 },
+      { left: panel_left_px, right: panel_right_px, top: 490, bottom: 60 },
+      { left: members_left_px + 120, right: 80, top: 130, bottom: 60 },
     ],
     xAxis: [
-      { type: 'category', gridIndex: 0, data: input.days.map((d) => d.day.slice(8)), name: 'day', nameLocation: 'middle', nameGap: 30 },
-      { type: 'value', gridIndex: 1, axisLabel: { formatter: (v: number) => n(v) } },
+      { type: 'category', gridIndex: 0, data: dayLabels, axisLabel: { show: false }, axisTick: { show: false } },
+      { type: 'category', gridIndex: 1, data: dayLabels, name: 'day of the month', nameLocation: 'middle', nameGap: 32, axisLabel: { interval: 1 } },
+      { type: 'value', gridIndex: 2, axisLabel: { show: false }, splitLine: { show: false } },
     ],
     yAxis: [
-      { type: 'value', gridIndex: 0, axisLabel: { formatter: (v: number) => n(v) } },
-      { type: 'category', gridIndex: 1, data: top.map((t) => t.name), axisLabel: { width: 110, overflow: 'truncate' } },
+      { type: 'value', gridIndex: 0, name: 'credits, cumulative', nameTextStyle: { align: 'left' }, axisLabel: { formatter: (v: number) => n(v) } },
+      { type: 'value', gridIndex: 1, splitNumber: 2, axisLabel: { formatter: (v: number) => n(v) } },
+      { type: 'category', gridIndex: 2, data: top.map((t) => t.name), axisTick: { show: false }, axisLabel: { width: 115, overflow: 'truncate', fontSize: 12 } },
     ],
     series: [
-      { name: 'Used that day', type: 'bar', xAxisIndex: 0, yAxisIndex: 0, data: input.days.map((d) => d.used), color: '#9ec5e8' },
-      { name: 'Used so far', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: cumulative, symbol: 'none', color: '#1d3b53', lineStyle: { width: 3 } },
-      { name: 'Pace that uses the quota exactly', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: pace, symbol: 'none', color: '#d9534f', lineStyle: { width: 2, type: 'dashed' } },
       {
-        type: 'bar', xAxisIndex: 1, yAxisIndex: 1, data: top.map((t) => ({ value: t.used, itemStyle: { color: t.used > t.quota ? '#d9534f' : '#1d3b53' } })),
-        label: { show: true, position: 'right', formatter: (p: { value: number }) => n(p.value) },
+        name: 'Used so far', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: cumulative, symbol: 'none', color: ink, lineStyle: { width: 3 },
+        endLabel: { show: true, formatter: (p: { value: number }) => `used ${n(p.value)}`, color: ink, fontSize: 13, offset: [0, ahead ? -label_shift_px : label_shift_px] },
+      },
+      {
+        name: 'Pace', type: 'line', xAxisIndex: 0, yAxisIndex: 0, data: pace, symbol: 'none', color: pace_red, lineStyle: { width: 2, type: 'dashed' },
+        endLabel: { show: true, formatter: `pace to ${n(input.quota)}`, color: pace_red, fontSize: 13, offset: [0, ahead ? label_shift_px : -label_shift_px] },
+      },
+      { name: 'Used that day', type: 'bar', xAxisIndex: 1, yAxisIndex: 1, data: input.days.map((d) => d.used), color: day_blue, barCategoryGap: '20%' },
+      {
+        type: 'bar', xAxisIndex: 2, yAxisIndex: 2, barCategoryGap: '30%',
+        data: top.map((t) => ({ value: t.used, itemStyle: { color: t.used > t.quota ? pace_red : ink } })),
+        label: { show: true, position: 'right', fontSize: 12, formatter: (p: { value: number }) => n(p.value) },
       },
     ],
   });

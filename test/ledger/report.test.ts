@@ -2,7 +2,7 @@
 // and chargeback by profile or department.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
-import { breakage, chargeback, dailyUsage, packAdvice } from '../../src/ledger/report.ts';
+import { breakage, chargeback, dailyUsage, fullReport, packAdvice } from '../../src/ledger/report.ts';
 import { database_kinds, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
 describe.each(database_kinds)('the cycle report on %s', (kind) => {
@@ -41,18 +41,40 @@ describe.each(database_kinds)('the cycle report on %s', (kind) => {
     ]);
   });
 
+  it('counts the day a member ran dry as the org does, in its time zone', async () => {
+    const zoned = await openTestDatabase(kind);
+    const la = testLedger(zoned, new TestClock(new Date('2026-05-11T12:00:00Z')), { zone: 'America/Los_Angeles' });
+    await la.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await la.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await la.recordPurchase({ product: 'addon', quantity: 1 });
+    await la.putSeat('U0LENA001', { plan: 'pro' });
+    await la.putSeat('U0MAYA001', { plan: 'pro' });
+    await la.assignPack({ product: 'addon', user: 'U0LENA001' });
+    // 03:00 UTC on 10 May is still the evening of 9 May in Los Angeles: day 9 of the cycle.
+    await la.recordUsage({ id: 'maya', user: 'U0MAYA001', credits: 4500, at: new Date('2026-05-10T03:00:00Z') });
+    expect((await packAdvice(la.ctx, '2026-05')).map((m) => m.ranOutOnDay)).toEqual([9]);
+    await zoned.close();
+  });
+
   it('charges back by department and by profile, with what the packs cost', async () => {
     expect(await chargeback(ledger().ctx, '2026-05', { attribute: 'department' })).toEqual([
-      { group: 'Design', seats: 1, quota: 4000, used: 4500, overage: 500, packCost: null },
-      { group: 'Marketing', seats: 1, quota: 6000, used: 180, overage: 0, packCost: 120 },
+      { group: 'Design', seats: 1, quota: 4000, used: 4500, remaining: 0, overage: 500, packCost: null },
+      { group: 'Marketing', seats: 1, quota: 6000, used: 180, remaining: 5820, overage: 0, packCost: 120 },
     ]);
     expect((await chargeback(ledger().ctx, '2026-05', { profile: true })).map((r) => r.group)).toEqual(['design', null]);
+  });
+
+  it('gives the command line and the API the report grouped as asked, by attribute or by profile', async () => {
+    const byDepartment = await fullReport(ledger().ctx, '2026-05', 'attribute:department');
+    expect(byDepartment.chargeback?.map((r) => [r.group, r.packCost])).toEqual([['Design', null], ['Marketing', 120]]);
+    expect((await fullReport(ledger().ctx, '2026-05', 'profile')).chargeback?.map((r) => r.group)).toEqual(['design', null]);
+    expect(await fullReport(ledger().ctx, '2026-05')).not.toHaveProperty('chargeback');
   });
 
   it('names the credits that expired unused and what the pack part of them cost', async () => {
     clock.set('2026-06-05T00:00:00Z'); // past the boundary and its 72 h grace window
     await ledger().runCycleJobs();
     // Lena used 180 of her plan: 3,820 of it and the whole 2,000 pack expired; the pack cost 120 for 2,000.
-    expect(await breakage(ledger().ctx, '2026-05')).toEqual({ expired: 5820, packCredits: 2000, packCost: 120 });
+    expect(await breakage(ledger().ctx, '2026-05')).toEqual({ cycle: '2026-05', expired: 5820, packCredits: 2000, packCost: 120 });
   });
 });

@@ -71,8 +71,7 @@ export function creditsCommand(ctx: SlackContext) {
             return await reply(balanceMessage(await ctx.ledger.balance(parsed.userId), zone, `<@${parsed.userId}>'s AI credits`, false));
           }
           if (parsed.kind === 'report') {
-            const summary = await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined);
-            return await reply({ ...summary, text: `${summary.text}. The CSV and the chart are in your DM with creditdesk.` });
+            return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined));
           }
           return; // an admin's 'admin' opened the menu before the switch
         }
