@@ -57,10 +57,11 @@ export async function raiseThresholdAlerts(
   const all = [...new Set([...member, ...channel_thresholds_pct])].sort((a, b) => a - b);
   const rows = await tx.query<{
     seatId: number; cycleStart: Date; cycleEnd: Date; quota: number; used: number; poolUsed: number; overage: number;
-    remaining: number; alertsSent: number; slackId: string | null; email: string | null;
+    remaining: number; alertsSent: number; slackId: string | null; email: string | null; startedAt: Date;
   }>(
     `select sc.seat_id as "seatId", sc.cycle_start as "cycleStart", sc.cycle_end as "cycleEnd", sc.quota, sc.used,
-            sc.pool_used as "poolUsed", sc.overage, sc.remaining, sc.alerts_sent as "alertsSent", m.slack_id as "slackId", m.email
+            sc.pool_used as "poolUsed", sc.overage, sc.remaining, sc.alerts_sent as "alertsSent", m.slack_id as "slackId", m.email,
+            s.started_at as "startedAt"
      from seat_cycles sc join unnest($1::int4[], $2::timestamptz[]) as t(seat_id, cycle_start)
           on sc.seat_id = t.seat_id and sc.cycle_start = t.cycle_start
      join seats s on s.id = sc.seat_id join members m on m.id = s.member_id`,
@@ -88,7 +89,9 @@ export async function raiseThresholdAlerts(
         overage: row.overage,
         cycleStart: row.cycleStart.toISOString(),
         resetsAt: row.cycleEnd.toISOString(),
-        runsOutAt: forecastRunOut({ consumed, available: row.remaining, cycleStart: row.cycleStart, cycleEnd: row.cycleEnd, now }).runsOutAt?.toISOString() ?? null,
+        runsOutAt: forecastRunOut({
+          consumed, available: row.remaining, cycleStart: row.cycleStart, cycleEnd: row.cycleEnd, seatStartedAt: row.startedAt, now,
+        }).runsOutAt?.toISOString() ?? null,
       };
       const cycleKey = `${row.seatId}:${row.cycleStart.toISOString()}:${threshold}`;
       if (member.includes(threshold)) outbox.push({ key: `member:${cycleKey}`, payload: { ...base, audience: 'member' } });

@@ -93,10 +93,12 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   afterAll(async () => db.close());
   beforeEach(async () => {
     await emptyDatabase(db);
-    clock.set('2026-05-10T12:00:00Z');
+    // Maya has held her seat since the cycle began: the forecasts below read her burn since 1 May.
+    clock.set('2026-05-01T00:00:00Z');
     ledger = testLedger(db, clock);
     await ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
     await ledger.putSeat('U0MAYA001', { plan: 'pro' });
+    clock.set('2026-05-10T12:00:00Z');
   });
 
   it('raises each threshold once, in order, when one big event crosses them all', async () => {
@@ -183,6 +185,17 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
     await ledger.recordUsage({ id: 'more', user: 'U0MAYA001', credits: 100 });
     expect(await outboxKeys()).toEqual(['member:1:2026-05-01T00:00:00.000Z:50']);
+  });
+
+  it('forecasts the run-out of a seat added mid-cycle from the day it started, not from the cycle start', async () => {
+    clock.set('2026-05-20T00:00:00Z');
+    await ledger.putSeat('U0NEWBIE1', { plan: 'pro' });
+    clock.set('2026-05-21T00:00:00Z');
+    await ledger.recordUsage({ id: 'first-day', user: 'U0NEWBIE1', credits: 2100 });
+    await drain();
+    const dm = posted.find((p) => p.channel === 'U0NEWBIE1');
+    // 2,100 in the one day since the seat started: the 1,900 left last under a day more.
+    expect(dm!.text).toContain('The quota resets on 1 Jun 2026. At this pace it runs out on 21 May 2026.');
   });
 
   it('waits as long as Slack says on a 429 and then sends each message once', async () => {
