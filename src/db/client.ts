@@ -6,8 +6,17 @@ import { join } from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import pg from 'pg';
 
+export interface QueryOptions {
+  /**
+   * Hot statements name themselves: PostgreSQL then parses and plans them once per connection
+   * instead of on every call, which for the ledger's larger statements costs as much as running
+   * them on a small batch. One name, one text. PGlite has no named statements and ignores it.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<Row[]>;
 }
 
 export interface Database extends Queryable {
@@ -63,8 +72,8 @@ export function openPostgres(url: string, options: { poolMax?: number } = {}): D
   });
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const query = async <Row>(text: string, params?: readonly unknown[]) =>
-    (await pool.query(text, params as unknown[])).rows as Row[];
+  const query = async <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) =>
+    (await pool.query({ text, values: params as unknown[], name: options?.name })).rows as Row[];
   return {
     kind: 'postgres',
     driver: pool,
@@ -75,8 +84,8 @@ export function openPostgres(url: string, options: { poolMax?: number } = {}): D
         try {
           await client.query('begin');
           const tx: Queryable = {
-            query: async <Row>(text: string, params?: readonly unknown[]) =>
-              (await client.query(text, params as unknown[])).rows as Row[],
+            query: async <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) =>
+              (await client.query({ text, values: params as unknown[], name: options?.name })).rows as Row[],
           };
           const result = await fn(tx);
           await client.query('commit');

@@ -79,6 +79,7 @@ export async function getBalance(ctx: LedgerContext, user: string): Promise<Bala
          where g.seat_id = s.id and g.cycle_start = s.cycle_start and g.closed_at is null) gs on true
        where ${'slackId' in ref ? 'm.slack_id = $1' : 'lower(m.email) = $1'}`,
       ['slackId' in ref ? ref.slackId : ref.email, now],
+      { name: 'slackId' in ref ? 'balance_by_slack_id' : 'balance_by_email' },
     );
   let [row] = await read();
   if (!row) throw notFound(`${describeUser(ref)} has no seat: add one with PUT /api/v1/seats/${describeUser(ref)}`);
