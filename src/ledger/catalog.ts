@@ -81,3 +81,17 @@ export async function listCatalog(ctx: LedgerContext) {
   ]);
   return { plans, products, profiles };
 }
+
+export interface LivePool {
+  profile: string;
+  amount: number;
+  remaining: number;
+}
+
+/** Each profile's pool in the cycle running now: its grant and what is left of it. */
+export async function livePools(ctx: LedgerContext): Promise<LivePool[]> {
+  return ctx.db.query(
+    `select profile_key as profile, amount, remaining from grants where source = 'pool' and starts_at <= $1 and expires_at > $1 order by profile_key`,
+    [ctx.now()],
+  );
+}

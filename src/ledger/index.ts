@@ -3,9 +3,9 @@
 import type { LedgerContext } from './context.ts';
 import { adjust, type AdjustmentInput } from './adjust.ts';
 import { getBalance, getHistory } from './balance.ts';
-import { listCatalog, putPackProduct, putPlan, putProfile, type PackProductInput, type PlanInput, type ProfileInput } from './catalog.ts';
+import { listCatalog, livePools, putPackProduct, putPlan, putProfile, type PackProductInput, type PlanInput, type ProfileInput } from './catalog.ts';
 import { UsageIngest } from './ingest.ts';
-import { assignPack, packProductsFree, recordPurchase, unassignPack, type AssignPackInput, type PurchaseInput } from './packs.ts';
+import { assignPack, packInventory, packProductsFree, recordPurchase, unassignPack, type AssignPackInput, type PurchaseInput } from './packs.ts';
 import { buildReport } from './report.ts';
 import { approveRequest, denyRequest, fileRequest, loadRequest, rememberRequestMessage, type RequestGrant } from './requests.ts';
 import { expireGrants, resetDueSeats, resetPools } from './reset.ts';
@@ -13,6 +13,7 @@ import { previewRevoke, putSeat, revokeSeat, type SeatInput } from './seats.ts';
 import { completeVendorTask, openVendorTasks } from './tasks.ts';
 import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
+import { isPromotedAdmin, promoteAdmin } from './members.ts';
 
 export type Ledger = ReturnType<typeof createLedger>;
 
@@ -37,6 +38,10 @@ export function createLedger(ctx: LedgerContext) {
     unassignPack: (input: { packId: number; actor?: string | null }) => unassignPack(ctx, input),
     adjust: (input: AdjustmentInput) => adjust(ctx, input),
     packProductsFree: () => packProductsFree(ctx),
+    packInventory: () => packInventory(ctx),
+    livePools: () => livePools(ctx),
+    isPromotedAdmin: (slackId: string) => isPromotedAdmin(ctx.db, slackId),
+    promoteAdmin: (slackId: string) => promoteAdmin(ctx.db, slackId),
     fileRequest: (slackId: string, credits: number, reason: string | null) => fileRequest(ctx, slackId, credits, reason),
     request: (id: number) => loadRequest(ctx.db, id),
     rememberRequestMessage: (id: number, channelId: string, messageTs: string) => rememberRequestMessage(ctx, id, channelId, messageTs),

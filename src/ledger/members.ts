@@ -1,5 +1,5 @@
 // Members, known by Slack user id and by email: either names the same person everywhere.
-import type { Queryable } from '../db/client.ts';
+import type { Database, Queryable } from '../db/client.ts';
 import type { Member } from '../db/schema.ts';
 import { invalid } from './errors.ts';
 
@@ -52,3 +52,17 @@ export async function upsertMember(
 }
 
 export const describeUser = (ref: UserRef) => ('slackId' in ref ? ref.slackId : ref.email);
+
+/** Whether an admin promoted this member (the first admins come from configuration, not here). */
+export async function isPromotedAdmin(db: Queryable, slackId: string): Promise<boolean> {
+  const [row] = await db.query<{ isAdmin: boolean }>(`select is_admin as "isAdmin" from members where slack_id = $1`, [slackId]);
+  return row?.isAdmin ?? false;
+}
+
+/** Makes a member an admin, creating the member if creditdesk has not met them yet. */
+export async function promoteAdmin(db: Database, slackId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const member = await upsertMember(tx, { slackId });
+    await tx.query(`update members set is_admin = true where id = $1`, [member.id]);
+  });
+}

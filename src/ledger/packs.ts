@@ -262,3 +262,22 @@ export async function packProductsFree(ctx: LedgerContext) {
     [ctx.now()],
   );
 }
+
+export interface PackInventory {
+  product: string;
+  free: number;
+  assigned: number;
+  /** Who holds each assigned pack, by pack number: the number "Unassign a pack" asks for. */
+  holders: { id: number; slackId: string | null; email: string | null }[];
+}
+
+/** Packs by product: how many are free, how many assigned, and to whom. */
+export async function packInventory(ctx: LedgerContext): Promise<PackInventory[]> {
+  return ctx.db.query<PackInventory>(
+    `select k.product_key as product, count(*) filter (where k.seat_id is null)::int8 as free, count(k.seat_id)::int8 as assigned,
+            coalesce(json_agg(json_build_object('id', k.id, 'slackId', m.slack_id, 'email', m.email) order by k.id)
+                     filter (where k.seat_id is not null), '[]') as holders
+     from packs k left join seats s on s.id = k.seat_id left join members m on m.id = s.member_id
+     group by k.product_key order by k.product_key`,
+  );
+}

@@ -4,8 +4,7 @@ import type { Ledger } from '../ledger/index.ts';
 
 export async function isAdmin(ledger: Ledger, adminUserIds: readonly string[], slackId: string): Promise<boolean> {
   if (adminUserIds.includes(slackId)) return true;
-  const [row] = await ledger.ctx.db.query<{ isAdmin: boolean }>(`select is_admin as "isAdmin" from members where slack_id = $1`, [slackId]);
-  return row?.isAdmin ?? false;
+  return ledger.isPromotedAdmin(slackId);
 }
 
 export const not_admin_text = 'Only creditdesk admins can do that. Ask an admin if you need it done; nothing was changed.';

@@ -1,6 +1,8 @@
 // The App Home: a member's balance, history and request button; for admins also the org view
 // and the vendor-console tasks with a Done button each.
 import type { Balance, HistoryEntry } from '../../ledger/balance.ts';
+import type { LivePool } from '../../ledger/catalog.ts';
+import type { PackInventory } from '../../ledger/packs.ts';
 import type { Report } from '../../ledger/report.ts';
 import type { VendorTask } from '../../ledger/tasks.ts';
 import { actions } from '../ids.ts';
@@ -10,8 +12,8 @@ import { button, context, divider, section, type Block } from './common.ts';
 
 export interface OrgView {
   report: Report;
-  packs: { product: string; free: number; assigned: number; holders: { id: number; slackId: string | null; email: string | null }[] }[];
-  pools: { profile: string; amount: number; remaining: number }[];
+  packs: PackInventory[];
+  pools: LivePool[];
   tasks: VendorTask[];
 }
 

@@ -7,7 +7,6 @@ import { humanError, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import { amount_schema, expires_days_schema, parseMetadata, reason_schema, reassign_schema, reassign_words, revoke_metadata, selected, selectedUser, signed_amount_schema, value } from '../../parse/views.ts';
-import { upsertMember } from '../../../ledger/members.ts';
 import { dm, errors, state, type Args } from './common.ts';
 
 export function register(app: App, ctx: SlackContext): void {
@@ -153,10 +152,7 @@ export function register(app: App, ctx: SlackContext): void {
   adminSubmit(views.adminPromote, blocks.user, async (args) => {
     const user = selectedUser(state(args));
     if (!user) return args.ack(errors({ [blocks.user]: 'Pick a member' }));
-    await ctx.ledger.ctx.db.transaction(async (tx) => {
-      const member = await upsertMember(tx, { slackId: user });
-      await tx.query(`update members set is_admin = true where id = $1`, [member.id]);
-    });
+    await ctx.ledger.promoteAdmin(user);
     await args.ack();
     await dm(args, `<@${user}> is now a creditdesk admin.`);
   });
