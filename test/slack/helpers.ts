@@ -4,12 +4,15 @@ import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { buildApi } from '../../src/api/app.ts';
+import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createHttpServer, listen } from '../../src/server.ts';
 import { buildApp } from '../../src/slack/app.ts';
+import { emptyDatabase, openTestDatabase, TestClock, testLedger, type DatabaseKind } from '../helpers/db.ts';
 
 export const signing_secret = 'test-signing-secret-123';
 export const slack_api = 'http://slack.test/api/';
@@ -153,4 +156,37 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
     event: (event: Record<string, unknown>) =>
       post(JSON.stringify({ type: 'event_callback', team_id: 'T0TEAM001', api_app_id: 'A0APP0001', event, event_id: `Ev${++trigger}`, event_time: 1 }), 'application/json'),
   };
+}
+
+export interface SlackHarness {
+  clock: TestClock;
+  db: Database;
+  ledger: Ledger;
+  slack: Awaited<ReturnType<typeof startSlackApp>>;
+}
+
+/**
+ * Registers one describe block's hooks: msw listens, the database and the app open once, and
+ * every test starts with an empty database at `start` and nothing recorded of Slack.
+ */
+export function useSlackApp(kind: DatabaseKind, start: string): SlackHarness {
+  const h = { clock: new TestClock(new Date(start)) } as SlackHarness;
+  beforeAll(async () => {
+    // Requests to the app itself go through; anything else leaving for the network is a bug.
+    mockSlack.listen({ onUnhandledRequest: (request, print) => (new URL(request.url).hostname === '127.0.0.1' ? undefined : print.error()) });
+    h.db = await openTestDatabase(kind);
+    h.ledger = testLedger(h.db, h.clock);
+    h.slack = await startSlackApp(h.ledger);
+  });
+  afterAll(async () => {
+    await h.slack?.close();
+    await h.db?.close();
+    mockSlack.close();
+  });
+  beforeEach(async () => {
+    await emptyDatabase(h.db);
+    reset();
+    h.clock.set(start);
+  });
+  return h;
 }

@@ -1,56 +1,37 @@
 // /credits report end to end: what the admin reads in Slack, and the CSV and chart delivered to
 // their DM through Slack's upload flow (files.getUploadURLExternal, then completeUploadExternal).
 import { HttpResponse } from 'msw';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.ts';
-import type { Ledger } from '../../src/ledger/index.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Report, ReportRow } from '../../src/ledger/report.ts';
 import { reportMessage } from '../../src/slack/blocks/report.ts';
-import { emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
-import { answers, calls, mockSlack, reset, responses, startSlackApp, uploads } from './helpers.ts';
+import { answers, calls, responses, uploads, useSlackApp } from './helpers.ts';
 
 const sections = (message: Record<string, any>) => (message.blocks as any[]).map((b) => b.text.text as string);
 
 describe('/credits report', () => {
-  let db: Database;
-  let ledger: Ledger;
-  let slack: Awaited<ReturnType<typeof startSlackApp>>;
-  const clock = new TestClock(new Date('2026-04-10T12:00:00Z'));
+  const h = useSlackApp('pglite', '2026-04-10T12:00:00Z');
+  const { clock } = h;
 
-  beforeAll(async () => {
-    mockSlack.listen({ onUnhandledRequest: (request, print) => (new URL(request.url).hostname === '127.0.0.1' ? undefined : print.error()) });
-    db = await openTestDatabase('pglite');
-    ledger = testLedger(db, clock);
-    slack = await startSlackApp(ledger);
-  });
-  afterAll(async () => {
-    await slack.close();
-    await db.close();
-    mockSlack.close();
-  });
   beforeEach(async () => {
-    await emptyDatabase(db);
-    reset();
-    clock.set('2026-04-10T12:00:00Z');
-    await ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
-    await ledger.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
-    await ledger.recordPurchase({ product: 'addon', quantity: 1, unitCost: '120.00' });
-    await ledger.putSeat('U0LENA001', { plan: 'pro' });
-    await ledger.putSeat('U0MAYA001', { plan: 'pro' });
-    await ledger.assignPack({ product: 'addon', user: 'U0LENA001' });
-    await ledger.recordUsage({ id: 'lena-april', user: 'U0LENA001', credits: 180 });
+    await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await h.ledger.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await h.ledger.recordPurchase({ product: 'addon', quantity: 1, unitCost: '120.00' });
+    await h.ledger.putSeat('U0LENA001', { plan: 'pro' });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
+    await h.ledger.assignPack({ product: 'addon', user: 'U0LENA001' });
+    await h.ledger.recordUsage({ id: 'lena-april', user: 'U0LENA001', credits: 180 });
   });
 
   it("shows, for the cycle still running, what expired unused last cycle and what its packs cost", async () => {
     clock.set('2026-05-10T12:00:00Z'); // April closed and its grace window is over
-    await ledger.runCycleJobs();
-    await slack.command('U0ADMIN01', 'report');
+    await h.ledger.runCycleJobs();
+    await h.slack.command('U0ADMIN01', 'report');
     // Lena left 3,820 of her plan and the whole 2,000 pack; Maya all 4,000 of hers.
     expect(sections(responses.at(-1)!)).toContain('*Expired unused in 2026-04:* 9,820 credits, 2,000 of them from packs that cost 120.00.');
   });
 
   it('uploads the CSV and the chart with Slack\'s two-step flow, into the admin\'s DM', async () => {
-    await slack.command('U0ADMIN01', 'report 2026-04');
+    await h.slack.command('U0ADMIN01', 'report 2026-04');
     const fileCalls = calls.filter((c) => c.method.startsWith('files.'));
     expect(fileCalls.map((c) => c.method)).toEqual(['files.getUploadURLExternal', 'files.getUploadURLExternal', 'files.completeUploadExternal']);
     const [csvUrl, pngUrl, complete] = fileCalls.map((c) => c.args);
@@ -65,7 +46,7 @@ describe('/credits report', () => {
 
   it('still shows the summary when Slack refuses the upload, and says why the files are missing', async () => {
     answers.set('files.getUploadURLExternal', () => HttpResponse.json({ ok: false, error: 'missing_scope' }));
-    await slack.command('U0ADMIN01', 'report 2026-04');
+    await h.slack.command('U0ADMIN01', 'report 2026-04');
     const reply = responses.at(-1)!;
     expect(reply.text).toBe(
       'Cycle 2026-04: 180 of 10,000 credits used. The CSV and the chart could not be sent to your DM (missing_scope); `creditdesk report` gives the same table.',
