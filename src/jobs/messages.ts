@@ -1,7 +1,7 @@
 // Block Kit for what the jobs send: threshold alerts, request outcomes and the weekly digest. Pure
 // functions; every message carries a text fallback and names what happened, what remains and when it resets.
 import { DateTime } from 'luxon';
-import type { AlertPayload, MemberThresholdAlert, PoolThresholdAlert } from '../ledger/alerts.ts';
+import type { AlertPayload, BudgetThresholdAlert, MemberThresholdAlert, PoolThresholdAlert } from '../ledger/alerts.ts';
 import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import type { Digest } from './digest.ts';
 
@@ -24,14 +24,16 @@ const requestButton = {
 export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string): SlackMessage {
   const resets = day(alert.resetsAt, zone);
   const who = alert.slackId ? `<@${alert.slackId}>` : (alert.email ?? 'A member');
-  const over = alert.overage > 0 ? ` ${n(alert.overage)} credits are overage beyond quota and pool.` : '';
+  // Alerts queued before tools existed carry none: they were about the one tool, AI credits.
+  const tool = alert.tool ?? { name: 'AI credits', unit: 'credits' };
+  const over = alert.overage > 0 ? ` ${n(alert.overage)} ${tool.unit} are overage beyond quota and pool.` : '';
   const headline =
     alert.audience === 'member'
-      ? `You have used ${alert.threshold} % of your AI credits this cycle.`
-      : `${who} has used ${alert.threshold} % of their AI credits this cycle.`;
+      ? `You have used ${alert.threshold} % of your ${tool.name} this cycle.`
+      : `${who} has used ${alert.threshold} % of their ${tool.name} this cycle.`;
   const whose = alert.audience === 'member' ? 'your' : 'their';
   const detail =
-    `${n(alert.consumed)} of ${n(alert.quota)} credits used; ${n(alert.remaining)} of ${whose} own left` +
+    `${n(alert.consumed)} of ${n(alert.quota)} ${tool.unit} used; ${n(alert.remaining)} of ${whose} own left` +
     (alert.poolUsed > 0 ? `, ${n(alert.poolUsed)} drawn from the shared pool` : '') +
     `.${over} The quota resets on ${resets}.` +
     (alert.remaining > 0 ? (alert.runsOutAt ? ` At this pace it runs out on ${day(alert.runsOutAt, zone)}.` : ' At this pace it lasts the cycle.') : '');
@@ -43,13 +45,23 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
 }
 
 export function poolThresholdMessage(alert: PoolThresholdAlert, zone: string): SlackMessage {
+  const unit = alert.tool?.unit ?? 'credits';
   const headline = `The ${alert.profileKey} shared pool is ${alert.threshold} % used.`;
-  const detail = `${n(alert.remaining)} of ${n(alert.amount)} credits left; the pool refills on ${day(alert.resetsAt, zone)}.`;
+  const detail = `${n(alert.remaining)} of ${n(alert.amount)} ${unit} left; the pool refills on ${day(alert.resetsAt, zone)}.`;
+  return { text: `${headline} ${detail}`, blocks: [section(`*${headline}*`), section(detail)] };
+}
+
+/** A tool's overage budget crossing 75, 90 or 100 %: the alert channel hears, like a pool. */
+export function budgetThresholdMessage(alert: BudgetThresholdAlert, zone: string): SlackMessage {
+  const headline = `The ${alert.tool.name} overage budget is ${alert.threshold} % used.`;
+  const detail = `${n(alert.remaining)} of ${n(alert.amount)} ${alert.tool.unit} left; the budget renews on ${day(alert.resetsAt, zone)}.`;
   return { text: `${headline} ${detail}`, blocks: [section(`*${headline}*`), section(detail)] };
 }
 
 export function alertMessage(alert: AlertPayload, zone: string): SlackMessage {
-  return alert.kind === 'member_threshold' ? memberThresholdMessage(alert, zone) : poolThresholdMessage(alert, zone);
+  if (alert.kind === 'member_threshold') return memberThresholdMessage(alert, zone);
+  if (alert.kind === 'budget_threshold') return budgetThresholdMessage(alert, zone);
+  return poolThresholdMessage(alert, zone);
 }
 
 /** The requester's DM: who decided, and what an approval granted. */

@@ -29,6 +29,8 @@ export async function emptyDatabase(db: Database): Promise<void> {
     `select tablename as name from pg_tables where schemaname = 'public'`,
   );
   await db.query(`truncate ${tables.map((t) => `"${t.name}"`).join(', ')} restart identity cascade`);
+  // As a freshly migrated database: the one tool every org starts with.
+  await db.query(`insert into tools (key, name, unit) values ('default', 'AI credits', 'credits')`);
 }
 
 /** A clock tests move by hand: no test sleeps. */
