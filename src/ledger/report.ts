@@ -38,7 +38,7 @@ export interface Report {
   totals: Pick<ReportRow, 'quota' | 'used' | 'remaining' | 'pool_used' | 'overage' | 'expired' | 'forfeited' | 'over_daily_limit'> & {
     /** Overage priced at the tool's overage_unit_cost; null when it has none. */
     overage_cost: number | null;
-    /** The tool's overage budget this cycle and what of it is left; null when it has none. */
+    /** The tool's overage budget per cycle and what of it is left this cycle; null when it has none. */
     overage_budget: { amount: number; remaining: number } | null;
   };
 }
@@ -74,8 +74,8 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string, toolKe
      order by sc.used + sc.pool_used + sc.overage desc, m.id`,
     [month.start, month.end, tool.key, tool.zone],
   );
-  const [budget] = await ctx.db.query<{ amount: number; remaining: number }>(
-    `select amount, remaining from grants where source = 'budget' and tool_key = $1 and cycle_start >= $2 and cycle_start < $3 order by cycle_start limit 1`,
+  const [budget] = await ctx.db.query<{ remaining: number }>(
+    `select remaining from grants where source = 'budget' and tool_key = $1 and cycle_start >= $2 and cycle_start < $3 order by cycle_start limit 1`,
     [tool.key, month.start, month.end],
   );
   const reportRows = rows.map((r): ReportRow => {
@@ -113,7 +113,7 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string, toolKe
       quota: sum('quota'), used: sum('used'), remaining: sum('remaining'), pool_used: sum('pool_used'),
       overage, expired: sum('expired'), forfeited: sum('forfeited'), over_daily_limit: sum('over_daily_limit'),
       overage_cost: tool.overageUnitCost == null ? null : Math.round(overage * Number(tool.overageUnitCost) * 100) / 100,
-      overage_budget: budget ? { amount: budget.amount, remaining: budget.remaining } : null,
+      overage_budget: tool.overageBudget == null ? null : { amount: tool.overageBudget, remaining: budget?.remaining ?? 0 },
     },
   };
 }

@@ -305,15 +305,19 @@ export async function applyBudgetChange(tx: Queryable, ctx: LedgerContext, toolK
     await resetBudgetsIn(tx, ctx, now, [toolKey]);
     return;
   }
+  // A budget grant's amount is what was issued into it, so amount - remaining is what was used:
+  // a raise issues the difference, a cut takes back what is left of it, and what was used stays
+  // used (a cut below it leaves nothing to draw).
   const budget = tool.overageBudget ?? 0;
-  if (grant.amount === budget) return;
   const used = grant.amount - grant.remaining;
   const remaining = Math.max(0, budget - used);
-  const transfers: Transfer[] = [];
-  if (remaining > grant.remaining) transfers.push({ from: { system: 'issuance' }, to: { grant }, amount: remaining - grant.remaining });
-  if (remaining < grant.remaining) transfers.push({ from: { grant }, to: { system: 'expiry' }, amount: grant.remaining - remaining });
-  if (transfers.length > 0) await post(tx, [{ kind: 'budget_grant', occurredAt: now, transfers }], now);
-  await tx.query(`update grants set amount = $2 where id = $1`, [grant.id, budget]);
+  if (remaining === grant.remaining) return;
+  const transfer: Transfer =
+    remaining > grant.remaining
+      ? { from: { system: 'issuance' }, to: { grant }, amount: remaining - grant.remaining }
+      : { from: { grant }, to: { system: 'expiry' }, amount: grant.remaining - remaining };
+  await post(tx, [{ kind: 'budget_grant', occurredAt: now, transfers: [transfer] }], now);
+  await tx.query(`update grants set amount = $2 where id = $1`, [grant.id, used + remaining]);
 }
 
 /**

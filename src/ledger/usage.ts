@@ -487,8 +487,9 @@ async function loadSharedGrants(
   if (toolKeys.size > 0) await resetBudgetsIn(tx, ctx, now, [...toolKeys]);
   const rows = await tx.query<GrantRow & { cap: number | null }>(
     `select ${grant_columns}, p.member_pool_cap as cap from grants g left join profiles p on p.key = g.profile_key
-     where ((g.source = 'pool' and g.profile_key = any($1::text[])) or (g.source = 'budget' and g.tool_key = any($2::text[])))
-       and g.remaining > 0 and g.expires_at > $3
+     -- A spent budget is read too, so a refusal can name it.
+     where ((g.source = 'pool' and g.profile_key = any($1::text[]) and g.remaining > 0) or (g.source = 'budget' and g.tool_key = any($2::text[])))
+       and g.expires_at > $3
      order by g.id for update of g`,
     [[...profileKeys], [...toolKeys], new Date(now.getTime() - ctx.settings.graceMs)],
   );
