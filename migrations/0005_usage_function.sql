@@ -294,16 +294,19 @@ BEGIN
     FROM grants g LEFT JOIN profiles pr ON pr.key = g.profile_key
     WHERE g.id = ANY (x_id);
     x_n := coalesce(cardinality(x_id), 0);
-    -- A pool or budget the current tool cycle has not been issued yet (the first batch after a
-    -- boundary, before the cycle job): the caller issues it and calls again.
+    -- A pool or budget of the current tool cycle not issued yet (the first batch after a
+    -- boundary, before the cycle job): the caller issues it and calls again. Judged from the
+    -- grants just locked, not a fresh look: one committed since would be missing from them.
     IF p_check_due AND EXISTS (
       SELECT 1 FROM unnest(s_id, s_need) AS v(id, need) JOIN seats s ON s.id = v.id JOIN tools t ON t.key = s.tool_key
       LEFT JOIN profiles p ON p.key = s.profile_key
       WHERE v.need AND (
         (coalesce(p.pool_credits, 0) > 0 AND NOT EXISTS (
-          SELECT 1 FROM grants g WHERE g.source = 'pool' AND g.profile_key = p.key AND g.starts_at <= p_now AND p_now < g.expires_at))
+          SELECT 1 FROM unnest(x_pool, x_owner, x_starts, x_expires) AS x(pool, owner, starts, expires)
+          WHERE x.pool AND x.owner = p.key AND x.starts <= p_now AND p_now < x.expires))
         OR (t.overage_budget IS NOT NULL AND NOT EXISTS (
-          SELECT 1 FROM grants g WHERE g.source = 'budget' AND g.tool_key = t.key AND g.starts_at <= p_now AND p_now < g.expires_at)))) THEN
+          SELECT 1 FROM unnest(x_pool, x_owner, x_starts, x_expires) AS x(pool, owner, starts, expires)
+          WHERE NOT x.pool AND x.owner = t.key AND x.starts <= p_now AND p_now < x.expires)))) THEN
       RETURN json_build_object('due', true);
     END IF;
   END IF;
