@@ -6,58 +6,70 @@
 CREATE OR REPLACE FUNCTION creditdesk_apply_usage(
   p_now timestamptz,
   p_grace_ms bigint,
+  -- The zone of a tool that sets none (ORG_TIMEZONE).
   p_default_zone text,
-  p_ids text[],
-  p_slack text[],
-  p_email text[],
-  p_tool text[],
-  p_credits bigint[],
-  p_at timestamptz[],
-  p_enforce boolean[],
-  p_feature text[],
-  p_source text[],
+  -- The events, in order: [{i: id, s: Slack id, e: lower-case email, t: tool key, c: credits,
+  -- a: time, m: enforce mode, f: feature, x: source}], nulls where absent.
+  p_events json,
+  -- False once the caller has issued what a first call found not yet issued.
   p_check_due boolean
 ) RETURNS json
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+-- Every table this function reads it reads by key, a few rows per event: an index probe is right
+-- whatever the planner's statistics say of a table that grew since it last looked (a stale
+-- estimate made it read whole tables, seats and balance rows, for a batch of a thousand events).
+-- And the costs that makes up must not wake the JIT compiler: it would spend more compiling
+-- each statement than running it.
+SET enable_seqscan = off
+SET jit = off
+AS $fn$
 DECLARE
-  n int := coalesce(cardinality(p_ids), 0);
   v_grace interval := make_interval(secs => p_grace_ms / 1000.0);
-  -- Outcome codes: 0 applied, 1 duplicate of a stored event, 2 duplicate of an event earlier in
-  -- this batch, 3 rejected (e_code says why), 4 left to the caller (a late event outside the
-  -- seat's recent cycles: the caller's calendar decides whether it is too late).
-  e_status smallint[] := array_fill(-1::smallint, array[n]);
-  e_code smallint[] := array_fill(0::smallint, array[n]);
+  n int;
+  -- Events, by ordinal.
+  p_ids text[];
+  p_tool text[];
+  p_credits bigint[];
+  p_at timestamptz[];
+  p_enforce boolean[];
   e_seat int[];
+  -- Outcome: -1 undecided, 0 applied, 1 duplicate of a stored event, 2 duplicate of an event
+  -- earlier in this batch (e_ref), 3 refused (e_code says why), 4 a late event outside the seat's
+  -- recent cycles, whose cycle the caller's calendar tells too late or unheld.
+  e_status smallint[];
+  -- Refusals: 1 no tool named among several, 2 no such tool, 3 no seat, 4 seat revoked, 5 a
+  -- cycle not started, 6 the daily limit, 7-10 does not fit (own; + pool; + budget; + both).
+  e_code smallint[];
   e_slot int[];
   e_prev int[];
   e_dup boolean[];
   e_cycle int[];
   e_day int[];
   e_date date[];
-  e_tool text[];
-  e_own bigint[] := array_fill(0::bigint, array[n]);
-  e_poolx bigint[] := array_fill(0::bigint, array[n]);
-  e_over bigint[] := array_fill(0::bigint, array[n]);
-  e_overday bigint[] := array_fill(0::bigint, array[n]);
-  e_x1 bigint[] := array_fill(0::bigint, array[n]);
-  e_x2 bigint[] := array_fill(0::bigint, array[n]);
-  e_x3 bigint[] := array_fill(0::bigint, array[n]);
-  e_ref int[] := array_fill(0, array[n]);
+  e_own bigint[];
+  e_poolx bigint[];
+  e_over bigint[];
+  e_overday bigint[];
+  e_x1 bigint[];
+  e_x2 bigint[];
+  e_x3 bigint[];
+  e_ref int[];
   -- Seats, by slot (their id order).
   s_id int[];
   s_active boolean[];
   s_start timestamptz[];
   s_end timestamptz[];
   s_limit bigint[];
+  s_tool text[];
+  s_zone text[];
+  s_profile text[];
   s_gfirst int[];
   s_glast int[];
   s_cfirst int[];
   s_clast int[];
   s_need boolean[];
   s_ask bigint[];
-  s_profile text[];
-  s_tool text[];
-  m int;
+  m int := 0;
   -- The seats' own grants, by seat and in the consumption order.
   g_id bigint[];
   g_slot int[];
@@ -81,21 +93,21 @@ DECLARE
   x_pool boolean[];
   x_amount bigint[];
   x_left bigint[];
+  x_orig bigint[];
   x_cap bigint[];
   x_starts timestamptz[];
   x_expires timestamptz[];
   x_owner text[];
-  x_orig bigint[];
   x_n int := 0;
   -- What each seat slot drew from each pool: (x index - 1) * m + slot.
   pd_used bigint[];
   pd_new bigint[];
-  -- Daily-limit rows (seat, day).
+  -- Daily-limit rows (seat slot, day).
   d_slot int[];
   d_day date[];
   d_used bigint[];
-  d_new bigint[];
   d_over bigint[];
+  d_new bigint[];
   d_overnew bigint[];
   d_missing boolean[];
   d_ends timestamptz[];
@@ -105,7 +117,9 @@ DECLARE
   t_grant bigint[] := '{}';
   t_amount bigint[] := '{}';
   t_n int := 0;
-  need_shared boolean;
+  v_only_tool text;
+  v_any_limit boolean;
+  need_shared boolean := false;
   i int;
   j int;
   k int;
@@ -120,64 +134,79 @@ DECLARE
   v_budget_avail bigint;
   v_day_left bigint;
   v_over_day bigint;
-  v_inserted int;
   v_applied int := 0;
-  v_stale int[];
+  v_stale int[] := '{}';
   v_ids bigint[];
 BEGIN
+  -- 1. The events, and each one's seat: the tool it names, else the org's only tool; one index
+  --    probe for the member and one for the seat.
+  SELECT count(*) INTO n FROM tools;
+  IF n = 1 THEN
+    SELECT key INTO v_only_tool FROM tools;
+  END IF;
+  SELECT array_agg(ev.i ORDER BY ev.ord), array_agg(coalesce(ev.t, v_only_tool) ORDER BY ev.ord), array_agg(ev.c ORDER BY ev.ord),
+         array_agg(coalesce(ev.a, p_now) ORDER BY ev.ord), array_agg(coalesce(ev.m, false) ORDER BY ev.ord),
+         array_agg(coalesce(x.seat, 0) ORDER BY ev.ord),
+         array_agg(CASE WHEN coalesce(ev.t, v_only_tool) IS NULL THEN 1
+                        WHEN NOT EXISTS (SELECT 1 FROM tools tl WHERE tl.key = ev.t) AND ev.t IS NOT NULL THEN 2
+                        WHEN x.seat IS NULL THEN 3 ELSE 0 END::smallint ORDER BY ev.ord)
+    INTO p_ids, p_tool, p_credits, p_at, p_enforce, e_seat, e_code
+  FROM ROWS FROM (json_to_recordset(p_events) AS (i text, s text, e text, t text, c bigint, a timestamptz, m boolean, f text, x text)) WITH ORDINALITY AS ev(i, s, e, t, c, a, m, f, x, ord)
+  LEFT JOIN LATERAL (
+    SELECT st.id AS seat FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
+    WHERE ev.s IS NOT NULL AND mb.slack_id = ev.s
+    UNION ALL
+    SELECT st.id FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
+    WHERE ev.s IS NULL AND lower(mb.email) = ev.e) x ON true;
+  n := coalesce(cardinality(p_ids), 0);
   IF n = 0 THEN
     RETURN json_build_object('events', '[]'::json);
   END IF;
-
-  -- 1. Each event's tool and seat: one index probe per event. An event naming no tool goes to the
-  --    org's only tool; with several, it is refused (code 1); an unknown tool is code 2; no seat 3.
-  SELECT array_agg(coalesce(r.seat, 0) ORDER BY r.ord), array_agg(r.code ORDER BY r.ord), array_agg(r.key ORDER BY r.ord)
-    INTO e_seat, e_code, e_tool
-  FROM (
-    SELECT k.ord, x.seat, t.key,
-           CASE WHEN t.key IS NULL AND k.tool IS NULL THEN 1 WHEN t.key IS NULL THEN 2 WHEN x.seat IS NULL THEN 3 ELSE 0 END::smallint AS code
-    FROM unnest(p_slack, p_email, p_tool) WITH ORDINALITY AS k(slack, email, tool, ord)
-    LEFT JOIN LATERAL (
-      SELECT tl.key FROM tools tl
-      WHERE tl.key = coalesce(k.tool, CASE WHEN (SELECT count(*) FROM tools) = 1 THEN (SELECT min(key) FROM tools) END)
-      OFFSET 0) t ON true
-    LEFT JOIN LATERAL (
-      SELECT s.id AS seat FROM members mb JOIN seats s ON s.member_id = mb.id AND s.tool_key = t.key
-      WHERE k.slack IS NOT NULL AND mb.slack_id = k.slack
-      UNION ALL
-      SELECT s.id AS seat FROM members mb JOIN seats s ON s.member_id = mb.id AND s.tool_key = t.key
-      WHERE k.slack IS NULL AND lower(mb.email) = k.email) x ON true
-  ) r;
+  e_status := array_fill(-1::smallint, array[n]);
+  e_own := array_fill(0::bigint, array[n]);
+  e_poolx := e_own;
+  e_over := e_own;
+  e_overday := e_own;
+  e_x1 := e_own;
+  e_x2 := e_own;
+  e_x3 := e_own;
+  e_ref := array_fill(0, array[n]);
+  e_cycle := e_ref;
+  e_day := e_ref;
   FOR i IN 1..n LOOP
     IF e_code[i] <> 0 THEN
       e_status[i] := 3;
     END IF;
   END LOOP;
 
-  -- 2. Lock the seats in id order (every writer does), then read them.
-  PERFORM 1 FROM seats s JOIN (SELECT DISTINCT u AS id FROM unnest(e_seat) u WHERE u > 0) q ON q.id = s.id
-  ORDER BY s.id FOR UPDATE OF s;
-  SELECT array_agg(s.id ORDER BY s.id), array_agg(s.status = 'active' ORDER BY s.id), array_agg(s.cycle_start ORDER BY s.id),
-         array_agg(s.cycle_end ORDER BY s.id), array_agg(coalesce(l.lim, -1) ORDER BY s.id),
-         array_agg(s.id ORDER BY s.id) FILTER (WHERE s.status = 'active' AND s.cycle_end <= p_now)
-    INTO s_id, s_active, s_start, s_end, s_limit, v_stale
-  FROM seats s JOIN (SELECT DISTINCT u AS id FROM unnest(e_seat) u WHERE u > 0) q ON q.id = s.id
-  LEFT JOIN LATERAL (
-    SELECT CASE WHEN bool_and(pl.daily_limit IS NOT NULL) THEN sum(pl.daily_limit)::bigint END AS lim
-    FROM seat_plans sp JOIN plans pl ON pl.key = sp.plan_key WHERE sp.seat_id = s.id) l ON true;
-  IF v_stale IS NOT NULL THEN
+  -- 2. Lock the seats in id order (every writer does) and read them: status, cycle, tool and its
+  --    zone, profile, and the daily limit their plans stack up to (SPEC "Daily limits": a plan
+  --    without one lifts it).
+  SELECT EXISTS (SELECT 1 FROM plans WHERE daily_limit IS NOT NULL) INTO v_any_limit;
+  PERFORM 1 FROM seats st WHERE st.id IN (SELECT u FROM unnest(e_seat) AS u WHERE u > 0) ORDER BY st.id FOR UPDATE;
+  SELECT array_agg(st.id ORDER BY st.id), array_agg(st.status = 'active' ORDER BY st.id), array_agg(st.cycle_start ORDER BY st.id),
+         array_agg(st.cycle_end ORDER BY st.id), array_agg(st.tool_key ORDER BY st.id), array_agg(coalesce(tl.time_zone, p_default_zone) ORDER BY st.id),
+         array_agg(coalesce(st.profile_key, '') ORDER BY st.id),
+         array_agg(coalesce(CASE WHEN v_any_limit THEN (
+                     SELECT CASE WHEN bool_and(pl.daily_limit IS NOT NULL) THEN sum(pl.daily_limit)::bigint END
+                     FROM seat_plans sp JOIN plans pl ON pl.key = sp.plan_key WHERE sp.seat_id = st.id) END, -1) ORDER BY st.id),
+         coalesce(array_agg(st.id ORDER BY st.id) FILTER (WHERE st.status = 'active' AND st.cycle_end <= p_now), '{}')
+    INTO s_id, s_active, s_start, s_end, s_tool, s_zone, s_profile, s_limit, v_stale
+  FROM seats st JOIN tools tl ON tl.key = st.tool_key
+  WHERE st.id IN (SELECT u FROM unnest(e_seat) AS u WHERE u > 0);
+  m := coalesce(cardinality(s_id), 0);
+  IF cardinality(v_stale) > 0 THEN
     -- A seat whose cycle ended before the reset reached it: the caller resets it under this
     -- transaction's lock and calls again.
     RETURN json_build_object('stale', v_stale);
   END IF;
-  m := coalesce(cardinality(s_id), 0);
 
   -- 3. Slots, repeats of an earlier event in the batch, and events already stored.
   SELECT array_agg(coalesce(q.slot, 0) ORDER BY k.ord), array_agg(coalesce(k.prev, 0) ORDER BY k.ord), array_agg(j.id IS NOT NULL ORDER BY k.ord)
     INTO e_slot, e_prev, e_dup
   FROM (SELECT u.id, u.seat, u.ord, lag(u.ord) OVER (PARTITION BY u.id ORDER BY u.ord) AS prev
         FROM unnest(p_ids, e_seat) WITH ORDINALITY AS u(id, seat, ord)) k
-  LEFT JOIN (SELECT v.id, v.slot FROM unnest(s_id) WITH ORDINALITY AS v(id, slot)) q ON q.id = k.seat
+  LEFT JOIN unnest(s_id) WITH ORDINALITY AS q(id, slot) ON q.id = k.seat
   LEFT JOIN LATERAL (SELECT jj.id FROM journal jj WHERE jj.event_key = k.id OFFSET 0) j ON true;
   FOR i IN 1..n LOOP
     IF e_dup[i] THEN
@@ -190,29 +219,37 @@ BEGIN
 
   -- 4. The seats' open own grants with credits left, in the consumption order (SPEC "Consumption
   --    order": soonest expiry, then plan, rollover, pack, manual, then oldest), and the balance
-  --    rows of their recent cycles: the current one and those still in their grace window.
-  SELECT array_agg(g.id ORDER BY v.slot, g.expires_at, r.rank, g.id), array_agg(v.slot ORDER BY v.slot, g.expires_at, r.rank, g.id),
-         array_agg(g.starts_at ORDER BY v.slot, g.expires_at, r.rank, g.id), array_agg(g.expires_at ORDER BY v.slot, g.expires_at, r.rank, g.id),
-         array_agg(g.remaining ORDER BY v.slot, g.expires_at, r.rank, g.id)
+  --    rows of their recent cycles: the current one and those still in their grace window. Open
+  --    grants belong to the current cycle or the one before it (the expiry sweep closes older ones).
+  SELECT array_agg(g.id ORDER BY v.slot, g.expires_at, g.rank, g.id), array_agg(v.slot ORDER BY v.slot, g.expires_at, g.rank, g.id),
+         array_agg(g.starts_at ORDER BY v.slot, g.expires_at, g.rank, g.id), array_agg(g.expires_at ORDER BY v.slot, g.expires_at, g.rank, g.id),
+         array_agg(g.remaining ORDER BY v.slot, g.expires_at, g.rank, g.id)
     INTO g_id, g_slot, g_starts, g_expires, g_left
   FROM unnest(s_id) WITH ORDINALITY AS v(id, slot)
-  CROSS JOIN LATERAL (SELECT * FROM grants gg WHERE gg.seat_id = v.id AND gg.remaining > 0 AND gg.closed_at IS NULL OFFSET 0) g
-  CROSS JOIN LATERAL (SELECT CASE g.source WHEN 'plan' THEN 0 WHEN 'rollover' THEN 1 WHEN 'pack' THEN 2 ELSE 3 END AS rank) r;
+  CROSS JOIN LATERAL (
+    SELECT gg.id, gg.starts_at, gg.expires_at, gg.remaining,
+           CASE gg.source WHEN 'plan' THEN 0 WHEN 'rollover' THEN 1 WHEN 'pack' THEN 2 ELSE 3 END AS rank
+    FROM grants gg
+    WHERE gg.seat_id = v.id AND gg.cycle_start > p_now - v_grace - interval '63 days' AND gg.remaining > 0 AND gg.closed_at IS NULL
+    OFFSET 0) g;
   g_n := coalesce(cardinality(g_id), 0);
   SELECT array_agg(v.slot ORDER BY v.slot, c.cycle_start), array_agg(c.cycle_start ORDER BY v.slot, c.cycle_start),
          array_agg(c.cycle_end ORDER BY v.slot, c.cycle_start), array_agg(c.quota ORDER BY v.slot, c.cycle_start),
          array_agg(c.used + c.pool_used + c.overage ORDER BY v.slot, c.cycle_start), array_agg(c.alerts_sent ORDER BY v.slot, c.cycle_start)
     INTO c_slot, c_start, c_end, c_quota, c_consumed, c_alerts
   FROM unnest(s_id) WITH ORDINALITY AS v(id, slot)
-  CROSS JOIN LATERAL (SELECT * FROM seat_cycles cc WHERE cc.seat_id = v.id AND cc.cycle_end > p_now - v_grace OFFSET 0) c;
+  CROSS JOIN LATERAL (
+    SELECT cc.cycle_start, cc.cycle_end, cc.quota, cc.used, cc.pool_used, cc.overage, cc.alerts_sent
+    FROM seat_cycles cc WHERE cc.seat_id = v.id AND cc.cycle_start > p_now - v_grace - interval '63 days' AND cc.cycle_end > p_now - v_grace
+    OFFSET 0) c;
   c_n := coalesce(cardinality(c_slot), 0);
   c_own := array_fill(0::bigint, array[greatest(c_n, 1)]);
-  c_pool := array_fill(0::bigint, array[greatest(c_n, 1)]);
-  c_over := array_fill(0::bigint, array[greatest(c_n, 1)]);
+  c_pool := c_own;
+  c_over := c_own;
   s_gfirst := array_fill(1, array[greatest(m, 1)]);
   s_glast := array_fill(0, array[greatest(m, 1)]);
-  s_cfirst := array_fill(1, array[greatest(m, 1)]);
-  s_clast := array_fill(0, array[greatest(m, 1)]);
+  s_cfirst := s_gfirst;
+  s_clast := s_glast;
   FOR k IN 1..g_n LOOP
     IF k = 1 OR g_slot[k] <> g_slot[k - 1] THEN
       s_gfirst[g_slot[k]] := k;
@@ -228,16 +265,14 @@ BEGIN
 
   -- 5. Each event's cycle: the seat's current one, or a closed one still in its grace window (a
   --    late event). An event at or after the seat's cycle end has not started (code 5); an older
-  --    one is left to the caller (status 4), whose calendar tells a too-late event from one in a
-  --    cycle the member held no seat in. What each seat asks for, to know whether it may need
+  --    one is left to the caller (status 4). What each seat asks for, to know whether it may need
   --    its pool or the tool's overage budget.
-  e_cycle := array_fill(0, array[n]);
   s_need := array_fill(false, array[greatest(m, 1)]);
   s_ask := array_fill(0::bigint, array[greatest(m, 1)]);
   FOR i IN 1..n LOOP
     CONTINUE WHEN e_status[i] >= 0;
     slot := e_slot[i];
-    v_at := coalesce(p_at[i], p_now);
+    v_at := p_at[i];
     IF v_at >= s_end[slot] THEN
       e_status[i] := 3;
       e_code[i] := 5;
@@ -260,7 +295,6 @@ BEGIN
 
   -- 6. Pools and overage budgets, locked only when a seat may need them (its events ask for
   --    more than its own credits live now, or one is late): after the seats, in grant id order.
-  need_shared := false;
   FOR slot IN 1..m LOOP
     v_left := 0;
     FOR k IN s_gfirst[slot]..s_glast[slot] LOOP
@@ -276,15 +310,15 @@ BEGIN
   IF need_shared THEN
     SELECT array_agg(DISTINCT gg.id) INTO x_id
     FROM unnest(s_id, s_need) AS v(id, need)
-    JOIN seats s ON s.id = v.id
-    LEFT JOIN profiles p ON p.key = s.profile_key
+    JOIN seats st ON st.id = v.id
+    LEFT JOIN profiles p ON p.key = st.profile_key
     CROSS JOIN LATERAL (
       SELECT g2.id FROM grants g2
-      WHERE g2.source = 'pool' AND g2.profile_key = s.profile_key AND g2.remaining > 0 AND coalesce(p.pool_credits, 0) > 0
+      WHERE g2.source = 'pool' AND g2.profile_key = st.profile_key AND g2.remaining > 0 AND coalesce(p.pool_credits, 0) > 0
         AND g2.expires_at > p_now - v_grace
       UNION ALL
       -- A spent budget is read too, so a refusal can name it.
-      SELECT g3.id FROM grants g3 WHERE g3.source = 'budget' AND g3.tool_key = s.tool_key AND g3.expires_at > p_now - v_grace) gg
+      SELECT g3.id FROM grants g3 WHERE g3.source = 'budget' AND g3.tool_key = st.tool_key AND g3.expires_at > p_now - v_grace) gg
     WHERE v.need;
     PERFORM 1 FROM grants g WHERE g.id = ANY (x_id) ORDER BY g.id FOR UPDATE;
     SELECT array_agg(g.id ORDER BY g.id), array_agg(g.source = 'pool' ORDER BY g.id), array_agg(g.amount ORDER BY g.id),
@@ -298,22 +332,22 @@ BEGIN
     -- boundary, before the cycle job): the caller issues it and calls again. Judged from the
     -- grants just locked, not a fresh look: one committed since would be missing from them.
     IF p_check_due AND EXISTS (
-      SELECT 1 FROM unnest(s_id, s_need) AS v(id, need) JOIN seats s ON s.id = v.id JOIN tools t ON t.key = s.tool_key
-      LEFT JOIN profiles p ON p.key = s.profile_key
+      SELECT 1 FROM unnest(s_id, s_need) AS v(id, need) JOIN seats st ON st.id = v.id JOIN tools tl ON tl.key = st.tool_key
+      LEFT JOIN profiles p ON p.key = st.profile_key
       WHERE v.need AND (
         (coalesce(p.pool_credits, 0) > 0 AND NOT EXISTS (
           SELECT 1 FROM unnest(x_pool, x_owner, x_starts, x_expires) AS x(pool, owner, starts, expires)
           WHERE x.pool AND x.owner = p.key AND x.starts <= p_now AND p_now < x.expires))
-        OR (t.overage_budget IS NOT NULL AND NOT EXISTS (
+        OR (tl.overage_budget IS NOT NULL AND NOT EXISTS (
           SELECT 1 FROM unnest(x_pool, x_owner, x_starts, x_expires) AS x(pool, owner, starts, expires)
-          WHERE NOT x.pool AND x.owner = t.key AND x.starts <= p_now AND p_now < x.expires)))) THEN
+          WHERE NOT x.pool AND x.owner = tl.key AND x.starts <= p_now AND p_now < x.expires)))) THEN
       RETURN json_build_object('due', true);
     END IF;
   END IF;
   IF x_n > 0 THEN
     x_orig := x_left;
     pd_used := array_fill(0::bigint, array[x_n * m]);
-    pd_new := array_fill(0::bigint, array[x_n * m]);
+    pd_new := pd_used;
     FOR k, slot, v_take IN
       SELECT x.idx, v.slot, d.used FROM unnest(x_id) WITH ORDINALITY AS x(id, idx)
       JOIN pool_draws d ON d.pool_grant_id = x.id
@@ -321,35 +355,30 @@ BEGIN
     LOOP
       pd_used[(k - 1) * m + slot] := v_take;
     END LOOP;
-    SELECT array_agg(coalesce(s.profile_key, '') ORDER BY v.slot), array_agg(s.tool_key ORDER BY v.slot) INTO s_profile, s_tool
-    FROM unnest(s_id) WITH ORDINALITY AS v(id, slot) JOIN seats s ON s.id = v.id;
   END IF;
 
-  -- 7. Daily limits: each limited seat's use on the days its events fall on, in its tool's zone.
-  --    A day with no row yet starts from what the seat's usage entries add up to that day.
-  SELECT array_agg(d.day ORDER BY e.ord) INTO e_date
-  FROM unnest(e_slot, p_at) WITH ORDINALITY AS e(slot, at, ord)
-  LEFT JOIN LATERAL (
-    SELECT (coalesce(e.at, p_now) AT TIME ZONE coalesce(t.time_zone, p_default_zone))::date AS day
-    FROM seats s JOIN tools t ON t.key = s.tool_key WHERE e.slot > 0 AND s.id = s_id[e.slot]) d ON true;
-  e_day := array_fill(0, array[n]);
-  SELECT array_agg(q.slot ORDER BY q.slot, q.day), array_agg(q.day ORDER BY q.slot, q.day) INTO d_slot, d_day
-  FROM (SELECT DISTINCT e.slot, e.day FROM unnest(e_slot, e_date, e_status) AS e(slot, day, status)
-        WHERE e.status < 0 AND s_limit[e.slot] >= 0) q;
-  d_n := coalesce(cardinality(d_slot), 0);
+  -- 7. Each event's day in its tool's zone (what daily limits count); for daily-limited seats,
+  --    their use on those days. A day with no row yet starts from what the seat's usage entries
+  --    add up to that day.
+  SELECT array_agg((e.at AT TIME ZONE s_zone[e.slot])::date ORDER BY e.ord) INTO e_date
+  FROM unnest(e_slot, p_at) WITH ORDINALITY AS e(slot, at, ord);
+  IF v_any_limit THEN
+    SELECT array_agg(q.slot ORDER BY q.slot, q.day), array_agg(q.day ORDER BY q.slot, q.day) INTO d_slot, d_day
+    FROM (SELECT DISTINCT e.slot, e.day FROM unnest(e_slot, e_date, e_status) AS e(slot, day, status)
+          WHERE e.status < 0 AND s_limit[e.slot] >= 0) q;
+    d_n := coalesce(cardinality(d_slot), 0);
+  END IF;
   IF d_n > 0 THEN
     SELECT array_agg(coalesce(sd.used, jj.used) ORDER BY w.idx), array_agg(coalesce(sd.over_limit, jj.over) ORDER BY w.idx),
-           array_agg(sd.seat_id IS NULL ORDER BY w.idx),
-           array_agg(((w.day + 1)::timestamp AT TIME ZONE coalesce(t.time_zone, p_default_zone)) ORDER BY w.idx)
+           array_agg(sd.seat_id IS NULL ORDER BY w.idx), array_agg(((w.day + 1)::timestamp AT TIME ZONE s_zone[w.slot]) ORDER BY w.idx)
       INTO d_used, d_over, d_missing, d_ends
     FROM unnest(d_slot, d_day) WITH ORDINALITY AS w(slot, day, idx)
-    JOIN seats s ON s.id = s_id[w.slot] JOIN tools t ON t.key = s.tool_key
-    LEFT JOIN seat_days sd ON sd.seat_id = s.id AND sd.day = w.day
+    LEFT JOIN seat_days sd ON sd.seat_id = s_id[w.slot] AND sd.day = w.day
     LEFT JOIN LATERAL (
       SELECT coalesce(sum(j.credits), 0)::bigint AS used, coalesce(sum(j.over_daily_limit), 0)::bigint AS over
-      FROM journal j WHERE sd.seat_id IS NULL AND j.seat_id = s.id AND j.kind = 'usage' AND j.day = w.day) jj ON true;
+      FROM journal j WHERE sd.seat_id IS NULL AND j.seat_id = s_id[w.slot] AND j.kind = 'usage' AND j.day = w.day) jj ON true;
     d_new := array_fill(0::bigint, array[d_n]);
-    d_overnew := array_fill(0::bigint, array[d_n]);
+    d_overnew := d_new;
     INSERT INTO seat_days (seat_id, day, used, over_limit)
     SELECT s_id[w.slot], w.day, w.used, w.over FROM unnest(d_slot, d_day, d_used, d_over, d_missing) AS w(slot, day, used, over, missing)
     WHERE w.missing;
@@ -379,7 +408,7 @@ BEGIN
     END IF;
     CONTINUE WHEN e_status[i] <> -1;
     slot := e_slot[i];
-    v_at := coalesce(p_at[i], p_now);
+    v_at := p_at[i];
     v_over_day := 0;
     IF e_day[i] > 0 THEN
       v_day_left := greatest(0, s_limit[slot] - d_used[e_day[i]] - d_new[e_day[i]]);
@@ -485,36 +514,27 @@ BEGIN
     c_over[k] := c_over[k] + e_over[i];
     e_status[i] := 0;
     v_applied := v_applied + 1;
+    e_ref[i] := v_applied; -- the applied event's journal ordinal
   END LOOP;
 
-  -- 9. The writes: one journal entry per applied event (its id is the duplicate check: an id
-  --    written meanwhile by another transaction makes this one run again), its transfers, and
-  --    the grants, balance rows, pool draws and daily rows they move.
+  -- 9. The writes: one journal entry per applied event, its transfers, and the grants, balance
+  --    rows, pool draws and daily rows they move. The event id is the duplicate check: one
+  --    written meanwhile by another transaction makes this one run again.
   IF v_applied > 0 THEN
-    SELECT array_agg(nextval(pg_get_serial_sequence('journal', 'id'))) INTO v_ids FROM generate_series(1, v_applied);
-    WITH applied AS (
-      SELECT e.ord, row_number() OVER (ORDER BY e.ord) AS rn
-      FROM unnest(e_status) WITH ORDINALITY AS e(status, ord) WHERE e.status = 0),
-    ins AS (
+    SELECT array_agg(nextval('journal_id_seq'::regclass)) INTO v_ids FROM generate_series(1, v_applied);
+    BEGIN
       INSERT INTO journal (id, kind, seat_id, cycle_start, occurred_at, created_at, event_key, credits, own_drawn, pool_drawn, overage,
                            feature, source, day, over_daily_limit)
-      SELECT v_ids[a.rn], 'usage', s_id[e_slot[a.ord]], c_start[e_cycle[a.ord]], coalesce(p_at[a.ord], p_now), p_now, ev.id, p_credits[a.ord],
-             e_own[a.ord], e_poolx[a.ord], e_over[a.ord], ev.feature, ev.source,
-             (coalesce(p_at[a.ord], p_now) AT TIME ZONE coalesce(t.time_zone, p_default_zone))::date, nullif(e_overday[a.ord], 0)
-      FROM applied a
-      JOIN unnest(p_ids, p_feature, p_source) WITH ORDINALITY AS ev(id, feature, source, ord) ON ev.ord = a.ord
-      JOIN seats s ON s.id = s_id[e_slot[a.ord]] JOIN tools t ON t.key = s.tool_key
-      ON CONFLICT (event_key) DO NOTHING
-      RETURNING 1)
-    SELECT count(*) INTO v_inserted FROM ins;
-    IF v_inserted <> v_applied THEN
+      SELECT v_ids[e_ref[ev.ord]], 'usage', s_id[e_slot[ev.ord]], c_start[e_cycle[ev.ord]], p_at[ev.ord], p_now, ev.i, ev.c,
+             e_own[ev.ord], e_poolx[ev.ord], e_over[ev.ord], ev.f, ev.x, e_date[ev.ord], nullif(e_overday[ev.ord], 0)
+      FROM ROWS FROM (json_to_recordset(p_events) AS (i text, c bigint, f text, x text)) WITH ORDINALITY AS ev(i, c, f, x, ord)
+      WHERE e_status[ev.ord] = 0;
+    EXCEPTION WHEN unique_violation THEN
       RAISE EXCEPTION 'an event id was written concurrently; run the batch again' USING ERRCODE = '40001';
-    END IF;
+    END;
     INSERT INTO transfers (journal_id, debit_account, debit_grant_id, credit_account, credit_grant_id, amount)
-    SELECT v_ids[a.rn], CASE WHEN t.grant_id IS NULL THEN 'overage' ELSE 'grant' END, t.grant_id, 'consumption', NULL, t.amount
-    FROM unnest(t_ord, t_grant, t_amount) AS t(ord, grant_id, amount)
-    JOIN (SELECT e.ord, row_number() OVER (ORDER BY e.ord) AS rn FROM unnest(e_status) WITH ORDINALITY AS e(status, ord) WHERE e.status = 0) a
-      ON a.ord = t.ord;
+    SELECT v_ids[e_ref[t.ord]], CASE WHEN t.grant_id IS NULL THEN 'overage' ELSE 'grant' END, t.grant_id, 'consumption', NULL, t.amount
+    FROM unnest(t_ord, t_grant, t_amount) AS t(ord, grant_id, amount);
     UPDATE grants g SET remaining = g.remaining - d.amount
     FROM (SELECT t.grant_id, sum(t.amount)::bigint AS amount FROM unnest(t_grant, t_amount) AS t(grant_id, amount)
           WHERE t.grant_id IS NOT NULL GROUP BY t.grant_id) d
@@ -534,35 +554,37 @@ BEGIN
     END IF;
   END IF;
 
-  -- 10. Outcomes, and what the caller needs for threshold alerts.
+  -- 10. Outcomes (see usage.ts for their shapes), and what the caller needs for threshold alerts.
   RETURN json_build_object(
     'events', (
       SELECT json_agg(CASE
         WHEN e.status = 0 THEN json_build_array(0, e_own[e.ord], e_poolx[e.ord], e_over[e.ord], e_overday[e.ord],
-                                                extract(epoch FROM c_start[e_cycle[e.ord]]) * 1000, extract(epoch FROM c_end[e_cycle[e.ord]]) * 1000,
-                                                c_start[e_cycle[e.ord]] < s_start[e_slot[e.ord]], tl.key)
-        WHEN e.status = 1 THEN json_build_array(1, jd.credits, jd.own_drawn, jd.pool_drawn, jd.overage, coalesce(jd.over_daily_limit, 0),
-                                                extract(epoch FROM jd.cycle_start) * 1000, extract(epoch FROM coalesce(sc.cycle_end, jd.cycle_start)) * 1000,
-                                                sc.cycle_end IS NOT NULL AND jd.created_at >= sc.cycle_end, ds.tool_key,
-                                                extract(epoch FROM jd.occurred_at) * 1000, coalesce(dm.slack_id, dm.email))
+                                                (extract(epoch FROM c_start[e_cycle[e.ord]]) * 1000)::bigint,
+                                                (extract(epoch FROM c_end[e_cycle[e.ord]]) * 1000)::bigint,
+                                                c_start[e_cycle[e.ord]] < s_start[e_slot[e.ord]], e.slot)
+        WHEN e.status = 1 THEN (
+          SELECT json_build_array(1, jd.credits, jd.own_drawn, jd.pool_drawn, jd.overage, coalesce(jd.over_daily_limit, 0),
+                                  (extract(epoch FROM jd.cycle_start) * 1000)::bigint, (extract(epoch FROM coalesce(sc.cycle_end, jd.cycle_start)) * 1000)::bigint,
+                                  sc.cycle_end IS NOT NULL AND jd.created_at >= sc.cycle_end, ds.tool_key,
+                                  (extract(epoch FROM jd.occurred_at) * 1000)::bigint, coalesce(dm.slack_id, dm.email))
+          FROM journal jd LEFT JOIN seat_cycles sc ON sc.seat_id = jd.seat_id AND sc.cycle_start = jd.cycle_start
+          LEFT JOIN seats ds ON ds.id = jd.seat_id LEFT JOIN members dm ON dm.id = ds.member_id
+          WHERE jd.event_key = e.id)
         WHEN e.status = 2 THEN json_build_array(2, e_ref[e.ord])
         WHEN e.status = 3 THEN json_build_array(3, e_code[e.ord], e_x1[e.ord], e_x2[e.ord], e_x3[e.ord], e.tool,
-                                                extract(epoch FROM coalesce(c_end[e_cycle[e.ord]], s_end[e_slot[e.ord]])) * 1000,
-                                                extract(epoch FROM es.revoked_at) * 1000, es.profile_key, tl.name, tl.unit)
-        ELSE json_build_array(4, tl.key, es.id, es.anchor_day, coalesce(tl.time_zone, p_default_zone)) END ORDER BY e.ord)
-      FROM unnest(e_status, p_ids, e_tool) WITH ORDINALITY AS e(status, id, tool, ord)
-      LEFT JOIN seats es ON e_slot[e.ord] > 0 AND es.id = s_id[e_slot[e.ord]]
-      LEFT JOIN tools tl ON tl.key = e.tool
-      LEFT JOIN LATERAL (SELECT * FROM journal jj WHERE e.status = 1 AND jj.event_key = e.id OFFSET 0) jd ON true
-      LEFT JOIN seat_cycles sc ON sc.seat_id = jd.seat_id AND sc.cycle_start = jd.cycle_start
-      LEFT JOIN seats ds ON ds.id = jd.seat_id
-      LEFT JOIN members dm ON dm.id = ds.member_id),
+                                                (extract(epoch FROM coalesce(c_end[e_cycle[e.ord]], s_end[e.slot])) * 1000)::bigint, e.slot)
+        ELSE json_build_array(4, e.slot) END ORDER BY e.ord)
+      FROM unnest(e_status, p_ids, p_tool, e_slot) WITH ORDINALITY AS e(status, id, tool, slot, ord)),
+    'seats', (
+      SELECT json_agg(json_build_array(st.id, st.tool_key, tl.name, tl.unit, st.profile_key, (extract(epoch FROM st.revoked_at) * 1000)::bigint,
+                                       st.anchor_day, coalesce(tl.time_zone, p_default_zone)) ORDER BY v.slot)
+      FROM unnest(s_id) WITH ORDINALITY AS v(id, slot) JOIN seats st ON st.id = v.id JOIN tools tl ON tl.key = st.tool_key),
     'cycles', (
-      SELECT coalesce(json_agg(json_build_array(s_id[c.slot], extract(epoch FROM c.cs) * 1000, c.quota, c.consumed, c.consumed + c.own + c.pool + c.over, c.alerts)), '[]')
+      SELECT json_agg(json_build_array(s_id[c.slot], (extract(epoch FROM c.cs) * 1000)::bigint, c.quota, c.consumed, c.consumed + c.own + c.pool + c.over, c.alerts))
       FROM unnest(c_slot, c_start, c_quota, c_consumed, c_own, c_pool, c_over, c_alerts) AS c(slot, cs, quota, consumed, own, pool, over, alerts)
       WHERE c.own + c.pool + c.over > 0),
     'shared', (
-      SELECT coalesce(json_agg(json_build_array(x.id, x.pool, x.amount, x.left_)), '[]')
+      SELECT json_agg(json_build_array(x.id, x.pool, x.amount, x.left_))
       FROM unnest(x_id, x_pool, x_amount, x_left, x_orig) AS x(id, pool, amount, left_, orig)
       WHERE x.left_ < x.orig));
 END

@@ -89,29 +89,32 @@ export async function applyUsage(
 
 /**
  * One applied event as creditdesk_apply_usage returns it: [0, own, pool, overage, overDaily,
- * cycleStartMs, cycleEndMs, late, tool]. A stored repeat: [1, credits, own, pool, overage,
+ * cycleStartMs, cycleEndMs, late, slot]. A stored repeat: [1, credits, own, pool, overage,
  * overDaily, cycleStartMs, cycleEndMs, late, tool, atMs, user]. A repeat of an earlier event in
- * the batch: [2, ordinal]. A refusal: [3, code, x1, x2, x3, tool, cycleEndMs, revokedAtMs,
- * profile, toolName, unit]. A late event outside the seat's recent cycles: [4, tool, seatId,
- * anchorDay, zone].
+ * the batch: [2, ordinal of that event in the call]. A refusal: [3, code, x1, x2, x3, tool,
+ * cycleEndMs, slot]. A late event outside the seat's recent cycles: [4, slot]. Slots index `seats`.
  */
 type Row =
-  | [0, number, number, number, number, number, number, boolean, string]
+  | [0, number, number, number, number, number, number, boolean, number]
   | [1, number, number, number, number, number, number, number, boolean, string, number, string]
   | [2, number]
-  | [3, number, number, number, number, string | null, number | null, number | null, string | null, string | null, string | null]
-  | [4, string, number, number, string];
+  | [3, number, number, number, number, string | null, number | null, number]
+  | [4, number];
+
+/** A seat of the batch: [id, tool, toolName, unit, profile, revokedAtMs, anchorDay, zone]. */
+type SeatInfo = [number, string, string, string, string | null, number | null, number, string];
 
 interface Result {
   events?: Row[];
+  seats?: SeatInfo[] | null;
   /** Seats whose cycle ended before the reset reached them: reset them and call again. */
   stale?: number[];
   /** A pool or overage budget of the current tool cycle is not issued yet: issue it and call again. */
   due?: boolean;
   /** Balance rows the batch moved: [seatId, cycleStartMs, quota, consumedBefore, consumedAfter, alertsSent]. */
-  cycles?: [number, number, number, number, number, number][];
+  cycles?: [number, number, number, number, number, number][] | null;
   /** Pools and budgets the batch drew on: [grantId, isPool, amount, remaining]. */
-  shared?: [number, boolean, number, number][];
+  shared?: [number, boolean, number, number][] | null;
 }
 
 /** Refusal codes of creditdesk_apply_usage (migrations/*_usage_function.sql). */
@@ -120,7 +123,7 @@ const code = {
   noFit: 7, noFitPool: 8, noFitBudget: 9, noFitPoolBudget: 10,
 } as const;
 
-const apply_usage_sql = `select creditdesk_apply_usage($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) as r`;
+const apply_usage_sql = `select creditdesk_apply_usage($1, $2, $3, $4, $5) as r`;
 
 /**
  * The usage write path: each event is checked on its own fields here, then the whole batch is
@@ -135,8 +138,7 @@ async function applyUsageIn(
 ): Promise<UsageOutcome[]> {
   const outcomes: (UsageOutcome | undefined)[] = new Array(events.length);
   const sent: number[] = [];
-  const slack: (string | null)[] = [];
-  const email: (string | null)[] = [];
+  const rowsOut: { i: string; s: string | null; e: string | null; t: string | null; c: number; a: Date | null; m: boolean; f: string | null; x: string | null }[] = [];
   const futureMs = now.getTime() + event_future_skew_ms_max;
   events.forEach((event, i) => {
     const problem = eventProblem(event);
@@ -152,16 +154,15 @@ async function applyUsageIn(
       return void (outcomes[i] = reject(event.id, error.message));
     }
     sent.push(i);
-    slack.push('slackId' in ref ? ref.slackId : null);
-    email.push('email' in ref ? ref.email : null);
+    rowsOut.push({
+      i: event.id, s: 'slackId' in ref ? ref.slackId : null, e: 'email' in ref ? ref.email : null, t: event.tool ?? null,
+      c: event.credits, a: event.at ?? null, m: event.mode === 'enforce', f: event.feature ?? null, x: event.source ?? null,
+    });
   });
   if (sent.length === 0) return outcomes as UsageOutcome[];
 
-  const pick = <T>(f: (e: UsageEvent & { mode?: UsageMode }) => T) => sent.map((i) => f(events[i]!));
-  const params = [
-    now, ctx.settings.graceMs, ctx.settings.zone, pick((e) => e.id), slack, email, pick((e) => e.tool ?? null), pick((e) => e.credits),
-    pick((e) => e.at ?? null), pick((e) => e.mode === 'enforce'), pick((e) => e.feature ?? null), pick((e) => e.source ?? null), true,
-  ];
+  // The events travel as one JSON parameter: JSON.stringify is native and PostgreSQL parses it in C.
+  const params: unknown[] = [now, ctx.settings.graceMs, ctx.settings.zone, JSON.stringify(rowsOut), true];
   let result: Result;
   for (let attempt = 0; ; attempt++) {
     invariant(attempt < 3, 'the usage function kept asking for resets');
@@ -173,23 +174,23 @@ async function applyUsageIn(
     } else if (result.due) {
       await resetPoolsIn(tx, ctx, now, null);
       await resetBudgetsIn(tx, ctx, now, null);
-      params[12] = false;
+      params[4] = false;
     } else break;
   }
 
   const rows = result.events!;
+  const seats = result.seats ?? [];
   let tools: Awaited<ReturnType<typeof loadTools>> | undefined;
-  const toolsNow = async () => (tools ??= await loadTools(tx, ctx.settings));
   for (let k = 0; k < rows.length; k++) {
     const i = sent[k]!;
     const event = events[i]!;
     const row = rows[k]!;
     if (row[0] === 0) {
-      const [, own, pool, overage, overDaily, cycleStart, cycleEnd, late, tool] = row;
+      const [, own, pool, overage, overDaily, cycleStart, cycleEnd, late, slot] = row;
       outcomes[i] = {
-        id: event.id, status: 'applied', user: event.user.trim(), tool, credits: event.credits, at: (event.at ?? now).toISOString(),
-        cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd).toISOString() }, own, pool, overage, late,
-        ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
+        id: event.id, status: 'applied', user: event.user.trim(), tool: seats[slot - 1]![1], credits: event.credits,
+        at: (event.at ?? now).toISOString(), cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd).toISOString() },
+        own, pool, overage, late, ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
       };
     } else if (row[0] === 1) {
       const [, credits, own, pool, overage, overDaily, cycleStart, cycleEnd, late, tool, at, user] = row;
@@ -199,12 +200,14 @@ async function applyUsageIn(
         ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
       };
     } else if (row[0] === 2) {
-      const first = outcomes[sent[row[1] - 1]!] as AppliedUsage;
-      outcomes[i] = { ...first, status: 'duplicate' };
+      // A repeat of an event applied earlier in this batch: its first outcome again.
+      outcomes[i] = { ...(outcomes[sent[row[1] - 1]!] as AppliedUsage), status: 'duplicate' };
     } else if (row[0] === 3) {
-      outcomes[i] = refusal(event, row, await toolsIfNeeded(row[1]));
+      const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat;
+      if (needsTools) tools ??= await loadTools(tx, ctx.settings);
+      outcomes[i] = refusal(event, row, row[7] > 0 ? seats[row[7] - 1]! : null, tools);
     } else {
-      outcomes[i] = outsideRecentCycles(event, row, now, ctx.settings.graceMs);
+      outcomes[i] = outsideRecentCycles(event, seats[row[1] - 1]!, now, ctx.settings.graceMs);
     }
   }
   invariant(outcomes.every(Boolean), 'an event was left without an outcome');
@@ -220,10 +223,6 @@ async function applyUsageIn(
   if (crossing.length > 0 || sharedCrossing.length > 0) await raiseThresholdAlerts(tx, ctx, crossing, sharedCrossing, now);
   return outcomes as UsageOutcome[];
 
-  /** The tools, for refusals whose message lists them. */
-  async function toolsIfNeeded(refusal: number) {
-    return refusal === code.toolRequired || refusal === code.noTool || refusal === code.noSeat ? toolsNow() : undefined;
-  }
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -234,9 +233,11 @@ const andList = (items: readonly string[]) => (items.length === 1 ? items[0]! : 
 function refusal(
   event: UsageEvent,
   row: Extract<Row, [3, ...unknown[]]>,
+  seat: SeatInfo | null,
   tools: Awaited<ReturnType<typeof loadTools>> | undefined,
 ): RejectedUsage {
-  const [, refused, x1, x2, x3, toolKey, cycleEndMs, revokedAtMs, profile, toolName, unit] = row;
+  const [, refused, x1, x2, x3, toolKey, cycleEndMs] = row;
+  const [, , toolName, unit, profile, revokedAtMs] = seat ?? [0, '', '', 'credits', null, null];
   const resetsAt = cycleEndMs == null ? '' : new Date(cycleEndMs).toISOString();
   switch (refused) {
     case code.toolRequired:
@@ -285,8 +286,8 @@ const dayBefore = (endsIso: string) => new Date(Date.parse(endsIso) - 12 * 3_600
  * A late event older than the seat's recent cycles: too late when its cycle's grace window has
  * passed, else it falls in a cycle the member held no seat in. The calendar decides, in the tool's zone.
  */
-function outsideRecentCycles(event: UsageEvent, row: Extract<Row, [4, ...unknown[]]>, now: Date, graceMs: number): RejectedUsage {
-  const [, , , anchorDay, zone] = row;
+function outsideRecentCycles(event: UsageEvent, seat: SeatInfo, now: Date, graceMs: number): RejectedUsage {
+  const [, , , , , , anchorDay, zone] = seat;
   const cycle = cycleAt(event.at!, anchorDay, zone);
   if (now.getTime() >= cycle.end.getTime() + graceMs) {
     const hours = Math.round(graceMs / 3_600_000);
