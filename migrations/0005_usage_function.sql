@@ -9,7 +9,9 @@ CREATE OR REPLACE FUNCTION creditdesk_apply_usage(
   -- The zone of a tool that sets none (ORG_TIMEZONE).
   p_default_zone text,
   -- The events, in order: [{i: id, s: Slack id, e: lower-case email, t: tool key, c: credits,
-  -- a: time, m: enforce mode, f: feature, x: source}], nulls where absent.
+  -- a: time, m: enforce mode, f: feature, x: source, p: drawn from the pool first}], nulls where
+  -- absent. `p` is for vendors that report what a member drew from the plan-level pool apart
+  -- from their own credits (Figma's plan_credits_sum): such an event skips the member's own grants.
   p_events json,
   -- False once the caller has issued what a first call found not yet issued.
   p_check_due boolean
@@ -32,6 +34,7 @@ DECLARE
   p_credits bigint[];
   p_at timestamptz[];
   p_enforce boolean[];
+  p_poolfirst boolean[];
   e_seat int[];
   -- Outcome: -1 undecided, 0 applied, 1 duplicate of a stored event, 2 duplicate of an event
   -- earlier in this batch (e_ref), 3 refused (e_code says why), 4 a late event outside the seat's
@@ -146,12 +149,14 @@ BEGIN
   END IF;
   SELECT array_agg(ev.i ORDER BY ev.ord), array_agg(coalesce(ev.t, v_only_tool) ORDER BY ev.ord), array_agg(ev.c ORDER BY ev.ord),
          array_agg(coalesce(ev.a, p_now) ORDER BY ev.ord), array_agg(coalesce(ev.m, false) ORDER BY ev.ord),
+         array_agg(coalesce(ev.p, false) ORDER BY ev.ord),
          array_agg(coalesce(x.seat, 0) ORDER BY ev.ord),
          array_agg(CASE WHEN coalesce(ev.t, v_only_tool) IS NULL THEN 1
                         WHEN NOT EXISTS (SELECT 1 FROM tools tl WHERE tl.key = ev.t) AND ev.t IS NOT NULL THEN 2
                         WHEN x.seat IS NULL THEN 3 ELSE 0 END::smallint ORDER BY ev.ord)
-    INTO p_ids, p_tool, p_credits, p_at, p_enforce, e_seat, e_code
-  FROM ROWS FROM (json_to_recordset(p_events) AS (i text, s text, e text, t text, c bigint, a timestamptz, m boolean, f text, x text)) WITH ORDINALITY AS ev(i, s, e, t, c, a, m, f, x, ord)
+    INTO p_ids, p_tool, p_credits, p_at, p_enforce, p_poolfirst, e_seat, e_code
+  FROM ROWS FROM (json_to_recordset(p_events) AS (i text, s text, e text, t text, c bigint, a timestamptz, m boolean, f text, x text, p boolean))
+       WITH ORDINALITY AS ev(i, s, e, t, c, a, m, f, x, p, ord)
   LEFT JOIN LATERAL (
     SELECT st.id AS seat FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
     WHERE ev.s IS NOT NULL AND mb.slack_id = ev.s
@@ -288,8 +293,8 @@ BEGIN
       CONTINUE;
     END IF;
     s_ask[slot] := s_ask[slot] + p_credits[i];
-    IF v_at < s_start[slot] THEN
-      s_need[slot] := true; -- a late event may need its own cycle's pool, whatever is left now
+    IF v_at < s_start[slot] OR p_poolfirst[i] THEN
+      s_need[slot] := true; -- a late or pool-first event may need the pool, whatever is left now
     END IF;
   END LOOP;
 
@@ -425,11 +430,13 @@ BEGIN
       END IF;
     END IF;
     v_own := 0;
-    FOR k IN s_gfirst[slot]..s_glast[slot] LOOP
-      IF g_starts[k] <= v_at AND v_at < g_expires[k] THEN
-        v_own := v_own + g_left[k];
-      END IF;
-    END LOOP;
+    IF NOT p_poolfirst[i] THEN
+      FOR k IN s_gfirst[slot]..s_glast[slot] LOOP
+        IF g_starts[k] <= v_at AND v_at < g_expires[k] THEN
+          v_own := v_own + g_left[k];
+        END IF;
+      END LOOP;
+    END IF;
     v_pool := 0;
     v_budget := 0;
     v_pool_avail := 0;
@@ -464,7 +471,7 @@ BEGIN
     END IF;
     v_left := p_credits[i];
     FOR k IN s_gfirst[slot]..s_glast[slot] LOOP
-      EXIT WHEN v_left = 0;
+      EXIT WHEN v_left = 0 OR p_poolfirst[i];
       IF g_left[k] > 0 AND g_starts[k] <= v_at AND v_at < g_expires[k] THEN
         v_take := least(v_left, g_left[k]);
         g_left[k] := g_left[k] - v_take;

@@ -20,6 +20,11 @@ export interface UsageEvent {
   /** The tool's key; may be left out while the org has only one tool. */
   tool?: string | null;
   credits: number;
+  /**
+   * 'pool': the vendor says these credits came from the plan-level pool (Figma's
+   * plan_credits_sum), so they skip the member's own grants; beyond the pool they are overage.
+   */
+  draw?: 'pool' | null;
   at?: Date;
   feature?: string | null;
   source?: string | null;
@@ -138,7 +143,9 @@ async function applyUsageIn(
 ): Promise<UsageOutcome[]> {
   const outcomes: (UsageOutcome | undefined)[] = new Array(events.length);
   const sent: number[] = [];
-  const rowsOut: { i: string; s: string | null; e: string | null; t: string | null; c: number; a: Date | null; m: boolean; f: string | null; x: string | null }[] = [];
+  const rowsOut: {
+    i: string; s: string | null; e: string | null; t: string | null; c: number; a: Date | null; m: boolean; f: string | null; x: string | null; p: boolean;
+  }[] = [];
   const futureMs = now.getTime() + event_future_skew_ms_max;
   events.forEach((event, i) => {
     const problem = eventProblem(event);
@@ -157,6 +164,7 @@ async function applyUsageIn(
     rowsOut.push({
       i: event.id, s: 'slackId' in ref ? ref.slackId : null, e: 'email' in ref ? ref.email : null, t: event.tool ?? null,
       c: event.credits, a: event.at ?? null, m: event.mode === 'enforce', f: event.feature ?? null, x: event.source ?? null,
+      p: event.draw === 'pool',
     });
   });
   if (sent.length === 0) return outcomes as UsageOutcome[];

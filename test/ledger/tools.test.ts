@@ -214,4 +214,14 @@ describe.each(database_kinds)('tools on %s', (kind) => {
     await h.ledger.runCycleJobs();
     expect((await h.ledger.livePools()).find((p) => p.profile === 'design')).toMatchObject({ tool: 'copilot', amount: 1000, remaining: 1000 });
   });
+
+  it("draws what a vendor reports as plan-level credits from the pool, leaving the member's own alone", async () => {
+    await setupTools();
+    await h.ledger.putProfile('figma-plan', { name: 'Figma plan credits', poolCredits: 10_000, tool: 'figma' });
+    await h.ledger.putSeat('U0JACOB01', { plan: 'figma-full', profile: 'figma-plan' });
+    expect(await use(h.ledger, 'U0JACOB01', 300, { tool: 'figma', draw: 'pool' })).toMatchObject({ own: 0, pool: 300, overage: 0 });
+    expect(await use(h.ledger, 'U0JACOB01', 200, { tool: 'figma' })).toMatchObject({ own: 200, pool: 0 });
+    expect(await h.ledger.balance('U0JACOB01', 'figma')).toMatchObject({ remaining: 4050, pool_used: 300, used: 500 });
+    await expectVerified(h.ledger);
+  });
 });
