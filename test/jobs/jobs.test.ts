@@ -133,7 +133,8 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   });
 
   it('tells the alert channel who crossed 90 % and 100 %, what is left and when it resets', async () => {
-    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 3700 });
+    await ledger.recordUsage({ id: 'early', user: 'U0MAYA001', credits: 1000, at: new Date('2026-05-05T10:00:00Z') });
+    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 2700 });
     await drain();
     const channel = posted.filter((p) => p.channel === 'C0ALERT01');
     expect(channel.map((p) => p.text)).toEqual([
@@ -190,16 +191,29 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   it('forecasts the run-out of a seat added mid-cycle from the day it started, not from the cycle start', async () => {
     clock.set('2026-05-20T00:00:00Z');
     await ledger.putSeat('U0NEWBIE1', { plan: 'pro' });
+    clock.set('2026-05-20T12:00:00Z');
+    await ledger.recordUsage({ id: 'first-use', user: 'U0NEWBIE1', credits: 100 });
     clock.set('2026-05-21T00:00:00Z');
-    await ledger.recordUsage({ id: 'first-day', user: 'U0NEWBIE1', credits: 2100 });
+    await ledger.recordUsage({ id: 'second-use', user: 'U0NEWBIE1', credits: 2000 });
     await drain();
     const dm = posted.find((p) => p.channel === 'U0NEWBIE1');
     // 2,100 in the one day since the seat started: the 1,900 left last under a day more.
     expect(dm!.text).toContain('The quota resets on 1 Jun 2026. At this pace it runs out on 21 May 2026.');
   });
 
+  it('says it is too early to forecast in an alert raised by the first use of a new seat', async () => {
+    await ledger.putSeat('U0NEWBIE1', { plan: 'pro' });
+    clock.advance(60_000);
+    await ledger.recordUsage({ id: 'first-use', user: 'U0NEWBIE1', credits: 2000 });
+    await drain();
+    expect(posted.find((p) => p.channel === 'U0NEWBIE1')!.text).toBe(
+      'You have used 50 % of your AI credits this cycle. 2,000 of 4,000 credits used; 2,000 of your own left. The quota resets on 1 Jun 2026. Too early to forecast when it runs out.',
+    );
+  });
+
   it('waits as long as Slack says on a 429 and then sends each message once', async () => {
-    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    await ledger.recordUsage({ id: 'early', user: 'U0MAYA001', credits: 1000, at: new Date('2026-05-05T10:00:00Z') });
+    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 1000 });
     let calls = 0;
     answer = () => (++calls === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '30' } }) : HttpResponse.json({ ok: true }));
     const d = dispatcher();
