@@ -1,8 +1,8 @@
 // Once per period across replicas: a job holds an advisory lock while it runs and records its
-// period in job_runs when it finishes. A cron job's period comes from its schedule and the clock,
-// so one whose time fell in a DST gap or while the service was down is caught up. A run that died half way left no finish mark, so the next
+// period in job_runs when it finishes. A run that died half way left no finish mark, so the next
 // run does it again; the work itself is idempotent (compare-and-set, dedupe keys), so nothing is
-// applied twice.
+// applied twice. A cron job's period comes from its schedule and the clock, so a run whose time
+// fell in a DST gap or while the service was down is caught up.
 import { DateTime } from 'luxon';
 import cron from 'node-cron';
 import type { Database } from '../db/client.ts';
