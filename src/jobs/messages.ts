@@ -34,7 +34,13 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
     `${n(alert.consumed)} of ${n(alert.quota)} credits used; ${n(alert.remaining)} of ${whose} own left` +
     (alert.poolUsed > 0 ? `, ${n(alert.poolUsed)} drawn from the shared pool` : '') +
     `.${over} The quota resets on ${resets}.` +
-    (alert.remaining > 0 ? (alert.runsOutAt ? ` At this pace it runs out on ${day(alert.runsOutAt, zone)}.` : ' At this pace it lasts the cycle.') : '');
+    (alert.remaining > 0
+      ? alert.runsOutAt
+        ? ` At this pace it runs out on ${day(alert.runsOutAt, zone)}.`
+        : alert.forecast === 'too_little_history'
+          ? ' Too early to forecast when it runs out.'
+          : ' At this pace it lasts the cycle.'
+      : '');
   const text = `${headline} ${detail}`;
   return {
     text,

@@ -52,7 +52,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(shown).toContain('*4,766* of 6,000 left · 1,234 used this cycle');
     expect(shown).toContain('• Pro: 2,766 of 4,000 left');
     expect(shown).toContain('• Add-on 2,000: 2,000 of 2,000 left');
-    expect(shown).toContain('Resets on 1 Jun 2026. At your pace so far');
+    expect(shown).toContain('Resets on 1 Jun 2026. Too early to forecast: too little usage this cycle so far.');
     expect(reply!.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([actions.history, actions.requestOpen]);
   });
 

@@ -8,9 +8,15 @@ export function balanceBlocks(balance: Balance, zone: string, options: { title?:
   const sources = balance.sources
     .map((s) => `• ${s.name}: ${credits(s.remaining)} of ${credits(s.credits)} left${s.kind === 'pool' ? ' (shared, after your own)' : ''}`)
     .join('\n');
-  const forecast = balance.forecast.lasts_the_cycle
-    ? 'At your pace so far, your credits last the cycle.'
-    : `At your pace so far (${credits(balance.forecast.burn_per_day)} a day), you run out on ${date(balance.forecast.runs_out_at!, zone)}.`;
+  const forecast = balance.forecast.status === 'too_little_history'
+    ? 'Too early to forecast: too little usage this cycle so far.'
+    : balance.forecast.status === 'revoked'
+      ? 'No forecast: the seat is revoked.'
+      : balance.forecast.lasts_the_cycle
+        ? 'At your pace so far, your credits last the cycle.'
+        : balance.forecast.burn_per_day == null
+          ? 'Your credits have run out.'
+          : `At your pace so far (${credits(balance.forecast.burn_per_day)} a day), you run out on ${date(balance.forecast.runs_out_at!, zone)}.`;
   const over = balance.overage > 0 ? `\n:red_circle: *${credits(balance.overage)} credits over* quota and pool.` : '';
   const blocks: Block[] = [
     section(
