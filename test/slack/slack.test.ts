@@ -56,12 +56,14 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(reply!.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([actions.history, actions.requestOpen]);
   });
 
-  it("writes dates in the member's own time zone from their Slack profile", async () => {
+  it("writes dates as Slack date tokens, which each reader's Slack shows in their own time zone", async () => {
     await h.ledger.putSeat('U0LENA001', { plan: 'pro' });
-    answers.set('users.info', () => HttpResponse.json({ ok: true, user: { id: 'U0LENA001', tz: 'America/Los_Angeles' } }));
     await h.slack.command('U0LENA001', '');
-    // The cycle ends at midnight UTC on 1 June: in Los Angeles that is still 31 May.
-    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 31 May 2026');
+    // The cycle ends at midnight UTC on 1 June: a reader in Los Angeles sees 31 May, one in Berlin
+    // 1 June. The fallback and the text say the org's day; no profile is looked up for it.
+    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 1 Jun 2026');
+    expect(text(responses.at(-1)!)).toContain('Resets on <!date^1780272000^{date_short}|1 Jun 2026>.');
+    expect(callsTo('users.info')).toEqual([]);
   });
 
   it('shows the help with what was wrong for an unknown or malformed command', async () => {

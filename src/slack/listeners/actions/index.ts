@@ -6,7 +6,7 @@ import { admin_form_schema } from '../../parse/views.ts';
 import { historyMessage } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
 import { approveModal, requestChannelMessage, requestModal } from '../../blocks/request.ts';
-import { humanError, memberZone, type SlackContext } from '../../context.ts';
+import { humanError, zoneOf, type SlackContext } from '../../context.ts';
 import { publishHome } from '../../home.ts';
 import { actions } from '../../ids.ts';
 import type { CreditRequest } from '../../../ledger/index.ts';
@@ -22,9 +22,9 @@ export function register(app: App, ctx: SlackContext): void {
     );
 
   app.action(actions.history, async (args) => {
-    const { ack, body, respond, client } = args as ButtonArgs;
+    const { ack, body, respond } = args as ButtonArgs;
     await ack();
-    const message = historyMessage(await ctx.ledger.history(body.user.id), await memberZone(ctx, client, body.user.id));
+    const message = historyMessage(await ctx.ledger.history(body.user.id), zoneOf(ctx));
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
   });
 

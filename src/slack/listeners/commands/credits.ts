@@ -7,7 +7,7 @@ import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
 import { adminMenu } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
-import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
+import { humanError, inSlackWords, zoneOf, type SlackContext } from '../../context.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
 import { buildAndSendReport } from '../../report.ts';
@@ -32,7 +32,7 @@ export function creditsCommand(ctx: SlackContext) {
       if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
       const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
       if (parsed.kind === 'admin' && admin) return void (await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never }));
-      const zone = await memberZone(ctx, client, user);
+      const zone = zoneOf(ctx);
       switch (parsed.kind) {
         case 'balance':
           return await reply(balanceMessage(await ctx.ledger.balance(user), zone));
