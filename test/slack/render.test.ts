@@ -24,7 +24,7 @@ import { parseCommand } from '../../src/slack/parse/command.ts';
 import { database_kinds } from '../helpers/db.ts';
 import { slackChars, slackLimitViolations, unescapedControls } from '../helpers/slack-limits.ts';
 import { actions, blocks as blockIds, inputs, views } from '../../src/slack/ids.ts';
-import { admin_channel, callsTo, useSlackApp } from './helpers.ts';
+import { admin_channel, calls, callsTo, responses, useSlackApp } from './helpers.ts';
 
 const trillion = 1_000_000_000_000;
 const zone = 'America/Los_Angeles';
@@ -331,6 +331,29 @@ describe.each(database_kinds)('Slack surfaces through signed requests on %s', (k
     }
     expect(sectionTexts(admin)).toContain('*Vendor console tasks* (7 open)');
     expect(sectionTexts(member)).toContain('The newest 10 entries; *History* above shows up to 15.');
+  });
+
+  it('opens the history in a modal for a click in the App Home, and answers a click under /credits in place', async () => {
+    await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
+    await h.ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
+    expect((await h.slack.click('U0MAYA001', actions.history, '', { in: 'home' })).status).toBe(200);
+    // A Home click has no response_url: the trigger_id opens a modal at once, then the history fills it.
+    expect(calls.map((c) => c.method)).toEqual(['views.open', 'views.update']);
+    const [open] = callsTo('views.open');
+    expect(open!.trigger_id).toMatch(/^trigger-\d+$/);
+    expect(open!.view.title.text).toBe('Your ledger');
+    const [update] = callsTo('views.update');
+    expect(update!.view_id).toBe('V0TEST');
+    expect(sectionTexts(update!.view)).toBe(
+      '*Your ledger this cycle*\n• <!date^1778414400^{date_short}|10 May 2026> — used 300 · generative fill\n• <!date^1778414400^{date_short}|10 May 2026> — plan granted 4,000',
+    );
+    expect(slackLimitViolations(update!.view)).toEqual([]);
+    expect(responses).toEqual([]);
+
+    await h.slack.click('U0MAYA001', actions.history);
+    expect(responses).toEqual([expect.objectContaining({ response_type: 'ephemeral', replace_original: false, text: 'Your last 2 ledger entries this cycle' })]);
+    expect(callsTo('views.open')).toHaveLength(1);
   });
 
   it('opens the approve modal with 50 pack products of 65-character names inside Slack\'s limits', async () => {

@@ -3,7 +3,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { adminForm, noticeModal } from '../../blocks/admin.ts';
 import { admin_form_schema } from '../../parse/views.ts';
-import { historyMessage } from '../../blocks/balance.ts';
+import { historyMessage, historyModal, loadingModal } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
 import { approveModal, requestChannelMessage, requestModal } from '../../blocks/request.ts';
 import { humanError, zoneOf, type SlackContext } from '../../context.ts';
@@ -22,8 +22,14 @@ export function register(app: App, ctx: SlackContext): void {
     );
 
   app.action(actions.history, async (args) => {
-    const { ack, body, respond } = args as ButtonArgs;
+    const { ack, body, respond, client } = args as ButtonArgs;
     await ack();
+    if (body.container?.type === 'view') {
+      // A Home click has no response_url: the history opens as a modal, the trigger_id (3 s, once) spent before the read.
+      const opened = await client.views.open({ trigger_id: body.trigger_id, view: loadingModal('Your ledger') });
+      const view = historyModal(await ctx.ledger.history(body.user.id), zoneOf(ctx));
+      return void (await client.views.update({ view_id: opened.view!.id!, view }));
+    }
     const message = historyMessage(await ctx.ledger.history(body.user.id), zoneOf(ctx));
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
   });
