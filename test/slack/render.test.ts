@@ -20,7 +20,7 @@ import { cappedLines, chunkLines, slackLength, truncate } from '../../src/slack/
 import { reportMessage } from '../../src/slack/blocks/report.ts';
 import { approveModal, requestChannelMessage, requestModal } from '../../src/slack/blocks/request.ts';
 import { dateText, dateToken, escapeMrkdwn } from '../../src/slack/format.ts';
-import { parseCommand } from '../../src/slack/parse/command.ts';
+import { parseCommand, typedText } from '../../src/slack/parse/command.ts';
 import { database_kinds } from '../helpers/db.ts';
 import { slackChars, slackLimitViolations, unescapedControls } from '../helpers/slack-limits.ts';
 import { actions, blocks as blockIds, inputs, views } from '../../src/slack/ids.ts';
@@ -270,6 +270,12 @@ describe('people\'s text in Slack', () => {
     expect(escapeMrkdwn('a <b> & c')).toBe('a &lt;b&gt; &amp; c');
   });
 
+  it('reads a slash command\'s text as the person typed it', () => {
+    expect(typedText('R&amp;D &lt;!channel&gt; for <@U0LENA001|lena> in <#C0DESIGN1|design> see <https://example.com>')).toBe('R&D <!channel> for @lena in #design see https://example.com');
+    expect(typedText('<!here> and <!subteam^S0TEAM001|@designers>')).toBe('@here and @designers');
+    expect(parseCommand('request 500 R&amp;D offsite')).toEqual({ kind: 'request', amount: 500, reason: 'R&D offsite' });
+    expect(parseCommand('log 5 R&amp;D')).toEqual({ kind: 'log', amount: 5, feature: 'R&D' });
+  });
 });
 
 describe('dates in Slack', () => {
@@ -281,9 +287,45 @@ describe('dates in Slack', () => {
   });
 });
 
+describe('amounts in /credits', () => {
+  it.each([
+    ['1500', 1500], ['1,500', 1500], ['12\u2009500', 12500], ['12\u202F500', 12500], ['1,000,000,000,000', trillion], ['7', 7],
+  ])('reads %s as %i credits', (word, credits) => {
+    expect(parseCommand(`log ${word} image fill`)).toEqual({ kind: 'log', amount: credits, feature: 'image fill' });
+    expect(parseCommand(`request ${word} deck`)).toEqual({ kind: 'request', amount: credits, reason: 'deck' });
+    expect(parseCommand(`sync ${word}`)).toEqual({ kind: 'sync', remaining: credits });
+  });
+
+  it.each(['1e12', '0x10', '+5', '0005', '1.5', '1,00', '1,0000', '-5', '1,000\u2009000', '1_000', '1,000,000,000,001'])('refuses %s with the reason, for log, request and sync alike', (word) => {
+    for (const command of [`log ${word}`, `request ${word} deck`, `sync ${word}`]) {
+      expect(parseCommand(command)).toEqual({ kind: 'invalid', error: expect.stringMatching(/^\/credits (log|request|sync)/) });
+    }
+  });
+
+  it('takes a request without an amount, and a balance of 0 to sync', () => {
+    expect(parseCommand('request 3D renders for the pitch')).toEqual({ kind: 'request', amount: null, reason: '3D renders for the pitch' });
+    expect(parseCommand('sync 0')).toEqual({ kind: 'sync', remaining: 0 });
+    expect(parseCommand('log 0')).toEqual({ kind: 'invalid', error: '/credits log needs an amount: "0" is not one; the amount must be more than 0' });
+  });
+});
+
 describe.each(database_kinds)('Slack surfaces through signed requests on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-10T12:00:00Z');
   const sectionTexts = (surface: { blocks?: any[] }) => (surface.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text).join(' ') ?? '').join('\n');
+
+  it('takes what a member typed after /credits as they typed it: R&D, not R&amp;D', async () => {
+    await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
+    // Slack sends the command's text with &, < and > as entities.
+    await h.slack.command('U0MAYA001', 'request 500 R&amp;D offsite');
+    const [open] = callsTo('views.open');
+    expect(open!.view.blocks[1].element.initial_value).toBe('R&D offsite');
+    await h.slack.command('U0MAYA001', 'log 5 R&amp;D &lt;!channel&gt;');
+    expect((await h.ledger.history('U0MAYA001'))[0]).toMatchObject({ kind: 'usage', credits: 5, feature: 'R&D <!channel>' });
+    // Shown back in mrkdwn, it is escaped again: it reads R&D <!channel> and pings nobody.
+    expect(responses.at(-1)!.text).toMatch(/^Recorded 5 credits for R&amp;D &lt;!channel&gt;: /);
+    expect(unescapedControls(responses.at(-1)!)).toEqual([]);
+  });
 
   it('posts a request whose reason says <!channel> and hides a link to the admin channel as plain text', async () => {
     await h.slack.submit('U0MAYA001', views.request, {
@@ -310,27 +352,23 @@ describe.each(database_kinds)('Slack surfaces through signed requests on %s', (k
     expect(unescapedControls(told!)).toEqual([]);
   });
 
-  it('publishes the App Home of a member and an admin inside Slack\'s limits, with pack products named in 500 characters of markup', async () => {
-    const name = (i: number) => `${'<!channel> R&D <https://evil.example|pack> 🇫🇷 '.repeat(11).slice(0, 497)}${String(i).padStart(3, '0')}`;
-    await h.ledger.putPlan('pro', { name: name(999), credits: 4000 });
-    await h.ledger.putSeat('U0MAYA001', { plan: 'pro', email: 'maya&co@example.com' });
-    // The pure render check above draws 50 products and 5,000 members; here a few go through the ledger and Slack.
-    for (let i = 0; i < 12; i++) {
-      await h.ledger.putPackProduct(`pack-${i}`, { name: name(i), credits: 1_000_000_000, kind: 'recurring' });
-      await h.ledger.recordPurchase({ product: `pack-${i}`, quantity: 2 });
-      if (i % 2) await h.ledger.assignPack({ product: `pack-${i}`, user: 'U0MAYA001' });
+  it('refuses an amount that is not a plain whole number with the help and the reason, and records nothing', async () => {
+    await h.ledger.putPlan('pro', { name: 'Pro', credits: 40_000 });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
+    for (const word of ['1e12', '0x10', '+5', '0005', '1.5', '1,00']) {
+      await h.slack.command('U0MAYA001', `log ${word} fill`);
+      expect(sectionTexts(responses.at(-1)!)).toContain(`:warning: /credits log needs an amount: "${word}" is not one; write the amount as a whole number of credits, such as 500 or 1,500`);
+      expect(sectionTexts(responses.at(-1)!)).toContain('*/credits commands*');
     }
-    for (let i = 0; i < 8; i++) await h.ledger.recordUsage({ id: `u${i}`, user: 'U0MAYA001', credits: 1, feature: name(i) });
-    await h.slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
-    await h.ledger.promoteAdmin('U0MAYA001');
-    await h.slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
-    const [member, admin] = callsTo('views.publish').map((c) => c.view);
-    for (const view of [member, admin]) {
-      expect(slackLimitViolations(view)).toEqual([]);
-      expect(unescapedControls(view)).toEqual([]);
-    }
-    expect(sectionTexts(admin)).toContain('*Vendor console tasks* (7 open)');
-    expect(sectionTexts(member)).toContain('The newest 10 entries; *History* above shows up to 15.');
+    await h.slack.command('U0MAYA001', 'request 1e3 for the deck');
+    expect(sectionTexts(responses.at(-1)!)).toContain(':warning: /credits request: "1e3" is not an amount');
+    await h.slack.command('U0MAYA001', 'sync 0x10');
+    expect(sectionTexts(responses.at(-1)!)).toContain(":warning: /credits sync needs the remaining balance the vendor's app shows");
+    expect(callsTo('views.open')).toEqual([]);
+    expect((await h.ledger.balance('U0MAYA001')).used).toBe(0);
+    await h.slack.command('U0MAYA001', 'log 1,500 fill');
+    await h.slack.command('U0MAYA001', 'log 12\u2009500 fill');
+    expect((await h.ledger.balance('U0MAYA001')).used).toBe(14_000);
   });
 
   it('opens the history in a modal for a click in the App Home, and answers a click under /credits in place', async () => {
@@ -354,6 +392,29 @@ describe.each(database_kinds)('Slack surfaces through signed requests on %s', (k
     await h.slack.click('U0MAYA001', actions.history);
     expect(responses).toEqual([expect.objectContaining({ response_type: 'ephemeral', replace_original: false, text: 'Your last 2 ledger entries this cycle' })]);
     expect(callsTo('views.open')).toHaveLength(1);
+  });
+
+  it('publishes the App Home of a member and an admin inside Slack\'s limits, with pack products named in 500 characters of markup', async () => {
+    const name = (i: number) => `${'<!channel> R&D <https://evil.example|pack> 🇫🇷 '.repeat(11).slice(0, 497)}${String(i).padStart(3, '0')}`;
+    await h.ledger.putPlan('pro', { name: name(999), credits: 4000 });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'pro', email: 'maya&co@example.com' });
+    // The pure render check above draws 50 products and 5,000 members; here a few go through the ledger and Slack.
+    for (let i = 0; i < 12; i++) {
+      await h.ledger.putPackProduct(`pack-${i}`, { name: name(i), credits: 1_000_000_000, kind: 'recurring' });
+      await h.ledger.recordPurchase({ product: `pack-${i}`, quantity: 2 });
+      if (i % 2) await h.ledger.assignPack({ product: `pack-${i}`, user: 'U0MAYA001' });
+    }
+    for (let i = 0; i < 8; i++) await h.ledger.recordUsage({ id: `u${i}`, user: 'U0MAYA001', credits: 1, feature: name(i) });
+    await h.slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
+    await h.ledger.promoteAdmin('U0MAYA001');
+    await h.slack.event({ type: 'app_home_opened', user: 'U0MAYA001', tab: 'home', channel: 'D0MAYA' });
+    const [member, admin] = callsTo('views.publish').map((c) => c.view);
+    for (const view of [member, admin]) {
+      expect(slackLimitViolations(view)).toEqual([]);
+      expect(unescapedControls(view)).toEqual([]);
+    }
+    expect(sectionTexts(admin)).toContain('*Vendor console tasks* (7 open)');
+    expect(sectionTexts(member)).toContain('The newest 10 entries; *History* above shows up to 15.');
   });
 
   it('opens the approve modal with 50 pack products of 65-character names inside Slack\'s limits', async () => {
