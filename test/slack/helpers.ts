@@ -127,13 +127,18 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
         'application/x-www-form-urlencoded',
         extra,
       ),
-    /** A button click. */
-    click: (user: string, actionId: string, value = '', sent: Sent = {}) =>
+    /**
+     * A button click, under a message; `{ in: 'home' }` clicks it in the App Home, which (as in
+     * Slack) sends the view it came from and no response_url.
+     */
+    click: (user: string, actionId: string, value = '', sent: Sent & { in?: 'message' | 'home' } = {}) =>
       post(
         new URLSearchParams({
           payload: JSON.stringify({
             type: 'block_actions', user: { id: user }, team: { id: 'T0TEAM001' }, trigger_id: `trigger-${++trigger}`,
-            response_url: `http://slack.test/respond/${trigger}`, container: { type: 'message' }, channel: { id: 'C0GENERAL' },
+            ...(sent.in === 'home'
+              ? { container: { type: 'view', view_id: 'V0HOME001' }, view: { id: 'V0HOME001', type: 'home', blocks: [] } }
+              : { response_url: `http://slack.test/respond/${trigger}`, container: { type: 'message' }, channel: { id: 'C0GENERAL' } }),
             actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1' }],
           }),
         }).toString(),

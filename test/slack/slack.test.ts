@@ -52,16 +52,18 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(shown).toContain('*4,766* of 6,000 left · 1,234 used this cycle');
     expect(shown).toContain('• Pro: 2,766 of 4,000 left');
     expect(shown).toContain('• Add-on 2,000: 2,000 of 2,000 left');
-    expect(shown).toContain('Resets on 1 Jun 2026. Too early to forecast: too little usage this cycle so far.');
+    expect(shown).toContain('Resets on <!date^1780272000^{date_short}|1 Jun 2026>. Too early to forecast: too little usage this cycle so far.');
     expect(reply!.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([actions.history, actions.requestOpen]);
   });
 
-  it("writes dates in the member's own time zone from their Slack profile", async () => {
+  it("writes dates as Slack date tokens, which each reader's Slack shows in their own time zone", async () => {
     await h.ledger.putSeat('U0LENA001', { plan: 'pro' });
-    answers.set('users.info', () => HttpResponse.json({ ok: true, user: { id: 'U0LENA001', tz: 'America/Los_Angeles' } }));
     await h.slack.command('U0LENA001', '');
-    // The cycle ends at midnight UTC on 1 June: in Los Angeles that is still 31 May.
-    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 31 May 2026');
+    // The cycle ends at midnight UTC on 1 June: a reader in Los Angeles sees 31 May, one in Berlin
+    // 1 June. The fallback and the text say the org's day; no profile is looked up for it.
+    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 1 Jun 2026');
+    expect(text(responses.at(-1)!)).toContain('Resets on <!date^1780272000^{date_short}|1 Jun 2026>.');
+    expect(callsTo('users.info')).toEqual([]);
   });
 
   it('shows the help with what was wrong for an unknown or malformed command', async () => {
@@ -85,7 +87,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await h.slack.command('U0MAYA001', 'help');
     await h.slack.command('U0ADMIN01', 'help');
     const [member, admin] = responses.map(text);
-    expect(member).toContain('`/credits log <amount> [feature]`');
+    expect(member).toContain('`/credits log &lt;amount&gt; [feature]`');
     expect(member).not.toContain('`/credits admin`');
     expect(admin).toContain('`/credits admin` — seats, packs, adjustments');
     expect(admin).toContain('`/credits @someone`');
@@ -106,7 +108,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   it('lists the history of this cycle', async () => {
     await h.ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
     await h.slack.command('U0MAYA001', 'history');
-    expect(text(responses[0]!)).toContain('• 10 May 2026 — used 300 · generative fill');
+    expect(text(responses[0]!)).toContain('• <!date^1778414400^{date_short}|10 May 2026> — used 300 · generative fill');
   });
 
   it('records self-reported usage once, even when Slack retries the command', async () => {

@@ -3,10 +3,10 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { adminForm, noticeModal } from '../../blocks/admin.ts';
 import { admin_form_schema } from '../../parse/views.ts';
-import { historyMessage } from '../../blocks/balance.ts';
+import { historyMessage, historyModal, loadingModal } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
 import { approveModal, requestChannelMessage, requestModal } from '../../blocks/request.ts';
-import { humanError, memberZone, type SlackContext } from '../../context.ts';
+import { humanError, zoneOf, type SlackContext } from '../../context.ts';
 import { publishHome } from '../../home.ts';
 import { actions } from '../../ids.ts';
 import type { CreditRequest } from '../../../ledger/index.ts';
@@ -24,7 +24,13 @@ export function register(app: App, ctx: SlackContext): void {
   app.action(actions.history, async (args) => {
     const { ack, body, respond, client } = args as ButtonArgs;
     await ack();
-    const message = historyMessage(await ctx.ledger.history(body.user.id), await memberZone(ctx, client, body.user.id));
+    if (body.container?.type === 'view') {
+      // A Home click has no response_url: the history opens as a modal, the trigger_id (3 s, once) spent before the read.
+      const opened = await client.views.open({ trigger_id: body.trigger_id, view: loadingModal('Your ledger') });
+      const view = historyModal(await ctx.ledger.history(body.user.id), zoneOf(ctx));
+      return void (await client.views.update({ view_id: opened.view!.id!, view }));
+    }
+    const message = historyMessage(await ctx.ledger.history(body.user.id), zoneOf(ctx));
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
   });
 

@@ -2,13 +2,12 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { LedgerError } from '../../../ledger/errors.ts';
 import { isAdmin, not_admin_text } from '../../admins.ts';
-import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
+import { balanceMessage, historyMessage, recordedTitle } from '../../blocks/balance.ts';
 import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
 import { adminMenu } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
-import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
-import { credits } from '../../format.ts';
+import { humanError, inSlackWords, zoneOf, type SlackContext } from '../../context.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
 import { buildAndSendReport } from '../../report.ts';
@@ -33,7 +32,7 @@ export function creditsCommand(ctx: SlackContext) {
       if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
       const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
       if (parsed.kind === 'admin' && admin) return void (await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never }));
-      const zone = await memberZone(ctx, client, user);
+      const zone = zoneOf(ctx);
       switch (parsed.kind) {
         case 'balance':
           return await reply(balanceMessage(await ctx.ledger.balance(user), zone));
@@ -58,7 +57,7 @@ export function creditsCommand(ctx: SlackContext) {
               return await reply({ text: reason, blocks: [section(`:warning: ${reason}`)] });
             }
             const balance = await ctx.ledger.balance(user);
-            return await reply(balanceMessage(balance, zone, `Recorded ${credits(parsed.amount)} credits${parsed.feature ? ` for ${parsed.feature}` : ''}`));
+            return await reply(balanceMessage(balance, zone, recordedTitle(parsed.amount, parsed.feature)));
           }
           const result = await recordSync(ctx, user, parsed.remaining, `slack-sync:${command.trigger_id}`, client);
           return await reply({ text: result, blocks: [section(result)] });
