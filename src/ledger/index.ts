@@ -14,10 +14,27 @@ import { completeVendorTask, openVendorTasks } from './tasks.ts';
 import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
 import { isPromotedAdmin, promoteAdmin } from './members.ts';
+import { applyOnce, type Applied, type Plain } from './once.ts';
 
 export type Ledger = ReturnType<typeof createLedger>;
+/** The ledger's functions as a keyed write sees them: each joins the key's transaction. */
+export type LedgerOperations = ReturnType<typeof ledgerOperations>;
 
 export function createLedger(ctx: LedgerContext) {
+  return {
+    ...ledgerOperations(ctx),
+    /**
+     * Applies `work` once per idempotency key (an opaque string, e.g. a Slack trigger id): the
+     * ledger functions it calls on the `ledger` it is given commit together with the key, and a
+     * repeat of the key, concurrent or later, gets the first outcome (`replayed: true`) and
+     * changes nothing. The outcome must be plain JSON data. See once.ts.
+     */
+    once: <T>(key: string, work: (ledger: LedgerOperations) => Promise<T & Plain<T>>): Promise<Applied<T>> =>
+      applyOnce(ctx, key, (inTransaction) => work(ledgerOperations(inTransaction))),
+  };
+}
+
+function ledgerOperations(ctx: LedgerContext) {
   const ingest = new UsageIngest(ctx);
   return {
     ctx,
@@ -63,4 +80,5 @@ export function createLedger(ctx: LedgerContext) {
 export type { UsageEvent, UsageOutcome } from './usage.ts';
 export type { LedgerContext, LedgerSettings } from './context.ts';
 export type { CreditRequest, Decision, RequestGrant, RequestOutcomePayload } from './requests.ts';
+export type { Applied } from './once.ts';
 export { LedgerError } from './errors.ts';
