@@ -15,6 +15,7 @@ import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
 import { isPromotedAdmin, promoteAdmin } from './members.ts';
 import { applyOnce, type Applied, type Plain } from './once.ts';
+import { confirmCorrection, dismissCorrection, loadCorrection, rememberCorrectionMessage, reportSync, type SyncInput } from './sync.ts';
 
 export type Ledger = ReturnType<typeof createLedger>;
 /** The ledger's functions as a keyed write sees them: each joins the key's transaction. */
@@ -67,6 +68,12 @@ function ledgerOperations(ctx: LedgerContext) {
     report: (cycle?: string) => buildReport(ctx, cycle),
     openVendorTasks: () => openVendorTasks(ctx),
     completeVendorTask: (id: number, by: string) => completeVendorTask(ctx, id, by),
+    /** A member's sync, once per key: usage below creditdesk's figure, a pending correction above it. */
+    reportSync: (input: SyncInput) => reportSync(ctx, input),
+    syncCorrection: (id: number) => loadCorrection(ctx.db, id),
+    rememberCorrectionMessage: (id: number, channelId: string, messageTs: string) => rememberCorrectionMessage(ctx, id, channelId, messageTs),
+    confirmCorrection: (input: { id: number; by: string }) => confirmCorrection(ctx, input),
+    dismissCorrection: (input: { id: number; by: string }) => dismissCorrection(ctx, input),
     /** The cycle jobs, in the order a boundary needs them. */
     runCycleJobs: async (now: Date = ctx.now()) => ({
       seats: await resetDueSeats(ctx, now),
@@ -81,4 +88,5 @@ export type { UsageEvent, UsageOutcome } from './usage.ts';
 export type { LedgerContext, LedgerSettings } from './context.ts';
 export type { CreditRequest, Decision, RequestGrant, RequestOutcomePayload } from './requests.ts';
 export type { Applied } from './once.ts';
+export type { CorrectionDecision, SyncCorrection, SyncOutcome } from './sync.ts';
 export { LedgerError } from './errors.ts';
