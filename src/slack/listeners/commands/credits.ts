@@ -5,13 +5,14 @@ import { isAdmin, not_admin_text } from '../../admins.ts';
 import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
 import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
-import { adminMenu } from '../../blocks/admin.ts';
+import { adminMenu, noticeModal } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
 import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { parseCommand } from '../../parse/command.ts';
 import { recordSync } from '../../sync.ts';
 import { buildAndSendReport } from '../../report.ts';
+import { openThenFill } from '../open.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -29,10 +30,15 @@ export function creditsCommand(ctx: SlackContext) {
     // would show the member an error after the first attempt opened it.
     if (context.retryNum && (parsed.kind === 'request' || parsed.kind === 'admin')) return;
     try {
-      // The trigger_id lives 3 s: the request modal opens before anything is looked up.
+      // The trigger_id lives 3 s: the request modal opens before anything is looked up, and the
+      // admin menu opens as a loading view that is filled in once admin rights are checked.
       if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
+      if (parsed.kind === 'admin') {
+        return await openThenFill(ctx, client, { trigger_id: command.trigger_id }, 'creditdesk admin', async () =>
+          (await isAdmin(ctx.ledger, ctx.adminUserIds, user)) ? adminMenu() : noticeModal('Not allowed', not_admin_text),
+        );
+      }
       const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
-      if (parsed.kind === 'admin' && admin) return void (await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never }));
       const zone = await memberZone(ctx, client, user);
       switch (parsed.kind) {
         case 'balance':
@@ -64,16 +70,12 @@ export function creditsCommand(ctx: SlackContext) {
           return await reply({ text: result, blocks: [section(result)] });
         }
         case 'member':
-        case 'report':
-        case 'admin': {
+        case 'report': {
           if (!admin) return await reply({ text: not_admin_text, blocks: [section(not_admin_text)] });
           if (parsed.kind === 'member') {
             return await reply(balanceMessage(await ctx.ledger.balance(parsed.userId), zone, `<@${parsed.userId}>'s AI credits`, false));
           }
-          if (parsed.kind === 'report') {
-            return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined));
-          }
-          return; // an admin's 'admin' opened the menu before the switch
+          return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined));
         }
       }
     } catch (error) {
