@@ -28,6 +28,29 @@ describe.each(database_kinds)('writes from Slack on %s', (kind) => {
     Promise.all(Array.from({ length: n }, (_, i) => h.slack.command('U0MAYA001', commandText, { triggerId, headers: i === 0 ? {} : slack_retry })));
 
   describe('commands', () => {
+    it('records five identical /credits sync deliveries arriving together as one usage entry', async () => {
+      await seats();
+      const answered = await deliveries(5, 'sync 3000', 'trig-sync-below');
+      expect(answered.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(await remaining()).toBe(3000);
+      expect(await h.db.query(`select credits, feature from journal where kind = 'usage'`)).toEqual([{ credits: 1000, feature: 'sync' }]);
+      // Every delivery is told the first outcome; only the one that applied it flags the gap.
+      expect(new Set(responses.map((r) => r.text))).toEqual(new Set(['Recorded 1,000 credits of usage: creditdesk expected 4,000 left, the vendor shows 3,000.']));
+      expect(adminPosts()).toHaveLength(1);
+    });
+
+    it('files five identical /credits sync 5000 deliveries arriving together as one pending correction, raising nothing', async () => {
+      await seats();
+      await deliveries(5, 'sync 5000', 'trig-sync-above');
+      expect(await remaining()).toBe(4000);
+      expect(await count('sync_corrections')).toBe(1);
+      expect(await h.db.query(`select kind from journal where kind <> 'seat_grant'`)).toEqual([]);
+      expect(adminPosts()).toHaveLength(1);
+      expect(new Set(responses.map((r) => r.text))).toEqual(
+        new Set(["The vendor shows 5,000 left where creditdesk expected 4,000: a correction of +1,000 credits now awaits an admin's confirmation. Your balance stays at 4,000 until then."]),
+      );
+    });
+
     it('records five identical /credits log deliveries arriving together once', async () => {
       await seats();
       await deliveries(5, 'log 250 image generation', 'trig-log-5');
@@ -261,6 +284,87 @@ describe.each(database_kinds)('writes from Slack on %s', (kind) => {
         ['V0LOAD001', 'creditdesk admin'],
       ]);
       expect(callsTo('views.update')[0]!.view.callback_id).toBe(views.approve);
+    });
+  });
+
+  describe('sync corrections', () => {
+    const correctionButtons = () => adminPosts().at(-1)!.blocks[1].elements as { action_id: string; value: string }[];
+
+    it('writes nothing for a sync above the figure until an admin confirms, refuses a non-admin, and applies a second confirm never', async () => {
+      await seats();
+      const entries = await count('journal');
+      await h.slack.command('U0MAYA001', 'sync 5000');
+      expect(responses.at(-1)!.text).toBe(
+        "The vendor shows 5,000 left where creditdesk expected 4,000: a correction of +1,000 credits now awaits an admin's confirmation. Your balance stays at 4,000 until then.",
+      );
+      const [post] = adminPosts();
+      expect(text(post!)).toContain('<@U0MAYA001> synced with the vendor: expected 4,000, reported 5,000: 1,000 unaccounted.');
+      const [confirm, dismiss] = correctionButtons();
+      expect([confirm!.action_id, dismiss!.action_id]).toEqual([actions.syncConfirm, actions.syncDismiss]);
+      expect([await remaining(), await count('journal')]).toEqual([4000, entries]);
+
+      // A member clicking Confirm, even on a forged request, is refused and changes nothing.
+      await h.slack.click('U0MAYA001', actions.syncConfirm, confirm!.value);
+      expect(responses.at(-1)!.text).toBe('Only creditdesk admins can do that. Ask an admin if you need it done; nothing was changed.');
+      expect([await remaining(), await count('journal')]).toEqual([4000, entries]);
+
+      await h.slack.click('U0ADMIN01', actions.syncConfirm, confirm!.value);
+      expect(await remaining()).toBe(5000);
+      const [grant] = await h.db.query(`select kind, actor, reason, credits from journal where kind = 'adjustment'`);
+      expect(grant).toEqual({ kind: 'adjustment', actor: 'U0ADMIN01', credits: 1000, reason: 'sync correction 1: the vendor showed 5,000 left where creditdesk expected 4,000' });
+      expect(text(callsTo('chat.update').at(-1)!)).toContain(':white_check_mark: Confirmed by <@U0ADMIN01>: +1,000 credits granted as a correction');
+      expect(dmsTo('U0MAYA001')).toEqual(['<@U0ADMIN01> confirmed your sync: +1,000 credits were added to your balance as a correction.']);
+
+      // A second click, or a second admin: already decided, nothing more.
+      await h.db.query(`insert into members (slack_id, is_admin) values ('U0ADMIN02', true)`);
+      await h.slack.click('U0ADMIN02', actions.syncConfirm, confirm!.value);
+      expect(responses.at(-1)!.text).toBe('That correction was already confirmed by <@U0ADMIN01>.');
+      await h.slack.click('U0ADMIN01', actions.syncDismiss, dismiss!.value);
+      expect(responses.at(-1)!.text).toBe('That correction was already confirmed by <@U0ADMIN01>.');
+      expect([await remaining(), await count(`journal where kind = 'adjustment'`)]).toEqual([5000, 1]);
+    });
+
+    it('writes nothing when an admin dismisses a correction', async () => {
+      await seats();
+      const entries = await count('journal');
+      await h.slack.command('U0MAYA001', 'sync 4500');
+      const [, dismiss] = correctionButtons();
+      await h.slack.click('U0ADMIN01', actions.syncDismiss, dismiss!.value);
+      expect([await remaining(), await count('journal')]).toEqual([4000, entries]);
+      expect(text(callsTo('chat.update').at(-1)!)).toContain(':x: Dismissed by <@U0ADMIN01>: nothing granted');
+      await h.slack.click('U0ADMIN01', actions.syncConfirm, dismiss!.value);
+      expect(responses.at(-1)!.text).toBe('That correction was already dismissed by <@U0ADMIN01>.');
+      expect(await remaining()).toBe(4000);
+    });
+
+    it('replaces a pending correction with the next sync, so confirming the old one grants nothing', async () => {
+      await seats();
+      await h.slack.command('U0MAYA001', 'sync 6000');
+      const [oldConfirm] = correctionButtons();
+      await h.slack.command('U0MAYA001', 'sync 4200');
+      expect(text(callsTo('chat.update').at(-1)!)).toContain('Superseded by a later sync: nothing granted here');
+      await h.slack.click('U0ADMIN01', actions.syncConfirm, oldConfirm!.value);
+      expect(responses.at(-1)!.text).toBe('That correction was superseded by a later sync; decide on the newest one.');
+      const [newConfirm] = correctionButtons();
+      await h.slack.click('U0ADMIN01', actions.syncConfirm, newConfirm!.value);
+      expect(await remaining()).toBe(4200);
+    });
+
+    it("posts a Slack retry's correction to the admins once", async () => {
+      await seats();
+      await h.slack.command('U0MAYA001', 'sync 4500', { triggerId: 'trig-sync-retry' });
+      await h.slack.command('U0MAYA001', 'sync 4500', { triggerId: 'trig-sync-retry', headers: slack_retry });
+      expect(adminPosts()).toHaveLength(1);
+      expect(responses.map((r) => r.text)).toEqual([responses[0]!.text, responses[0]!.text]);
+      expect(await count('sync_corrections')).toBe(1);
+    });
+
+    it('tells the member to sync again when Slack does not pass the correction to the admins', async () => {
+      await seats();
+      answers.set('chat.postMessage', () => new HttpResponse('upstream error', { status: 500 }));
+      await h.slack.command('U0MAYA001', 'sync 4500');
+      expect(responses.at(-1)!.text).toMatch(/Slack did not pass it to the admins just now: run \/credits sync again in a few minutes\.$/);
+      expect(await remaining()).toBe(4000);
     });
   });
 });

@@ -118,13 +118,17 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(responses[0]!.text).toMatch(/^Recorded 250 credits for image generation/);
   });
 
-  it('turns /credits sync into usage or a labelled correction, and flags a large gap to the admins', async () => {
+  it('records a /credits sync below creditdesk\'s figure as usage, and flags a large gap to the admins', async () => {
     await h.slack.command('U0MAYA001', 'sync 3000');
     expect(responses[0]!.text).toBe('Recorded 1,000 credits of usage: creditdesk expected 4,000 left, the vendor shows 3,000.');
     expect(callsTo('chat.postMessage')).toEqual([expect.objectContaining({ channel: admin_channel, text: '<@U0MAYA001> synced with the vendor: expected 4,000, reported 3,000: 1,000 unaccounted.' })]);
-    await h.slack.command('U0MAYA001', 'sync 3050');
-    expect(responses[1]!.text).toBe('Recorded a correction of +50 credits: the vendor shows 3,050 left, creditdesk expected 3,000.');
-    expect((await h.ledger.balance('U0MAYA001')).remaining).toBe(3050);
+    // 50 credits is below the flag's 100: recorded, not flagged.
+    await h.slack.command('U0MAYA001', 'sync 2950');
+    expect(responses[1]!.text).toBe('Recorded 50 credits of usage: creditdesk expected 3,000 left, the vendor shows 2,950.');
+    await h.slack.command('U0MAYA001', 'sync 2950');
+    expect(responses[2]!.text).toBe('Your balance matches: 2,950 credits left.');
+    expect(callsTo('chat.postMessage')).toHaveLength(1);
+    expect((await h.ledger.balance('U0MAYA001')).remaining).toBe(2950);
   });
 
   it('walks a request from the modal to the admin channel, an approval, the DM and the updated message', async () => {

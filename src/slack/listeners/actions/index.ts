@@ -1,4 +1,5 @@
-// Buttons: history, request more, approve and deny a request, a vendor task done, the admin menu.
+// Buttons: history, request more, approve and deny a request, a vendor task done, the admin menu,
+// and (in sync.ts) a sync correction's Confirm and Dismiss.
 import type { App } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { adminForm, noticeModal } from '../../blocks/admin.ts';
@@ -13,8 +14,11 @@ import type { CreditRequest } from '../../../ledger/index.ts';
 import type { Logger } from '../../../log.ts';
 import { openThenFill } from '../open.ts';
 import { respondWith, type ButtonArgs } from './common.ts';
+import * as sync from './sync.ts';
 
 export function register(app: App, ctx: SlackContext): void {
+  sync.register(app, ctx);
+
   app.action(actions.history, async (args) => {
     const { ack, body, respond, client } = args as ButtonArgs;
     await ack();

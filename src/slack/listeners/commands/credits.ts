@@ -10,7 +10,7 @@ import { section } from '../../blocks/common.ts';
 import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { parseCommand } from '../../parse/command.ts';
-import { recordSync } from '../../sync.ts';
+import { syncWithVendor } from '../../sync.ts';
 import { buildAndSendReport } from '../../report.ts';
 import { openThenFill } from '../open.ts';
 
@@ -66,7 +66,8 @@ export function creditsCommand(ctx: SlackContext) {
             const balance = await ctx.ledger.balance(user);
             return await reply(balanceMessage(balance, zone, `Recorded ${credits(parsed.amount)} credits${parsed.feature ? ` for ${parsed.feature}` : ''}`));
           }
-          const result = await recordSync(ctx, user, parsed.remaining, `slack-sync:${command.trigger_id}`, client);
+          // Slack's retries repeat the trigger_id: as the sync's key, it is applied once.
+          const result = await syncWithVendor(ctx, client, user, parsed.remaining, `slack-sync:${command.trigger_id}`);
           return await reply({ text: result, blocks: [section(result)] });
         }
         case 'member':
