@@ -3,6 +3,7 @@
 import { LedgerError } from '../ledger/errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
+import type { BackgroundWork, SlackTimers } from './background.ts';
 
 export interface SlackContext {
   ledger: Ledger;
@@ -10,6 +11,10 @@ export interface SlackContext {
   adminUserIds: readonly string[];
   adminChannelId?: string;
   selfReporting: boolean;
+  /** How listeners wait, e.g. for a modal submission's time budget; default real time. Tests drive their own. */
+  timers?: SlackTimers;
+  /** Work listeners leave running after answering Slack; default one per app. Tests await it. */
+  background?: BackgroundWork;
 }
 
 /**
