@@ -5,9 +5,9 @@ import type { types } from '@slack/bolt';
 import { text_length_max } from '../../ledger/limits.ts';
 import type { RevokePlan } from '../../ledger/seats.ts';
 import { actions, blocks as ids, inputs, views } from '../ids.ts';
-import { credits, mrkdwnText } from '../format.ts';
+import { credits, escapeKeepingMentions, mrkdwnText } from '../format.ts';
 import { actionsRow, button, listSection, modalText, option, plain, section, type ModalView } from './common.ts';
-import { lazyLines, name_chars_shown_max, section_text_chars_max } from './limits.ts';
+import { lazyLines, name_chars_shown_max, section_text_chars_max, truncate } from './limits.ts';
 
 export const admin_forms = ['seat', 'revoke', 'assign', 'unassign', 'purchase', 'adjust', 'catalog', 'promote'] as const;
 export type AdminForm = (typeof admin_forms)[number];
@@ -101,7 +101,8 @@ export function adminForm(form: AdminForm): ModalView {
 
 /** A form replaced by a short notice (plain text), such as a refusal: it names no field, so fits any form. */
 export function noticeModal(title: string, text: string): ModalView {
-  return { type: 'modal', title: modalText(title), close: modalText('Close'), blocks: [section(mrkdwnText(text, section_text_chars_max))] };
+  // A notice names people by mention; anything else in it is shown as text.
+  return { type: 'modal', title: modalText(title), close: modalText('Close'), blocks: [section(truncate(escapeKeepingMentions(text), section_text_chars_max))] };
 }
 
 /**
