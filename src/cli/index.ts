@@ -7,6 +7,7 @@ import { migrate } from '../db/migrate.ts';
 import { createLedger } from '../ledger/index.ts';
 import { fullReport, reportCsv } from '../ledger/report.ts';
 import { ledgerSettings } from '../settings.ts';
+import { CsvFileError, import_exit, type CsvFile } from './csv.ts';
 
 const usage = `usage: creditdesk <command> [options]
 
@@ -19,6 +20,9 @@ commands:
   import-seats <csv> [--map mapping.json] [--plan KEY] [--profile KEY] [--dry-run]
                                seats from the vendor console's user export; members matched to Slack by email
   import-usage <csv>           usage rows (email or Slack id, credits, date, feature, optional event id)
+                               imports read UTF-8 or UTF-16 files separated by , ; or tab, and exit 0 when
+                               every row is as the file says, 1 when some rows failed (the rest applied),
+                               2 when the file was refused and nothing was written
   bench [--seats N] [--events N] [--alerts N]
                                measure the ledger's performance figures (JSON lines) on a fresh database
   help                         this text
@@ -32,6 +36,27 @@ async function withLedger<T>(config: Config, run: (ledger: ReturnType<typeof cre
     return await run(createLedger({ db, now: () => new Date(), settings: ledgerSettings(config) }), db);
   } finally {
     await db.close();
+  }
+}
+
+/**
+ * An import's file, read as bytes (its encoding is detected, not assumed) and checked by `read`;
+ * null after saying on stderr why it was refused.
+ */
+async function readImportFile(command: string, path: string, read: (bytes: Uint8Array) => CsvFile): Promise<CsvFile | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    console.error(`${command}: cannot read ${path}: ${(error as Error).message}`);
+    return null;
+  }
+  try {
+    return read(bytes);
+  } catch (error) {
+    if (!(error instanceof CsvFileError)) throw error;
+    console.error(`${command}: ${path}: ${error.message}`);
+    return null;
   }
 }
 
@@ -82,14 +107,17 @@ async function main(argv: string[]): Promise<number> {
       const { positionals } = parseArgs({ args: rest, allowPositionals: true });
       if (positionals.length !== 1) {
         console.error('import-usage: name one CSV file');
-        return 2;
+        return import_exit.refused;
       }
-      const { importUsage } = await import('./import-usage.ts');
-      const text = await readFile(positionals[0]!, 'utf8');
+      const { importUsage, readUsageFile, usageImportExitCode, usageImportSummary } = await import('./import-usage.ts');
+      // The file is read and checked before the database is opened: a refused file writes nothing.
+      const file = await readImportFile('import-usage', positionals[0]!, readUsageFile);
+      if (!file) return import_exit.refused;
       return withLedger(config, async (ledger) => {
-        const summary = await importUsage(ledger, text);
+        const summary = await importUsage(ledger, file);
+        console.error(usageImportSummary(summary));
         console.log(JSON.stringify(summary, null, 2));
-        return 0;
+        return usageImportExitCode(summary);
       });
     }
     case 'import-seats': {
@@ -100,36 +128,37 @@ async function main(argv: string[]): Promise<number> {
       });
       if (positionals.length !== 1) {
         console.error('import-seats: name one CSV file');
-        return 2;
+        return import_exit.refused;
       }
-      const { importSeats, mapping_schema, seatImportSummary, slackLookup } = await import('./import-seats.ts');
+      const { importSeats, mapping_schema, readSeatExport, seatImportExitCode, seatImportSummary, slackLookup } = await import('./import-seats.ts');
       let mapFile: unknown = {};
       if (values.map) {
         try {
           mapFile = JSON.parse(await readFile(values.map, 'utf8'));
         } catch (error) {
           console.error(`import-seats: the mapping file ${values.map} is not JSON: ${(error as Error).message}`);
-          return 2;
+          return import_exit.refused;
         }
       }
       const mapping = mapping_schema.safeParse(mapFile);
       if (!mapping.success) {
         const issues = mapping.error.issues.map((i) => `${i.path.join('.') || 'the file'}: ${i.message}`).join('; ');
         console.error(`import-seats: the mapping file is not right: ${issues}`);
-        return 2;
+        return import_exit.refused;
       }
       // Flags win over the file's defaults.
       if (values.plan) mapping.data.default_plan = values.plan;
       if (values.profile) mapping.data.default_profile = values.profile;
-      const text = await readFile(positionals[0]!, 'utf8');
+      const file = await readImportFile('import-seats', positionals[0]!, (bytes) => readSeatExport(bytes, mapping.data));
+      if (!file) return import_exit.refused;
       const lookup = config.SLACK_BOT_TOKEN ? slackLookup(config.SLACK_BOT_TOKEN, config.SLACK_API_URL) : undefined;
       if (!lookup) console.error('import-seats: Slack is not configured; members are kept by email until they can be matched');
       return withLedger(config, async (ledger) => {
-        const result = await importSeats(ledger, text, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        const result = await importSeats(ledger, file, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
         // The summary for the person at the terminal, the JSON for scripts.
         console.error(seatImportSummary(result));
         console.log(JSON.stringify(result, null, 2));
-        return 0;
+        return seatImportExitCode(result);
       });
     }
     case 'bench': {

@@ -365,6 +365,49 @@ export const creditRequests = pgTable('credit_requests', {
   createdAt: instant('created_at').notNull(),
 });
 
+/**
+ * Writes that came with an idempotency key (a Slack command's trigger id, a modal's view id and
+ * the hash of its values): the primary key lets each be applied once. The row is written in the
+ * same transaction as the change, so a concurrent duplicate waits on it and then reads the outcome.
+ */
+export const appliedKeys = pgTable('applied_keys', {
+  key: text('key').primaryKey(),
+  /** What the first application returned, handed to every repeat; null only while it is uncommitted. */
+  outcome: jsonb('outcome'),
+  appliedAt: instant('applied_at').notNull(),
+});
+
+/**
+ * A member's sync that showed more credits than creditdesk expected: a correction of `credits`
+ * waiting for an admin, who confirms it (a manual grant) or dismisses it, once. A later sync of the
+ * same seat supersedes it, since the later one measures the whole gap again.
+ */
+export const syncCorrections = pgTable(
+  'sync_corrections',
+  {
+    id: serial('id').primaryKey(),
+    seatId: integer('seat_id')
+      .notNull()
+      .references(() => seats.id),
+    /** The seat's cycle when the member synced: a correction never reaches into the next cycle. */
+    cycleStart: instant('cycle_start').notNull(),
+    /** Own credits left as creditdesk had them, and as the vendor showed them. */
+    expected: credits('expected').notNull(),
+    reported: credits('reported').notNull(),
+    credits: credits('credits').notNull(),
+    status: text('status', { enum: ['pending', 'confirmed', 'dismissed', 'superseded', 'lapsed'] }).notNull().default('pending'),
+    channelId: text('channel_id'),
+    messageTs: text('message_ts'),
+    decidedBy: text('decided_by'),
+    decidedAt: instant('decided_at'),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [
+    index('sync_corrections_pending_idx').on(t.seatId).where(sql`${t.status} = 'pending'`),
+    check('sync_corrections_credits_positive', sql`${t.credits} > 0`),
+  ],
+);
+
 /** One row per scheduled job and period: a job runs once per period across all replicas. */
 export const jobRuns = pgTable(
   'job_runs',

@@ -1,5 +1,6 @@
 // The weekly admin digest: used vs quota per profile, top consumers, members over 80 %, overage,
-// free packs and the change on the week before. Queued in the outbox once per ISO week.
+// free packs and the change on the week before. Queued in the outbox once per ISO week, the week
+// of the time it was scheduled for, however late it runs.
 import type { Queryable } from '../db/client.ts';
 import type { LedgerContext } from '../ledger/context.ts';
 import { DateTime } from 'luxon';
@@ -19,12 +20,19 @@ export interface Digest {
 const top_consumers_max = 5;
 const week_ms = 7 * 86_400_000;
 
+/** The ISO week (`2026-W20`) an instant falls in, in the IANA `zone`. */
 export function isoWeek(now: Date, zone: string): string {
   const local = DateTime.fromJSDate(now, { zone });
   return `${local.weekYear}-W${String(local.weekNumber).padStart(2, '0')}`;
 }
 
-export async function buildDigest(db: Queryable, ctx: LedgerContext, now: Date): Promise<Digest> {
+/**
+ * The digest scheduled for `scheduledAt`, built at `now` (later, when it is caught up): its week
+ * and usage windows (the 7 days before `scheduledAt`, and the 7 before those) come from the
+ * schedule, so digests tile the weeks however late one runs; quotas, members and packs are as
+ * they are `now`.
+ */
+export async function buildDigest(db: Queryable, ctx: LedgerContext, scheduledAt: Date, now: Date = scheduledAt): Promise<Digest> {
   // Current balance rows: each active seat's cycle that contains now.
   const current = `select sc.*, s.profile_key, coalesce(m.slack_id, m.email) as who, m.slack_id
                    from seat_cycles sc join seats s on s.id = sc.seat_id and s.cycle_start = sc.cycle_start
@@ -33,7 +41,7 @@ export async function buildDigest(db: Queryable, ctx: LedgerContext, now: Date):
     `select coalesce(sum(credits) filter (where occurred_at >= $1), 0)::int8 as "thisWeek",
             coalesce(sum(credits) filter (where occurred_at < $1), 0)::int8 as "previousWeek"
      from journal where kind = 'usage' and occurred_at >= $2 and occurred_at < $3`,
-    [new Date(now.getTime() - week_ms), new Date(now.getTime() - 2 * week_ms), now],
+    [new Date(scheduledAt.getTime() - week_ms), new Date(scheduledAt.getTime() - 2 * week_ms), scheduledAt],
   );
   const profiles = await db.query<{ profile: string | null; quota: number; used: number }>(
     `select c.profile_key as profile, sum(c.quota)::int8 as quota, sum(c.used + c.pool_used + c.overage)::int8 as used
@@ -51,7 +59,7 @@ export async function buildDigest(db: Queryable, ctx: LedgerContext, now: Date):
   );
   const label = (m: { user: string; slackId: string | null }) => (m.slackId ? `<@${m.slackId}>` : m.user);
   return {
-    week: isoWeek(now, ctx.settings.zone),
+    week: isoWeek(scheduledAt, ctx.settings.zone),
     usedThisWeek: weeks!.thisWeek,
     usedPreviousWeek: weeks!.previousWeek,
     profiles,
@@ -62,10 +70,10 @@ export async function buildDigest(db: Queryable, ctx: LedgerContext, now: Date):
   };
 }
 
-/** Queues this week's digest once, however many replicas or runs ask. */
-export async function enqueueDigest(ctx: LedgerContext, now: Date = ctx.now()): Promise<boolean> {
+/** Queues the digest scheduled for `scheduledAt` once, however many replicas or runs ask; true if this call queued it. */
+export async function enqueueDigest(ctx: LedgerContext, scheduledAt: Date = ctx.now(), now: Date = ctx.now()): Promise<boolean> {
   return ctx.db.transaction(async (tx) => {
-    const digest = await buildDigest(tx, ctx, now);
+    const digest = await buildDigest(tx, ctx, scheduledAt, now);
     const inserted = await tx.query(
       `insert into outbox (kind, dedupe_key, payload, created_at, available_at) values ('digest', $1, $2, $3, $3)
        on conflict (dedupe_key) do nothing returning id`,

@@ -1,6 +1,7 @@
 // The schedules: cycle resets and expiry, the weekly digest, and the outbox dispatcher. Each job
 // is a function of (ledger, clock) in its own file; startJobs wires them to node-cron in the
-// org's time zone. Replicas coordinate through the database only (see runs.ts).
+// org's time zone, and catches up at start-up and on every five-minute tick what node-cron
+// missed (a DST gap, the service down). Replicas coordinate through the database only (see runs.ts).
 import cron from 'node-cron';
 import { sweepThresholdAlerts } from '../ledger/alerts.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -8,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { enqueueDigest, isoWeek } from './digest.ts';
 import { Dispatcher, slackSender, type SlackSender } from './dispatcher.ts';
-import { runOncePerPeriod } from './runs.ts';
+import { runCronJob, runOncePerPeriod } from './runs.ts';
 
 export interface JobDeps {
   ledger: Ledger;
@@ -43,28 +44,55 @@ export async function runCycleJob(ledger: Ledger, now: Date) {
   }));
 }
 
-/** The digest for the ISO week containing `now`, queued once. */
-export async function runDigestJob(ledger: Ledger, now: Date) {
-  return runOncePerPeriod(ledger.ctx.db, 'digest', isoWeek(now, ledger.ctx.settings.zone), now, () => enqueueDigest(ledger.ctx, now));
+/**
+ * The digest of the latest time `digestCron` names (in the org's zone) at or before `now`, queued
+ * once per ISO week of that time: on time, or caught up when that time fell in a DST gap or the
+ * service was down (see runCronJob). `not_due` when no digest is due.
+ */
+export async function runDigestJob(ledger: Ledger, now: Date, digestCron: string = default_digest_cron) {
+  const zone = ledger.ctx.settings.zone;
+  return runCronJob(ledger.ctx.db, { job: 'digest', cron: digestCron, zone, periodOf: (at) => isoWeek(at, zone) }, now, (occurrence) =>
+    enqueueDigest(ledger.ctx, occurrence.at, now),
+  );
+}
+
+/** Runs a job, logging a failure instead of throwing: the next tick runs it again. Undefined if it failed. */
+async function guarded<T>(log: Logger, name: string, job: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await job();
+  } catch (error) {
+    log.error(`job ${name} failed; it runs again next time`, { error });
+    return undefined;
+  }
+}
+
+/**
+ * The five-minute tick: the cycle job for this period, then every cron job that is due, so one
+ * node-cron did not fire (its time fell in a DST gap) or that came while the service was down
+ * runs within five minutes. Each job runs once per period however many replicas tick.
+ */
+export async function runTick(ledger: Ledger, now: Date, options: { log: Logger; digestCron?: string }) {
+  const cycle = await guarded(options.log, 'cycle', () => runCycleJob(ledger, now));
+  const digest = await guarded(options.log, 'digest', () => runDigestJob(ledger, now, options.digestCron));
+  return { cycle, digest };
 }
 
 export async function startJobs(deps: JobDeps): Promise<RunningJobs> {
   const { ledger, log } = deps;
   const zone = ledger.ctx.settings.zone;
-  // A reset missed while the service was down is applied at start-up.
+  // A reset or a digest missed while the service was down is applied at start-up.
   const caughtUp = await ledger.runCycleJobs();
   if (caughtUp.seats || caughtUp.pools || caughtUp.expired) log.info('cycle jobs caught up at start-up', caughtUp);
+  const digest = await guarded(log, 'digest', () => runDigestJob(ledger, ledger.ctx.now(), deps.digestCron));
+  if (digest?.status === 'ran') log.info('weekly digest caught up at start-up');
 
-  const guard = (name: string, job: () => Promise<unknown>) => async () => {
-    try {
-      await job();
-    } catch (error) {
-      log.error(`job ${name} failed; it runs again next time`, { error });
-    }
-  };
+  const options = { timezone: zone, noOverlap: true };
   const tasks = [
-    cron.schedule(cycle_cron, guard('cycle', () => runCycleJob(ledger, ledger.ctx.now())), { timezone: zone, name: 'cycle', noOverlap: true }),
-    cron.schedule(deps.digestCron ?? default_digest_cron, guard('digest', () => runDigestJob(ledger, ledger.ctx.now())), { timezone: zone, name: 'digest', noOverlap: true }),
+    cron.schedule(cycle_cron, () => runTick(ledger, ledger.ctx.now(), { log, digestCron: deps.digestCron }), { ...options, name: 'cycle' }),
+    // On time when node-cron fires; the tick above catches up when it does not.
+    cron.schedule(deps.digestCron ?? default_digest_cron, () => guarded(log, 'digest', () => runDigestJob(ledger, ledger.ctx.now(), deps.digestCron)), {
+      ...options, name: 'digest',
+    }),
   ];
 
   let stopped = false;

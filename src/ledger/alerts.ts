@@ -3,7 +3,7 @@
 // however often the usage is replayed; the dispatcher in jobs/ sends it.
 import type { Queryable } from '../db/client.ts';
 import type { LedgerContext } from './context.ts';
-import { forecastRunOut } from './forecast.ts';
+import { forecast_usage_events_min, forecastRunOut, type ForecastStatus } from './forecast.ts';
 
 /** At these percentages of a member's own quota the alert channel hears of it too. */
 export const channel_thresholds_pct = [90, 100] as const;
@@ -37,8 +37,10 @@ export interface MemberThresholdAlert {
   overage: number;
   cycleStart: string;
   resetsAt: string;
-  /** At the burn rate so far this cycle, when own credits run out; null if they last the cycle. */
+  /** At the burn rate so far this cycle, when own credits run out; null if they last the cycle or there is too little history. */
   runsOutAt: string | null;
+  /** What the forecast says (see forecastRunOut); absent from alerts queued before it was added. */
+  forecast?: ForecastStatus;
 }
 
 export interface PoolThresholdAlert {
@@ -83,11 +85,16 @@ export async function raiseThresholdAlerts(
   const all = [...new Set([...member, ...channel_thresholds_pct])].sort((a, b) => a - b);
   const rows = await tx.query<{
     seatId: number; cycleStart: Date; cycleEnd: Date; quota: number; used: number; poolUsed: number; overage: number;
-    remaining: number; alertsSent: number; slackId: string | null; email: string | null; startedAt: Date; tool: AlertTool;
+    remaining: number; alertsSent: number; slackId: string | null; email: string | null; startedAt: Date; revoked: boolean; usageEvents: number;
+    tool: AlertTool;
   }>(
     `select sc.seat_id as "seatId", sc.cycle_start as "cycleStart", sc.cycle_end as "cycleEnd", sc.quota, sc.used,
             sc.pool_used as "poolUsed", sc.overage, sc.remaining, sc.alerts_sent as "alertsSent", m.slack_id as "slackId", m.email,
-            s.started_at as "startedAt", json_build_object('key', tl.key, 'name', tl.name, 'unit', tl.unit) as tool
+            s.started_at as "startedAt", s.status = 'revoked' as revoked,
+            (select count(*)::int4 from (select 1 from journal j
+               where j.seat_id = sc.seat_id and j.occurred_at >= sc.cycle_start and j.cycle_start = sc.cycle_start and j.kind = 'usage'
+               limit ${forecast_usage_events_min}) e) as "usageEvents",
+            json_build_object('key', tl.key, 'name', tl.name, 'unit', tl.unit) as tool
      from seat_cycles sc join unnest($1::int4[], $2::timestamptz[]) as t(seat_id, cycle_start)
           on sc.seat_id = t.seat_id and sc.cycle_start = t.cycle_start
      join seats s on s.id = sc.seat_id join members m on m.id = s.member_id join tools tl on tl.key = s.tool_key`,
@@ -102,6 +109,10 @@ export async function raiseThresholdAlerts(
     const fresh = crossed(all, row.alertsSent, pct);
     if (fresh.length === 0) continue;
     levels.push({ seatId: row.seatId, cycleStart: row.cycleStart, pct: fresh.at(-1)! });
+    const forecast = forecastRunOut({
+      consumed, available: row.remaining, usageEvents: row.usageEvents, cycleStart: row.cycleStart, cycleEnd: row.cycleEnd,
+      seatStartedAt: row.startedAt, revoked: row.revoked, now,
+    });
     for (const threshold of fresh) {
       const base = {
         kind: 'member_threshold' as const,
@@ -116,9 +127,8 @@ export async function raiseThresholdAlerts(
         overage: row.overage,
         cycleStart: row.cycleStart.toISOString(),
         resetsAt: row.cycleEnd.toISOString(),
-        runsOutAt: forecastRunOut({
-          consumed, available: row.remaining, cycleStart: row.cycleStart, cycleEnd: row.cycleEnd, seatStartedAt: row.startedAt, now,
-        }).runsOutAt?.toISOString() ?? null,
+        runsOutAt: forecast.runsOutAt?.toISOString() ?? null,
+        forecast: forecast.status,
       };
       const cycleKey = `${row.seatId}:${row.cycleStart.toISOString()}:${threshold}`;
       if (member.includes(threshold)) outbox.push({ key: `member:${cycleKey}`, payload: { ...base, audience: 'member' } });

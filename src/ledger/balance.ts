@@ -3,7 +3,7 @@ import type { LedgerContext } from './context.ts';
 import { seat_columns, type SeatRow } from './context.ts';
 import { cycleAt } from './cycles.ts';
 import { invalid, notFound } from './errors.ts';
-import { forecastRunOut } from './forecast.ts';
+import { forecast_usage_events_min, forecastRunOut, type ForecastStatus } from './forecast.ts';
 import { history_entries_max } from './limits.ts';
 import { describeUser, parseUserRef } from './members.ts';
 import { lockCurrentSeats } from './reset.ts';
@@ -46,7 +46,13 @@ export interface Balance {
   /** The seat's daily limit today (in the tool's zone), or null when its plans set none. */
   daily_limit: { credits: number; used: number; remaining: number; resets_at: string } | null;
   sources: BalanceSource[];
-  forecast: { burn_per_day: number; runs_out_at: string | null; lasts_the_cycle: boolean };
+  /**
+   * When own and pool credits run out at the pace so far (see forecastRunOut): `status` is
+   * `runs_out`, `lasts_the_cycle`, `too_little_history` (under a day of the seat's time in the
+   * cycle, or under two usage events: no date is given) or `revoked` (no date either).
+   * `burn_per_day` is whole credits a day, null without the history to measure it.
+   */
+  forecast: { status: ForecastStatus; burn_per_day: number | null; runs_out_at: string | null; lasts_the_cycle: boolean };
 }
 
 /** Without a tool named: the first seat's balance, and every seat's in `tools` (SPEC's HTTP API). */
@@ -73,6 +79,8 @@ interface BalanceRow extends SeatRow {
   dailyLimit: number | null;
   dayUsed: number | null;
   dayEndsAt: Date | null;
+  /** This cycle's usage events, counted up to forecast_usage_events_min: all the forecast needs to know. */
+  usageEvents: number;
   grants: { id: number; source: BalanceSource['kind']; amount: number; remaining: number; expiresAt: string; packId: number | null; planKey: string | null; productName: string | null }[] | null;
 }
 
@@ -106,7 +114,10 @@ async function readBalances(ctx: LedgerContext, user: string, toolKey: string | 
               sc.quota, sc.remaining, sc.used, sc.pool_used as "poolUsed", sc.overage,
               pr.name as "poolName", pg.amount as "poolAmount", pg.remaining as "poolRemaining", pg.expires_at as "poolExpiresAt",
               pr.member_pool_cap as "poolCap", pd.used as "poolDrawn", dl.limit as "dailyLimit", dl.used as "dayUsed", dl.ends_at as "dayEndsAt",
-              gs.grants
+              gs.grants,
+              (select count(*)::int4 from (select 1 from journal j
+                 where j.seat_id = s.id and j.occurred_at >= s.cycle_start and j.cycle_start = s.cycle_start and j.kind = 'usage'
+                 limit ${forecast_usage_events_min}) e) as "usageEvents"
        from members m join seats s on s.member_id = m.id join tools t on t.key = s.tool_key
        left join seat_cycles sc on sc.seat_id = s.id and sc.cycle_start = s.cycle_start
        left join profiles pr on pr.key = s.profile_key
@@ -166,7 +177,10 @@ function toBalance(r: BalanceRow, user: string, now: Date): Balance {
   }
   const used = (r.used ?? 0) + (r.poolUsed ?? 0) + (r.overage ?? 0);
   const remaining = r.remaining ?? 0;
-  const forecast = forecastRunOut({ consumed: used, available: remaining + poolAvailable, cycleStart: r.cycleStart, cycleEnd: r.cycleEnd, seatStartedAt: r.startedAt, now });
+  const forecast = forecastRunOut({
+    consumed: used, available: remaining + poolAvailable, usageEvents: r.usageEvents, cycleStart: r.cycleStart, cycleEnd: r.cycleEnd,
+    seatStartedAt: r.startedAt, revoked: r.status === 'revoked', now,
+  });
   return {
     user,
     slack_id: r.slackId,
@@ -191,9 +205,10 @@ function toBalance(r: BalanceRow, user: string, now: Date): Balance {
         : { credits: r.dailyLimit, used: r.dayUsed ?? 0, remaining: Math.max(0, r.dailyLimit - (r.dayUsed ?? 0)), resets_at: r.dayEndsAt!.toISOString() },
     sources,
     forecast: {
-      burn_per_day: Math.round(forecast.burnPerDay),
+      status: forecast.status,
+      burn_per_day: forecast.burnPerDay == null ? null : Math.round(forecast.burnPerDay),
       runs_out_at: forecast.runsOutAt?.toISOString() ?? null,
-      lasts_the_cycle: forecast.runsOutAt == null,
+      lasts_the_cycle: forecast.status === 'lasts_the_cycle',
     },
   };
 }

@@ -15,10 +15,28 @@ import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
 import { isPromotedAdmin, promoteAdmin } from './members.ts';
 import { listTools, loadTools, putTool, type ToolInput } from './tools.ts';
+import { applyOnce, type Applied, type Plain } from './once.ts';
+import { confirmCorrection, dismissCorrection, loadCorrection, rememberCorrectionMessage, reportSync, type SyncInput } from './sync.ts';
 
 export type Ledger = ReturnType<typeof createLedger>;
+/** The ledger's functions as a keyed write sees them: each joins the key's transaction. */
+export type LedgerOperations = ReturnType<typeof ledgerOperations>;
 
 export function createLedger(ctx: LedgerContext) {
+  return {
+    ...ledgerOperations(ctx),
+    /**
+     * Applies `work` once per idempotency key (an opaque string, e.g. a Slack trigger id): the
+     * ledger functions it calls on the `ledger` it is given commit together with the key, and a
+     * repeat of the key, concurrent or later, gets the first outcome (`replayed: true`) and
+     * changes nothing. The outcome must be plain JSON data. See once.ts.
+     */
+    once: <T>(key: string, work: (ledger: LedgerOperations) => Promise<T & Plain<T>>): Promise<Applied<T>> =>
+      applyOnce(ctx, key, (inTransaction) => work(ledgerOperations(inTransaction))),
+  };
+}
+
+function ledgerOperations(ctx: LedgerContext) {
   const ingest = new UsageIngest(ctx);
   return {
     ctx,
@@ -58,6 +76,12 @@ export function createLedger(ctx: LedgerContext) {
     report: (cycle?: string, tool?: string | null) => buildReport(ctx, cycle, tool),
     openVendorTasks: () => openVendorTasks(ctx),
     completeVendorTask: (id: number, by: string) => completeVendorTask(ctx, id, by),
+    /** A member's sync, once per key: usage below creditdesk's figure, a pending correction above it. */
+    reportSync: (input: SyncInput) => reportSync(ctx, input),
+    syncCorrection: (id: number) => loadCorrection(ctx.db, id),
+    rememberCorrectionMessage: (id: number, channelId: string, messageTs: string) => rememberCorrectionMessage(ctx, id, channelId, messageTs),
+    confirmCorrection: (input: { id: number; by: string }) => confirmCorrection(ctx, input),
+    dismissCorrection: (input: { id: number; by: string }) => dismissCorrection(ctx, input),
     /** The cycle jobs, in the order a boundary needs them. */
     runCycleJobs: async (now: Date = ctx.now()) => ({
       seats: await resetDueSeats(ctx, now),
@@ -72,4 +96,6 @@ export type { UsageEvent, UsageOutcome } from './usage.ts';
 export type { LedgerContext, LedgerSettings } from './context.ts';
 export type { Tool, ToolInput } from './tools.ts';
 export type { CreditRequest, Decision, RequestGrant, RequestOutcomePayload } from './requests.ts';
+export type { Applied } from './once.ts';
+export type { CorrectionDecision, SyncCorrection, SyncOutcome } from './sync.ts';
 export { LedgerError } from './errors.ts';

@@ -235,11 +235,47 @@ export interface ChargebackRow {
   used: number;
   remaining: number;
   overage: number;
-  /** What the packs on these seats cost, where purchases have a unit cost. */
+  /** This group's share of what the packs granting to its seats cost, where purchases have a unit cost; null if none. */
   packCost: number | null;
 }
 
-/** The report grouped by profile or by a member attribute (such as department), with pack cost. */
+/**
+ * Splits `total` into whole parts proportional to `weights` that add up to `total` exactly
+ * (largest remainder: each part is rounded down, and the units left over go to the parts that
+ * lost most, the first of equals first). Equal parts when every weight is zero.
+ */
+export function apportion(total: bigint, weights: readonly bigint[]): bigint[] {
+  const sum = weights.reduce((a, b) => a + b, 0n);
+  const shares = sum === 0n ? weights.map(() => 1n) : weights;
+  const whole = sum === 0n ? BigInt(weights.length) : sum;
+  const parts = shares.map((w) => (total * w) / whole);
+  const order = shares.map((w, i) => ({ i, rest: (total * w) % whole })).sort((a, b) => (b.rest > a.rest ? 1 : b.rest < a.rest ? -1 : a.i - b.i));
+  let left = total - parts.reduce((a, b) => a + b, 0n);
+  for (const { i } of order) {
+    if (left <= 0n) break;
+    parts[i]! += 1n;
+    left -= 1n;
+  }
+  return parts;
+}
+
+/** Unit costs are numeric(14, 4): money is counted in ten-thousandths here, and reported in cents. */
+const cost_units_per_cent = 100n;
+const toCostUnits = (text: string) => {
+  const [whole, fraction = ''] = text.split('.');
+  return BigInt(whole!) * 10_000n + (whole!.startsWith('-') ? -1n : 1n) * BigInt(fraction.padEnd(4, '0').slice(0, 4));
+};
+
+/**
+ * The cycle's report grouped by profile or by a member attribute (such as department), with
+ * what the packs cost. Every pack's cost is attributed once: a pack that granted credits to
+ * seats of several groups in the seat cycles starting that month (it moved from one member to
+ * another) is split among them in proportion to the credits it granted to each group's seats
+ * (a pack that gave Marketing 2,000 and then carried the 1,500 left to Design costs Marketing
+ * 4/7 and Design 3/7 of its unit cost). The groups' shares are rounded to cents so that they add
+ * up to what the packs cost. Packs that granted nothing that month (free all cycle) and packs
+ * without a unit cost are charged to no one.
+ */
 export async function chargeback(
   ctx: LedgerContext, cycleName: string, groupBy: { profile: true } | { attribute: string }, toolKey?: string | null,
 ): Promise<ChargebackRow[]> {
@@ -247,20 +283,39 @@ export async function chargeback(
   const month = monthOf(cycleName, tool);
   const group = 'profile' in groupBy ? 's.profile_key' : `m.attributes ->> $4`;
   const params: unknown[] = [month.start, month.end, tool.key, ...('attribute' in groupBy ? [groupBy.attribute] : [])];
-  const rows = await ctx.db.query<ChargebackRow & { packCost: string | null }>(
-    `with cycles as (
-       select ${group} as grp, sc.* from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
-       where sc.cycle_start >= $1 and sc.cycle_start < $2 and s.tool_key = $3),
-     costs as (
-       select c.grp, sum(p.unit_cost) as cost from (select distinct c.grp, g.pack_id from cycles c
-         join grants g on g.seat_id = c.seat_id and g.cycle_start = c.cycle_start and g.pack_id is not null) c
-       join packs k on k.id = c.pack_id join purchases p on p.id = k.purchase_id group by c.grp)
-     select c.grp as "group", count(*)::int8 as seats, sum(c.quota)::int8 as quota, sum(c.used + c.pool_used + c.overage)::int8 as used,
-            sum(c.remaining)::int8 as remaining, sum(c.overage)::int8 as overage, max(costs.cost)::numeric(14, 2)::text as "packCost"
-     from cycles c left join costs on costs.grp is not distinct from c.grp group by c.grp order by c.grp nulls last`,
+  const cycles = `select ${group} as grp, sc.* from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
+                  where sc.cycle_start >= $1 and sc.cycle_start < $2 and s.tool_key = $3`;
+  const rows = await ctx.db.query<Omit<ChargebackRow, 'packCost'>>(
+    `select c.grp as "group", count(*)::int8 as seats, sum(c.quota)::int8 as quota, sum(c.used + c.pool_used + c.overage)::int8 as used,
+            sum(c.remaining)::int8 as remaining, sum(c.overage)::int8 as overage
+     from (${cycles}) c group by c.grp order by c.grp nulls last`,
     params,
   );
-  return rows.map((r) => ({ ...r, packCost: r.packCost == null ? null : Number(r.packCost) }));
+  const granted = await ctx.db.query<{ grp: string | null; packId: number; credits: number; unitCost: string }>(
+    `select c.grp, g.pack_id as "packId", sum(g.amount)::int8 as credits, p.unit_cost::text as "unitCost"
+     from (${cycles}) c join grants g on g.seat_id = c.seat_id and g.cycle_start = c.cycle_start and g.source = 'pack'
+     join packs k on k.id = g.pack_id join purchases p on p.id = k.purchase_id
+     where p.unit_cost is not null
+     group by c.grp, g.pack_id, p.unit_cost order by g.pack_id, c.grp nulls last`,
+    params,
+  );
+  const key = (grp: string | null) => grp ?? '\u0000none';
+  const costs = new Map<string, bigint>();
+  const byPack = new Map<number, typeof granted>();
+  for (const row of granted) byPack.set(row.packId, [...(byPack.get(row.packId) ?? []), row]);
+  for (const shares of byPack.values()) {
+    const parts = apportion(toCostUnits(shares[0]!.unitCost), shares.map((s) => BigInt(s.credits)));
+    shares.forEach((s, i) => costs.set(key(s.grp), (costs.get(key(s.grp)) ?? 0n) + parts[i]!));
+  }
+  // Rounded to cents as a whole, so the groups add up to the packs' total to the cent.
+  const charged = rows.filter((r) => costs.has(key(r.group)));
+  const total = charged.reduce((sum, r) => sum + costs.get(key(r.group))!, 0n);
+  const cents = apportion((total + cost_units_per_cent / 2n) / cost_units_per_cent, charged.map((r) => costs.get(key(r.group))!));
+  const centsOf = new Map(charged.map((r, i) => [key(r.group), cents[i]!]));
+  return rows.map((r) => {
+    const c = centsOf.get(key(r.group));
+    return { ...r, packCost: c == null ? null : Number(c) / 100 };
+  });
 }
 
 /** The report with everything the admin could not see: breakage, pack advice, chargeback. */

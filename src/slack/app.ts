@@ -1,6 +1,7 @@
 // buildApp: the Bolt app with every listener registered, and no side effects, so tests can
 // build one and drive it with signed requests.
 import { App, HTTPReceiver, LogLevel, type Receiver } from '@slack/bolt';
+import { listenerContext } from './background.ts';
 import type { SlackContext } from './context.ts';
 import * as actions from './listeners/actions/index.ts';
 import * as commands from './listeners/commands/index.ts';
@@ -74,10 +75,11 @@ export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp 
     });
     built = { app: new App({ token: options.botToken, receiver: receiver as Receiver, clientOptions, logLevel, ...identity }), receiver };
   }
-  commands.register(built.app, ctx);
-  actions.register(built.app, ctx);
-  views.register(built.app, ctx);
-  events.register(built.app, ctx);
+  const listening = listenerContext(ctx);
+  commands.register(built.app, listening);
+  actions.register(built.app, listening);
+  views.register(built.app, listening);
+  events.register(built.app, listening);
   built.app.error(async (error) => ctx.log.error('slack app error', { error }));
   return built;
 }

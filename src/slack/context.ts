@@ -1,10 +1,9 @@
 // What every listener is given: the ledger and the settings Slack needs. No Slack client here:
 // listeners use the one Bolt hands them.
-import { isTimeZone } from '../ledger/cycles.ts';
 import { LedgerError } from '../ledger/errors.ts';
-import type { WebClient } from '@slack/web-api';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
+import type { BackgroundWork, SlackTimers } from './background.ts';
 
 export interface SlackContext {
   ledger: Ledger;
@@ -12,33 +11,17 @@ export interface SlackContext {
   adminUserIds: readonly string[];
   adminChannelId?: string;
   selfReporting: boolean;
+  /** How listeners wait, e.g. for a modal submission's time budget; default real time. Tests drive their own. */
+  timers?: SlackTimers;
+  /** Work listeners leave running after answering Slack; default one per app. Tests await it. */
+  background?: BackgroundWork;
 }
-
-export const zoneOf = (ctx: SlackContext) => ctx.ledger.ctx.settings.zone;
-
-/** Members whose time zone is remembered; past this the oldest is forgotten. */
-const zones_cached_max = 10_000;
-const zones = new Map<string, string>();
 
 /**
- * The member's own time zone from their Slack profile (users.info), so dates read as theirs;
- * the org's when Slack does not say. Remembered per process: people rarely move.
+ * The org's time zone. Dates reach people as Slack date tokens, which each reader's Slack shows
+ * in their own zone; this zone only words the tokens' fallback and the plain `text` of a message.
  */
-export async function memberZone(ctx: SlackContext, client: WebClient, userId: string): Promise<string> {
-  const known = zones.get(userId);
-  if (known) return known;
-  let zone = zoneOf(ctx);
-  try {
-    const info = await client.users.info({ user: userId });
-    if (info.user?.tz && isTimeZone(info.user.tz)) zone = info.user.tz;
-  } catch {
-    return zone; // Slack unreachable: the org's zone now, ask again next time
-  }
-  if (zones.size >= zones_cached_max) zones.delete(zones.keys().next().value!);
-  zones.set(userId, zone);
-  return zone;
-}
-
+export const zoneOf = (ctx: SlackContext) => ctx.ledger.ctx.settings.zone;
 
 /**
  * The ledger's messages point API callers at a route; in Slack the same fix is a form of

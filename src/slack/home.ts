@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import { LedgerError } from '../ledger/errors.ts';
 import { isAdmin } from './admins.ts';
 import { homeView, type OrgView } from './blocks/home.ts';
-import { memberZone, type SlackContext } from './context.ts';
+import { zoneOf, type SlackContext } from './context.ts';
 
 async function orgView(ctx: SlackContext): Promise<OrgView> {
   const [report, packs, pools, tasks] = await Promise.all([
@@ -22,5 +22,5 @@ export async function publishHome(ctx: SlackContext, client: WebClient, userId: 
   });
   const history = balance ? await ctx.ledger.history(userId) : [];
   const org = (await isAdmin(ctx.ledger, ctx.adminUserIds, userId)) ? await orgView(ctx) : null;
-  await client.views.publish({ user_id: userId, view: homeView({ balance, history, zone: await memberZone(ctx, client, userId), org }) as never });
+  await client.views.publish({ user_id: userId, view: homeView({ balance, history, zone: zoneOf(ctx), org }) });
 }

@@ -8,6 +8,8 @@ export const actions = {
   deny: 'request_deny',
   taskDone: 'vendor_task_done',
   adminMenu: 'admin_menu_pick',
+  syncConfirm: 'sync_correction_confirm',
+  syncDismiss: 'sync_correction_dismiss',
 } as const;
 
 export const views = {

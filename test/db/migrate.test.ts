@@ -8,13 +8,13 @@ import { openPglite, openScratchPostgres, type Database } from '../../src/db/cli
 import { migrate, migrations_folder } from '../../src/db/migrate.ts';
 import { database_kinds, TestClock, testLedger } from '../helpers/db.ts';
 
-/** The migrations as they stood before tools: 0000 and 0001 only. */
+/** The migrations as they stood before tools: 0000 to 0002. */
 function migrationsBeforeTools(): string {
   const dir = mkdtempSync(join(tmpdir(), 'creditdesk-migrations-'));
   cpSync(migrations_folder, dir, { recursive: true });
   const journalPath = join(dir, 'meta', '_journal.json');
   const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
-  journal.entries = journal.entries.filter((e) => e.tag === '0000_init' || e.tag === '0001_fillfactor');
+  journal.entries = journal.entries.filter((e) => !e.tag.startsWith('0003') && e.tag < '0003');
   writeFileSync(journalPath, JSON.stringify(journal));
   return dir;
 }

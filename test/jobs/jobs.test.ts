@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openPostgres, type Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { Dispatcher, claim_batch_max, claim_lease_ms, request_timeout_ms, slackSender, type SlackSender } from '../../src/jobs/dispatcher.ts';
-import { runCycleJob, runDigestJob, startJobs } from '../../src/jobs/index.ts';
+import { runCycleJob, runDigestJob, runTick, startJobs } from '../../src/jobs/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { runOncePerPeriod } from '../../src/jobs/runs.ts';
@@ -133,7 +133,8 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   });
 
   it('tells the alert channel who crossed 90 % and 100 %, what is left and when it resets', async () => {
-    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 3700 });
+    await ledger.recordUsage({ id: 'early', user: 'U0MAYA001', credits: 1000, at: new Date('2026-05-05T10:00:00Z') });
+    await ledger.recordUsage({ id: 'most', user: 'U0MAYA001', credits: 2700 });
     await drain();
     const channel = posted.filter((p) => p.channel === 'C0ALERT01');
     expect(channel.map((p) => p.text)).toEqual([
@@ -190,16 +191,29 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
   it('forecasts the run-out of a seat added mid-cycle from the day it started, not from the cycle start', async () => {
     clock.set('2026-05-20T00:00:00Z');
     await ledger.putSeat('U0NEWBIE1', { plan: 'pro' });
+    clock.set('2026-05-20T12:00:00Z');
+    await ledger.recordUsage({ id: 'first-use', user: 'U0NEWBIE1', credits: 100 });
     clock.set('2026-05-21T00:00:00Z');
-    await ledger.recordUsage({ id: 'first-day', user: 'U0NEWBIE1', credits: 2100 });
+    await ledger.recordUsage({ id: 'second-use', user: 'U0NEWBIE1', credits: 2000 });
     await drain();
     const dm = posted.find((p) => p.channel === 'U0NEWBIE1');
     // 2,100 in the one day since the seat started: the 1,900 left last under a day more.
     expect(dm!.text).toContain('The quota resets on 1 Jun 2026. At this pace it runs out on 21 May 2026.');
   });
 
+  it('says it is too early to forecast in an alert raised by the first use of a new seat', async () => {
+    await ledger.putSeat('U0NEWBIE1', { plan: 'pro' });
+    clock.advance(60_000);
+    await ledger.recordUsage({ id: 'first-use', user: 'U0NEWBIE1', credits: 2000 });
+    await drain();
+    expect(posted.find((p) => p.channel === 'U0NEWBIE1')!.text).toBe(
+      'You have used 50 % of your AI credits this cycle. 2,000 of 4,000 credits used; 2,000 of your own left. The quota resets on 1 Jun 2026. Too early to forecast when it runs out.',
+    );
+  });
+
   it('waits as long as Slack says on a 429 and then sends each message once', async () => {
-    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 2000 });
+    await ledger.recordUsage({ id: 'early', user: 'U0MAYA001', credits: 1000, at: new Date('2026-05-05T10:00:00Z') });
+    await ledger.recordUsage({ id: 'half', user: 'U0MAYA001', credits: 1000 });
     let calls = 0;
     answer = () => (++calls === 1 ? new HttpResponse(null, { status: 429, headers: { 'retry-after': '30' } }) : HttpResponse.json({ ok: true }));
     const d = dispatcher();
@@ -388,6 +402,72 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
     await db.query(`delete from outbox where kind <> 'digest'`);
     await drain();
     expect(posted.map((p) => p.text)).toEqual(['Weekly AI credit digest: 1,500 credits used this week (+50 % on the week before).']);
+  });
+
+  describe('digest schedule', () => {
+    const log = createLogger('error');
+    const digestKeys = async () => (await db.query<{ key: string }>(`select dedupe_key as key from outbox where kind = 'digest' order by id`)).map((r) => r.key);
+
+    it('queues a digest whose time falls in the spring-forward gap once, on the tick after the gap', async () => {
+      // Sundays 02:30 in Berlin; on 29 March the clocks jump from 02:00 to 03:00.
+      const berlin = testLedger(db, clock, { zone: 'Europe/Berlin' });
+      const tick = () => runTick(berlin, clock.now(), { log, digestCron: '30 2 * * 0' });
+      clock.set('2026-03-22T01:30:00Z'); // the Sunday before, 02:30 winter time
+      expect((await tick()).digest).toMatchObject({ status: 'ran' });
+      clock.set('2026-03-29T01:25:00Z'); // 03:25 summer time: 02:30 never showed, and last week's went out
+      expect((await tick()).digest).toEqual({ status: 'not_due' });
+      clock.set('2026-03-29T01:30:00Z');
+      expect((await tick()).digest).toMatchObject({ status: 'ran' });
+      clock.set('2026-03-29T01:35:00Z');
+      expect((await tick()).digest).toEqual({ status: 'done' });
+      expect(await digestKeys()).toEqual(['digest:2026-W12', 'digest:2026-W13']);
+    });
+
+    it('queues the digest once when the autumn night repeats its time', async () => {
+      // Berlin's clocks go back from 03:00 to 02:00 on 25 October: 02:30 comes twice.
+      const berlin = testLedger(db, clock, { zone: 'Europe/Berlin' });
+      clock.set('2026-10-25T00:30:00Z'); // 02:30 summer time: node-cron fires, and so does the tick
+      expect(await runDigestJob(berlin, clock.now(), '30 2 * * 0')).toMatchObject({ status: 'ran' });
+      expect((await runTick(berlin, clock.now(), { log, digestCron: '30 2 * * 0' })).digest).toEqual({ status: 'done' });
+      clock.set('2026-10-25T01:30:00Z'); // 02:30 winter time: node-cron may fire again
+      expect(await runDigestJob(berlin, clock.now(), '30 2 * * 0')).toEqual({ status: 'done' });
+      clock.set('2026-10-25T01:35:00Z');
+      expect((await runTick(berlin, clock.now(), { log, digestCron: '30 2 * * 0' })).digest).toEqual({ status: 'done' });
+      expect(await digestKeys()).toEqual(['digest:2026-W43']);
+    });
+
+    it('catches up at start-up the digest due while the service was down, once across replicas, for its own week', async () => {
+      clock.set('2026-05-04T09:00:00Z');
+      expect(await runDigestJob(ledger, clock.now())).toMatchObject({ status: 'ran' });
+      clock.set('2026-05-13T10:00:00Z'); // down from before Monday 09:00 until Wednesday
+      await ledger.recordUsage({ id: 'before-monday', user: 'U0MAYA001', credits: 300, at: new Date('2026-05-08T10:00:00Z') });
+      await ledger.recordUsage({ id: 'after-monday', user: 'U0MAYA001', credits: 50, at: new Date('2026-05-12T10:00:00Z') });
+      const replica = await openReplica();
+      try {
+        const started = await Promise.all([ledger, replica.ledger].map((on) => startJobs({ ledger: on, log, metrics: createMetrics() })));
+        await Promise.all(started.map((jobs) => jobs.stop()));
+      } finally {
+        await replica.close();
+      }
+      expect(await digestKeys()).toEqual(['digest:2026-W19', 'digest:2026-W20']);
+      // The week up to Monday 09:00, as if it had gone out on time: Tuesday's 50 belong to next week's.
+      const [digest] = await db.query<{ payload: { week: string; usedThisWeek: number } }>(`select payload from outbox where dedupe_key = 'digest:2026-W20'`);
+      expect(digest!.payload).toMatchObject({ week: '2026-W20', usedThisWeek: 300 });
+      clock.set('2026-05-13T10:05:00Z');
+      expect((await runTick(ledger, clock.now(), { log })).digest).toEqual({ status: 'done' });
+    });
+
+    it('catches up a digest missed just before the week turned, and lets one a week old go', async () => {
+      clock.set('2026-05-11T00:10:00Z'); // down over Sunday 23:55; back ten minutes into Monday
+      expect(await runDigestJob(ledger, clock.now(), '55 23 * * 0')).toMatchObject({ status: 'ran' });
+      expect(await digestKeys()).toEqual(['digest:2026-W19']);
+      await db.query(`delete from outbox`);
+      clock.set('2026-05-18T08:00:00Z'); // Monday 09:00 was missed a week ago: too late for that one
+      expect(await runDigestJob(ledger, clock.now())).toEqual({ status: 'not_due' });
+      clock.set('2026-05-18T09:00:00Z');
+      expect(await runDigestJob(ledger, clock.now())).toMatchObject({ status: 'ran' });
+      expect(await digestKeys()).toEqual(['digest:2026-W21']);
+    });
   });
 
   it('keeps to a workspace-wide message limit in the bench, which then shows how long Slack would take', async () => {

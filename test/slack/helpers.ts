@@ -12,6 +12,7 @@ import { silentLogger } from '../../src/log.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createHttpServer, listen } from '../../src/server.ts';
 import { buildApp } from '../../src/slack/app.ts';
+import { BackgroundWork, type SlackTimers } from '../../src/slack/background.ts';
 import { emptyDatabase, openTestDatabase, TestClock, testLedger, type DatabaseKind } from '../helpers/db.ts';
 
 export const signing_secret = 'test-signing-secret-123';
@@ -74,13 +75,44 @@ export function reset(): void {
 
 export const callsTo = (method: string) => calls.filter((c) => c.method === method).map((c) => c.args);
 
+/**
+ * Time as the app's listeners see it, moved by the test: a wait ends only when the test ends it,
+ * so Slack's 3 s never run out by accident on a busy machine, and never need real sleeping.
+ */
+export class TestTimers implements SlackTimers {
+  #waiting: { ms: number; end: () => void }[] = [];
+  #noticed: (() => void)[] = [];
+
+  sleep = (ms: number): Promise<void> =>
+    new Promise((end) => {
+      this.#waiting.push({ ms, end });
+      this.#noticed.splice(0).forEach((notice) => notice());
+    });
+
+  /** Ends the first wait, once some listener waits; resolves with how long that wait was, in ms. */
+  async expireNext(): Promise<number> {
+    while (this.#waiting.length === 0) await new Promise<void>((notice) => this.#noticed.push(notice));
+    const next = this.#waiting.shift()!;
+    next.end();
+    return next.ms;
+  }
+
+  reset(): void {
+    this.#waiting = [];
+  }
+}
+
 export async function startSlackApp(ledger: Ledger, options: { admins?: string[]; selfReporting?: boolean } = {}) {
+  const timers = new TestTimers();
+  const background = new BackgroundWork(silentLogger);
   const ctx = {
     ledger,
     log: silentLogger,
     adminUserIds: options.admins ?? ['U0ADMIN01'],
     adminChannelId: admin_channel,
     selfReporting: options.selfReporting ?? true,
+    timers,
+    background,
   };
   const { receiver } = buildApp(ctx, {
     botToken: 'xoxb-test',
@@ -96,6 +128,7 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
   const server: Server = createHttpServer(buildApi({ ledger, metrics, apiToken: undefined, checkDatabase: async () => {} }), metrics, receiver!.requestListener);
   const url = `http://127.0.0.1:${await listen(server, 0)}/slack/events`;
   let trigger = 0;
+  let view = 0;
 
   /** How a request is sent: extra headers (Slack's retries), the secret it is signed with, when it was signed. */
   interface Sent {
@@ -117,6 +150,9 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
 
   return {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    timers,
+    /** Resolves once the work listeners left running after answering Slack is done. */
+    settled: () => background.idle(),
     /** A slash command from `user`; the trigger id is fresh unless given (Slack's retries repeat it). */
     command: (user: string, text: string, extra: { triggerId?: string } & Sent = {}) =>
       post(
@@ -127,26 +163,37 @@ export async function startSlackApp(ledger: Ledger, options: { admins?: string[]
         'application/x-www-form-urlencoded',
         extra,
       ),
-    /** A button click. */
-    click: (user: string, actionId: string, value = '', sent: Sent = {}) =>
+    /**
+     * A button click, under a message; `{ in: 'home' }` clicks it in the App Home, which (as in
+     * Slack) sends the view it came from and no response_url.
+     */
+    click: (user: string, actionId: string, value = '', sent: Sent & { in?: 'message' | 'home' } = {}) =>
       post(
         new URLSearchParams({
           payload: JSON.stringify({
             type: 'block_actions', user: { id: user }, team: { id: 'T0TEAM001' }, trigger_id: `trigger-${++trigger}`,
-            response_url: `http://slack.test/respond/${trigger}`, container: { type: 'message' }, channel: { id: 'C0GENERAL' },
+            ...(sent.in === 'home'
+              ? { container: { type: 'view', view_id: 'V0HOME001' }, view: { id: 'V0HOME001', type: 'home', blocks: [] } }
+              : { response_url: `http://slack.test/respond/${trigger}`, container: { type: 'message' }, channel: { id: 'C0GENERAL' } }),
             actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1' }],
           }),
         }).toString(),
         'application/x-www-form-urlencoded',
         sent,
       ),
-    /** A modal submission with view state values. */
-    submit: (user: string, callbackId: string, values: Record<string, Record<string, unknown>>, privateMetadata = '', sent: Sent = {}) =>
+    /**
+     * A modal submission with view state values, from a modal of its own unless `viewId` names one
+     * (Slack's retry of a submission repeats its view id and values).
+     */
+    submit: (user: string, callbackId: string, values: Record<string, Record<string, unknown>>, privateMetadata = '', sent: Sent & { viewId?: string } = {}) =>
       post(
         new URLSearchParams({
           payload: JSON.stringify({
             type: 'view_submission', user: { id: user }, team: { id: 'T0TEAM001' }, trigger_id: `trigger-${++trigger}`,
-            view: { id: 'V0TEST', callback_id: callbackId, private_metadata: privateMetadata, state: { values } },
+            view: {
+              id: sent.viewId ?? `V0VIEW${String(++view).padStart(3, '0')}`, callback_id: callbackId, private_metadata: privateMetadata,
+              state: { values }, title: { type: 'plain_text', text: 'creditdesk' },
+            },
           }),
         }).toString(),
         'application/x-www-form-urlencoded',
@@ -186,7 +233,23 @@ export function useSlackApp(kind: DatabaseKind, start: string): SlackHarness {
   beforeEach(async () => {
     await emptyDatabase(h.db);
     reset();
+    h.slack.timers.reset();
     h.clock.set(start);
   });
   return h;
+}
+
+/**
+ * Makes one ledger function wait until the test calls release(), as a slow database would; restore()
+ * puts the function back. The app's listeners hold the same ledger object, so they wait too.
+ */
+export function slowDown<K extends keyof Ledger>(ledger: Ledger, method: K): { release: () => void; restore: () => void } {
+  const original = ledger[method] as (...args: unknown[]) => Promise<unknown>;
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  (ledger as unknown as Record<K, unknown>)[method] = async (...args: unknown[]) => {
+    await released;
+    return original(...args);
+  };
+  return { release, restore: () => void ((ledger as unknown as Record<K, unknown>)[method] = original) };
 }

@@ -15,6 +15,8 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   /** One round of the outbox dispatcher, as the app's jobs run it: the requester's outcome DM goes this way. */
   const dispatch = () => new Dispatcher({ ctx: h.ledger.ctx, sender: slackSender({ botToken: 'xoxb-test', apiUrl: slack_api }), adminChannelId: admin_channel }).round();
   const dmsTo = (user: string) => callsTo('chat.postMessage').filter((m) => m.channel === user).map((m) => m.text as string);
+  /** A modal that needs the database opens as a loading view, then views.update fills it in: the last one filled. */
+  const filledModal = () => callsTo('views.update').at(-1)!;
 
   beforeEach(async () => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
@@ -52,16 +54,18 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(shown).toContain('*4,766* of 6,000 left · 1,234 used this cycle');
     expect(shown).toContain('• Pro: 2,766 of 4,000 left');
     expect(shown).toContain('• Add-on 2,000: 2,000 of 2,000 left');
-    expect(shown).toContain('Resets on 1 Jun 2026. At your pace so far');
+    expect(shown).toContain('Resets on <!date^1780272000^{date_short}|1 Jun 2026>. Too early to forecast: too little usage this cycle so far.');
     expect(reply!.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([actions.history, actions.requestOpen]);
   });
 
-  it("writes dates in the member's own time zone from their Slack profile", async () => {
+  it("writes dates as Slack date tokens, which each reader's Slack shows in their own time zone", async () => {
     await h.ledger.putSeat('U0LENA001', { plan: 'pro' });
-    answers.set('users.info', () => HttpResponse.json({ ok: true, user: { id: 'U0LENA001', tz: 'America/Los_Angeles' } }));
     await h.slack.command('U0LENA001', '');
-    // The cycle ends at midnight UTC on 1 June: in Los Angeles that is still 31 May.
-    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 31 May 2026');
+    // The cycle ends at midnight UTC on 1 June: a reader in Los Angeles sees 31 May, one in Berlin
+    // 1 June. The fallback and the text say the org's day; no profile is looked up for it.
+    expect(responses.at(-1)!.text).toBe('Your AI credits: 4,000 of 4,000 left, resets on 1 Jun 2026');
+    expect(text(responses.at(-1)!)).toContain('Resets on <!date^1780272000^{date_short}|1 Jun 2026>.');
+    expect(callsTo('users.info')).toEqual([]);
   });
 
   it('shows the help with what was wrong for an unknown or malformed command', async () => {
@@ -85,7 +89,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await h.slack.command('U0MAYA001', 'help');
     await h.slack.command('U0ADMIN01', 'help');
     const [member, admin] = responses.map(text);
-    expect(member).toContain('`/credits log <amount> [feature]`');
+    expect(member).toContain('`/credits log &lt;amount&gt; [feature]`');
     expect(member).not.toContain('`/credits admin`');
     expect(admin).toContain('`/credits admin` — seats, packs, adjustments');
     expect(admin).toContain('`/credits @someone`');
@@ -106,7 +110,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
   it('lists the history of this cycle', async () => {
     await h.ledger.recordUsage({ id: 'u1', user: 'U0MAYA001', credits: 300, feature: 'generative fill' });
     await h.slack.command('U0MAYA001', 'history');
-    expect(text(responses[0]!)).toContain('• 10 May 2026 — used 300 · generative fill');
+    expect(text(responses[0]!)).toContain('• <!date^1778414400^{date_short}|10 May 2026> — used 300 · generative fill');
   });
 
   it('records self-reported usage once, even when Slack retries the command', async () => {
@@ -116,13 +120,17 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(responses[0]!.text).toMatch(/^Recorded 250 credits for image generation/);
   });
 
-  it('turns /credits sync into usage or a labelled correction, and flags a large gap to the admins', async () => {
+  it('records a /credits sync below creditdesk\'s figure as usage, and flags a large gap to the admins', async () => {
     await h.slack.command('U0MAYA001', 'sync 3000');
     expect(responses[0]!.text).toBe('Recorded 1,000 credits of usage: creditdesk expected 4,000 left, the vendor shows 3,000.');
     expect(callsTo('chat.postMessage')).toEqual([expect.objectContaining({ channel: admin_channel, text: '<@U0MAYA001> synced with the vendor: expected 4,000, reported 3,000: 1,000 unaccounted.' })]);
-    await h.slack.command('U0MAYA001', 'sync 3050');
-    expect(responses[1]!.text).toBe('Recorded a correction of +50 credits: the vendor shows 3,050 left, creditdesk expected 3,000.');
-    expect((await h.ledger.balance('U0MAYA001')).remaining).toBe(3050);
+    // 50 credits is below the flag's 100: recorded, not flagged.
+    await h.slack.command('U0MAYA001', 'sync 2950');
+    expect(responses[1]!.text).toBe('Recorded 50 credits of usage: creditdesk expected 3,000 left, the vendor shows 2,950.');
+    await h.slack.command('U0MAYA001', 'sync 2950');
+    expect(responses[2]!.text).toBe('Your balance matches: 2,950 credits left.');
+    expect(callsTo('chat.postMessage')).toHaveLength(1);
+    expect((await h.ledger.balance('U0MAYA001')).remaining).toBe(2950);
   });
 
   it('walks a request from the modal to the admin channel, an approval, the DM and the updated message', async () => {
@@ -162,8 +170,10 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     expect(await h.db.query(`select id from credit_requests`)).toHaveLength(1);
 
     await h.slack.click('U0ADMIN01', actions.approve, approve.value);
-    const approveModal = callsTo('views.open').at(-1)!;
-    expect(approveModal.view.callback_id).toBe(views.approve);
+    // The trigger_id lives 3 s: a loading modal opens first, then fills in once the request is read.
+    expect(callsTo('views.open').at(-1)!.view.blocks[0].text.text).toBe(':hourglass_flowing_sand: Loading…');
+    const approveModal = filledModal();
+    expect(approveModal).toMatchObject({ view_id: 'V0TEST', view: { callback_id: views.approve } });
     const values = { [blocks.amount]: { [inputs.amount]: { value: '500' } } };
     const done = await h.slack.submit('U0ADMIN01', views.approve, values, approveModal.view.private_metadata);
     expect(done.body).toBeNull();
@@ -181,10 +191,9 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await h.db.query(`insert into members (slack_id, is_admin) values ('U0ADMIN02', true)`);
     const retried = await h.slack.submit('U0ADMIN02', views.approve, values, approveModal.view.private_metadata, { headers: slack_retry });
     expect(retried.body.errors).toEqual({ [blocks.amount]: 'This request was already approved by another admin; nothing was changed.' });
-    const opened = callsTo('views.open').length;
     await h.slack.click('U0ADMIN02', actions.approve, approve.value);
-    expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
-    expect(callsTo('views.open')).toHaveLength(opened);
+    expect(filledModal().view.callback_id).toBeUndefined();
+    expect(text(filledModal().view)).toBe('That request was already approved by <@U0ADMIN01>.');
     await h.slack.click('U0ADMIN01', actions.deny, approve.value);
     expect(responses.at(-1)!.text).toBe('That request was already approved by <@U0ADMIN01>.');
     expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4500);
@@ -197,7 +206,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await h.slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '500' } } });
     const [posted] = callsTo('chat.postMessage');
     await h.slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
-    const modal = callsTo('views.open').at(-1)!;
+    const modal = filledModal();
     answers.set('chat.update', () => new HttpResponse('upstream error', { status: 500 }));
     const values = { [blocks.amount]: { [inputs.amount]: { value: '500' } } };
     expect((await h.slack.submit('U0ADMIN01', views.approve, values, modal.view.private_metadata)).body).toBeNull();
@@ -228,7 +237,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     }
     const [first, , second] = callsTo('chat.postMessage');
     await h.slack.click('U0ADMIN01', actions.approve, first!.blocks[1].elements[0].value);
-    const modal = callsTo('views.open').at(-1)!;
+    const modal = filledModal();
     expect(modal.view.blocks[1].element.options).toEqual([{ text: { type: 'plain_text', text: 'Add-on 2,000 (2,000 credits, 1 free)' }, value: 'addon' }]);
     const neither = await h.slack.submit('U0ADMIN01', views.approve, {}, modal.view.private_metadata);
     expect(neither.body).toEqual({ response_action: 'errors', errors: { [blocks.amount]: 'Pick a free pack above, or enter how many credits to grant' } });
@@ -252,7 +261,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await h.slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '2000' } } });
     const [posted] = callsTo('chat.postMessage');
     await h.slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
-    const modal = callsTo('views.open').at(-1)!;
+    const modal = filledModal();
     // While the modal is open, the last free pack goes to someone else.
     await h.ledger.assignPack({ product: 'addon', user: 'U0LENA001' });
     const count = async (table: string) => (await h.db.query<{ n: number }>(`select count(*)::int4 as n from ${table}`))[0]!.n;
@@ -282,7 +291,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     await h.slack.submit('U0MAYA001', views.request, { [blocks.amount]: { [inputs.amount]: { value: '500' } } });
     const [posted] = callsTo('chat.postMessage');
     await h.slack.click('U0ADMIN01', actions.approve, posted!.blocks[1].elements[0].value);
-    const modal = callsTo('views.open').at(-1)!;
+    const modal = filledModal();
     answers.set('chat.postMessage', () => new HttpResponse('upstream error', { status: 500 }));
     answers.set('chat.update', () => new HttpResponse('upstream error', { status: 500 }));
 
@@ -330,14 +339,20 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     });
     expect(catalog.body.response_action).toBe('update');
     expect((await h.ledger.catalog()).plans).toEqual([expect.objectContaining({ key: 'pro', credits: 4000 })]);
+    // The approve button and /credits admin open a loading modal at once; it fills in with the refusal.
     await h.slack.click('U0MAYA001', actions.approve, '1');
-    expect(responses.at(-1)!.text).toMatch(/^Only creditdesk admins can do that/);
-    expect(callsTo('views.open')).toHaveLength(0);
+    expect(filledModal().view).toMatchObject({ title: { text: 'Not allowed' } });
+    expect(text(filledModal().view)).toMatch(/^Only creditdesk admins can do that/);
+    await h.slack.command('U0MAYA001', 'admin');
+    expect(filledModal().view).toMatchObject({ title: { text: 'Not allowed' } });
+    expect(callsTo('views.update').map((u) => u.view.callback_id)).toEqual([undefined, undefined]);
   });
 
   it('lets an admin add a seat, see another member, adjust with a reason, and revoke after a preview', async () => {
     await h.slack.command('U0ADMIN01', 'admin');
     expect(callsTo('views.open').at(-1)!.view.title.text).toBe('creditdesk admin');
+    expect(filledModal()).toMatchObject({ view_id: 'V0TEST', view: { title: { text: 'creditdesk admin' } } });
+    expect(filledModal().view.blocks[1].elements.map((e: any) => e.value)).toEqual(['seat', 'revoke', 'assign', 'adjust']);
     await h.slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA001' } }, [blocks.plan]: { [inputs.plan]: { value: 'pro' } } });
     expect((await h.ledger.balance('U0LENA001')).quota).toBe(4000);
     const badPlan = await h.slack.submit('U0ADMIN01', views.adminSeat, { [blocks.user]: { [inputs.user]: { selected_user: 'U0LENA002' } }, [blocks.plan]: { [inputs.plan]: { value: 'gold' } } });

@@ -1,19 +1,22 @@
 // The admin modal menu and its forms: seats (revoke after a preview), packs, purchases,
 // adjustments, the catalog and profiles, promotions. Every form is checked again on the server
 // when submitted.
+import type { types } from '@slack/bolt';
+import { text_length_max } from '../../ledger/limits.ts';
 import type { RevokePlan } from '../../ledger/seats.ts';
 import { actions, blocks as ids, inputs, views } from '../ids.ts';
-import { credits } from '../format.ts';
-import { actionsRow, button, plain, section, type Block } from './common.ts';
+import { credits, escapeKeepingMentions, mrkdwnText } from '../format.ts';
+import { actionsRow, button, listSection, modalText, option, plain, section, type ModalView } from './common.ts';
+import { lazyLines, name_chars_shown_max, section_text_chars_max, truncate } from './limits.ts';
 
 export const admin_forms = ['seat', 'revoke', 'assign', 'unassign', 'purchase', 'adjust', 'catalog', 'promote'] as const;
 export type AdminForm = (typeof admin_forms)[number];
 
-export function adminMenu() {
+export function adminMenu(): ModalView {
   return {
-    type: 'modal' as const,
-    title: plain('creditdesk admin'),
-    close: plain('Close'),
+    type: 'modal',
+    title: modalText('creditdesk admin'),
+    close: modalText('Close'),
     blocks: [
       section('What would you like to do?'),
       actionsRow(
@@ -32,40 +35,39 @@ export function adminMenu() {
   };
 }
 
-const option = (text: string, value: string) => ({ text: plain(text), value });
-const userInput = (label: string): Block => ({
+const userInput = (label: string): types.InputBlock => ({
   type: 'input', block_id: ids.user, label: plain(label), element: { type: 'users_select', action_id: inputs.user },
 });
-const textInput = (blockId: string, actionId: string, label: string, optional = false): Block => ({
-  type: 'input', block_id: blockId, label: plain(label), optional, element: { type: 'plain_text_input', action_id: actionId, max_length: 500 },
+const textInput = (blockId: string, actionId: string, label: string, optional = false): types.InputBlock => ({
+  type: 'input', block_id: blockId, label: plain(label), optional, element: { type: 'plain_text_input', action_id: actionId, max_length: text_length_max },
 });
-const numberField = (blockId: string, actionId: string, label: string): Block => ({
+const numberField = (blockId: string, actionId: string, label: string): types.InputBlock => ({
   type: 'input', block_id: blockId, label: plain(label), element: { type: 'number_input', is_decimal_allowed: false, min_value: '1', action_id: actionId },
 });
-const numberInput = (label: string, negative = false): Block => ({
+const numberInput = (label: string, negative = false): types.InputBlock => ({
   type: 'input', block_id: ids.amount, label: plain(label),
   element: { type: 'number_input', is_decimal_allowed: false, action_id: inputs.amount, ...(negative ? {} : { min_value: '1' }) },
 });
 
-export function adminForm(form: AdminForm) {
-  const base = { type: 'modal' as const, close: plain('Back'), submit: plain('Continue') };
+export function adminForm(form: AdminForm): ModalView {
+  const base = { type: 'modal' as const, close: modalText('Back'), submit: modalText('Continue') };
   switch (form) {
     case 'seat':
-      return { ...base, callback_id: views.adminSeat, title: plain('Add a seat'), submit: plain('Add seat'), blocks: [userInput('Member'), textInput(ids.plan, inputs.plan, 'Plan key (e.g. pro)')] };
+      return { ...base, callback_id: views.adminSeat, title: modalText('Add a seat'), submit: modalText('Add seat'), blocks: [userInput('Member'), textInput(ids.plan, inputs.plan, 'Plan key (e.g. pro)')] };
     case 'revoke':
-      return { ...base, callback_id: views.adminRevoke, title: plain('Revoke a seat'), submit: plain('Preview'), blocks: [userInput('Member')] };
+      return { ...base, callback_id: views.adminRevoke, title: modalText('Revoke a seat'), submit: modalText('Preview'), blocks: [userInput('Member')] };
     case 'assign':
-      return { ...base, callback_id: views.adminAssign, title: plain('Assign a pack'), submit: plain('Assign'), blocks: [userInput('Member'), textInput(ids.pack, inputs.pack, 'Pack product key (e.g. addon)')] };
+      return { ...base, callback_id: views.adminAssign, title: modalText('Assign a pack'), submit: modalText('Assign'), blocks: [userInput('Member'), textInput(ids.pack, inputs.pack, 'Pack product key (e.g. addon)')] };
     case 'unassign':
-      return { ...base, callback_id: views.adminUnassign, title: plain('Unassign a pack'), submit: plain('Unassign'), blocks: [numberField(ids.key, inputs.key, 'Pack number (shown in the App Home and the API)')] };
+      return { ...base, callback_id: views.adminUnassign, title: modalText('Unassign a pack'), submit: modalText('Unassign'), blocks: [numberField(ids.key, inputs.key, 'Pack number (shown in the App Home and the API)')] };
     case 'purchase':
       return {
-        ...base, callback_id: views.adminPurchase, title: plain('Record a purchase'), submit: plain('Record'),
+        ...base, callback_id: views.adminPurchase, title: modalText('Record a purchase'), submit: modalText('Record'),
         blocks: [textInput(ids.key, inputs.key, 'Pack product key (e.g. addon)'), numberField(ids.quantity, inputs.quantity, 'How many packs'), textInput(ids.reference, inputs.reference, 'Reference, e.g. a PO number', true)],
       };
     case 'catalog':
       return {
-        ...base, callback_id: views.adminCatalog, title: plain('Plans, packs, profiles'), submit: plain('Save'),
+        ...base, callback_id: views.adminCatalog, title: modalText('Plans, packs, profiles'), submit: modalText('Save'),
         blocks: [
           {
             type: 'input', block_id: ids.kind, label: plain('What'),
@@ -91,33 +93,39 @@ export function adminForm(form: AdminForm) {
         ],
       };
     case 'promote':
-      return { ...base, callback_id: views.adminPromote, title: plain('Promote an admin'), submit: plain('Promote'), blocks: [userInput('Member')] };
+      return { ...base, callback_id: views.adminPromote, title: modalText('Promote an admin'), submit: modalText('Promote'), blocks: [userInput('Member')] };
     case 'adjust':
-      return { ...base, callback_id: views.adminAdjust, title: plain('Adjust credits'), submit: plain('Apply'), blocks: [userInput('Member'), numberInput('Credits (negative to debit)', true), textInput(ids.reason, inputs.reason, 'Reason')] };
+      return { ...base, callback_id: views.adminAdjust, title: modalText('Adjust credits'), submit: modalText('Apply'), blocks: [userInput('Member'), numberInput('Credits (negative to debit)', true), textInput(ids.reason, inputs.reason, 'Reason')] };
   }
 }
 
-/** A form replaced by a short notice, such as a refusal: it names no field, so fits any form. */
-export function noticeModal(title: string, text: string) {
-  return { type: 'modal' as const, title: plain(title), close: plain('Close'), blocks: [section(text)] };
+/** A form replaced by a short notice (plain text), such as a refusal: it names no field, so fits any form. */
+export function noticeModal(title: string, text: string): ModalView {
+  // A notice names people by mention; anything else in it is shown as text.
+  return { type: 'modal', title: modalText(title), close: modalText('Close'), blocks: [section(truncate(escapeKeepingMentions(text), section_text_chars_max))] };
 }
 
-/** What revoking will do, with a confirm: shown before anything changes. */
-export function revokePreview(plan: RevokePlan, userId: string) {
-  const packs = plan.packs.map((p) => {
+/**
+ * What revoking will do, with a confirm: shown before anything changes. Packs past one section
+ * are counted; the API's revoke preview lists every one.
+ */
+export function revokePreview(plan: RevokePlan, userId: string): ModalView {
+  const packs = lazyLines(plan.packs, (p) => {
     const next = p.policy === 'remaining' ? `carries ${credits(p.next_assignee_gets)} unused to its next assignee` : p.policy === 'full' ? `gives its next assignee a fresh ${credits(p.next_assignee_gets)}` : 'gives its next assignee nothing until their reset';
-    return `• Pack ${p.pack_id} (${p.product}): ${credits(p.unused)} unused; ${next}${p.forfeited ? `; ${credits(p.forfeited)} forfeited` : ''}`;
+    return `• Pack ${p.pack_id} (${mrkdwnText(p.product, name_chars_shown_max)}): ${credits(p.unused)} unused; ${next}${p.forfeited ? `; ${credits(p.forfeited)} forfeited` : ''}`;
   });
   return {
-    type: 'modal' as const,
+    type: 'modal',
     callback_id: views.adminRevoke,
     private_metadata: JSON.stringify({ confirm: userId }),
-    title: plain('Confirm revocation'),
-    submit: plain('Revoke seat'),
-    close: plain('Cancel'),
+    title: modalText('Confirm revocation'),
+    submit: modalText('Revoke seat'),
+    close: modalText('Cancel'),
     blocks: [
-      section(`Revoking <@${userId}>'s seat forfeits *${credits(plan.forfeited)}* unused plan and manual credits and returns ${plan.packs.length} pack(s) to inventory.`),
-      ...(packs.length > 0 ? [section(packs.join('\n'))] : []),
+      section(`Revoking <@${userId}>'s seat forfeits *${credits(plan.forfeited)}* unused plan and manual credits and returns ${credits(plan.packs.length)} pack(s) to inventory.`),
+      ...(plan.packs.length > 0
+        ? [listSection('', packs, { empty: '', more: (n) => `and ${credits(n)} more packs (\`GET /api/v1/seats/:user/revoke-preview\` lists them all)` })]
+        : []),
     ],
   };
 }

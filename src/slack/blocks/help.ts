@@ -1,5 +1,10 @@
-// /credits help, and what an unknown or malformed command gets.
+// /credits help, and what an unknown or malformed command gets. The error may quote what the
+// person typed, so it is escaped and shortened.
+import { escapeMrkdwn, mrkdwnText } from '../format.ts';
 import { section, type Message } from './common.ts';
+
+/** How much of an error (which may quote the command) the help shows. */
+const error_chars_shown_max = 300;
 
 export function helpMessage(options: { isAdmin: boolean; selfReporting: boolean; error?: string }): Message {
   const lines = [
@@ -13,6 +18,7 @@ export function helpMessage(options: { isAdmin: boolean; selfReporting: boolean;
       ? ['`/credits @someone` — a member\'s balance', '`/credits report [YYYY-MM]` — the cycle report', '`/credits admin` — seats, packs, adjustments']
       : []),
   ];
-  const head = options.error ? `:warning: ${options.error}\n\n` : '';
-  return { text: `${options.error ? `${options.error}. ` : ''}/credits commands`, blocks: [section(`${head}*/credits commands*\n${lines.join('\n')}`)] };
+  const error = options.error ? mrkdwnText(options.error, error_chars_shown_max) : null;
+  const head = error ? `:warning: ${error}\n\n` : '';
+  return { text: `${error ? `${error}. ` : ''}/credits commands`, blocks: [section(`${head}*/credits commands*\n${lines.map(escapeMrkdwn).join('\n')}`)] };
 }

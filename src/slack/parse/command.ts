@@ -2,14 +2,53 @@
 // error value carrying what was wrong, shown together with the help.
 import { z } from 'zod';
 import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { truncate } from '../blocks/limits.ts';
 
-const amount = z.coerce
-  .number({ error: 'the amount must be a number of credits, such as 500' })
-  .int('the amount must be a whole number of credits')
-  .positive('the amount must be more than 0')
-  .max(credits_max, 'that amount is larger than any credit grant');
-const remaining = z.coerce.number({ error: 'give the remaining balance as a number, such as 2400' }).int('the balance must be a whole number').min(0, 'the balance cannot be negative').max(credits_max);
-const rest = (words: string[]) => words.join(' ').slice(0, text_length_max) || null;
+/**
+ * What a person typed, from the text Slack sent. Slack escapes `&`, `<` and `>` in a slash
+ * command's text (the control characters of "Formatting text for app surfaces"), and with the
+ * command's `should_escape` (manifest.yml) it sends a mention typed as @maya as `<@U123|maya>`,
+ * a channel as `<#C123|general>`, a link as `<https://…>`. These become what the person saw
+ * as they typed (`@maya`, `#general`, `https://…`) and the entities the characters themselves,
+ * so `/credits log 5 R&D` stores `R&D`. Modal fields need none of this: Slack sends their
+ * values as typed.
+ */
+export function typedText(text: string): string {
+  return text
+    .replace(/<([@#])[^<>|]*\|([^<>]*)>/g, (_, sigil: string, label: string) => `${sigil}${label.replace(/^[@#]/, '')}`)
+    .replace(/<![^<>|]*\|([^<>]*)>/g, '$1')
+    .replace(/<!(\w+)[^<>|]*>/g, '@$1')
+    .replace(/<[@#][^<>|]*>/g, (whole: string) => whole.slice(1, -1))
+    .replace(/<((?:https?|mailto):[^<>|]*)(?:\|([^<>]*))?>/g, (_, url: string, label?: string) => label ?? url)
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * An amount as people write it: a whole number without a sign or leading zeros, optionally with
+ * `,` or a thin space (U+2009, or the narrow no-break space U+202F) between groups of three
+ * digits, the same one throughout: `1500`, `1,500`, `12 500`. `1e12`, `0x10`, `+5`, `0005`,
+ * `1.5` and `1,00` are not amounts; they are refused rather than read as something else.
+ */
+const amount_pattern = /^(?:0|[1-9]\d*|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?:\u2009\d{3})+|[1-9]\d{0,2}(?:\u202F\d{3})+)$/;
+/** Words that are meant as a number, right or wrong: they get the amount's error, not a reading as a reason. */
+const number_like = /^[+\-−]?\.?\d[\d.,_\u2009\u202F]*(?:[eE][+\-]?\d+)?$|^[+\-]?0[xXbBoO][\da-fA-F]+$/;
+
+const whole_number = (error: string) =>
+  z
+    .string()
+    .regex(amount_pattern, error)
+    .transform((word) => Number(word.replace(/[,\u2009\u202F]/g, '')));
+
+const amount = whole_number('write the amount as a whole number of credits, such as 500 or 1,500')
+  .pipe(z.number().int().positive('the amount must be more than 0').max(credits_max, 'that amount is larger than any credit grant'));
+const remaining = whole_number('give the remaining balance as a whole number, such as 2400 or 2,400').pipe(z.number().int().min(0).max(credits_max, 'that balance is larger than any credit grant'));
+
+/** What a person typed after the amount: decoded, and shortened to what the ledger keeps. */
+const rest = (words: string[]) => (words.length > 0 ? truncate(typedText(words.join(' ')), text_length_max) || null : null);
+/** A word of the command quoted back in an error: as typed, and short. */
+const quote = (word: string, max: number) => truncate(typedText(word), max);
 
 export type CreditsCommand =
   | { kind: 'balance' }
@@ -24,7 +63,8 @@ export type CreditsCommand =
   | { kind: 'invalid'; error: string };
 
 export function parseCommand(text: string): CreditsCommand {
-  const words = text.trim().split(/\s+/).filter(Boolean);
+  // A thin space inside a number groups its digits; every other space separates words.
+  const words = text.trim().split(/[^\S\u2009\u202F]+/).filter(Boolean);
   const [first, ...others] = words;
   if (!first || first === 'balance') return others.length === 0 ? { kind: 'balance' } : invalid(`"balance" takes nothing after it`);
   const mention = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(first);
@@ -38,27 +78,32 @@ export function parseCommand(text: string): CreditsCommand {
       return { kind: 'admin' };
     case 'report': {
       const cycle = others[0] ?? null;
-      if (cycle && !/^\d{4}-(0[1-9]|1[0-2])$/.test(cycle)) return invalid(`the cycle must look like 2026-05, not "${cycle.slice(0, 20)}"`);
+      if (cycle && !/^\d{4}-(0[1-9]|1[0-2])$/.test(cycle)) return invalid(`the cycle must look like 2026-05, not "${quote(cycle, 20)}"`);
       return { kind: 'report', cycle };
     }
     case 'request': {
       if (others.length === 0) return { kind: 'request', amount: null, reason: null };
-      const parsed = amount.safeParse(others[0]);
-      if (!parsed.success) return { kind: 'request', amount: null, reason: rest(others) };
-      return { kind: 'request', amount: parsed.data, reason: rest(others.slice(1)) };
+      const [word, ...reason] = others;
+      // A first word that is not a number is the start of the reason: /credits request deck for the pitch.
+      if (!number_like.test(word!)) return { kind: 'request', amount: null, reason: rest(others) };
+      const parsed = amount.safeParse(word);
+      if (!parsed.success) return invalid(`/credits request: "${quote(word!, 30)}" is not an amount: ${parsed.error.issues[0]!.message}`);
+      return { kind: 'request', amount: parsed.data, reason: rest(reason) };
     }
     case 'log': {
-      const parsed = amount.safeParse(others[0]);
-      if (!parsed.success) return invalid(`/credits log needs an amount: ${parsed.error.issues[0]!.message}`);
-      return { kind: 'log', amount: parsed.data, feature: rest(others.slice(1)) };
+      const [word, ...feature] = others;
+      if (!word || !number_like.test(word)) return invalid('/credits log needs an amount: the amount must be a number of credits, such as 500');
+      const parsed = amount.safeParse(word);
+      if (!parsed.success) return invalid(`/credits log needs an amount: "${quote(word, 30)}" is not one; ${parsed.error.issues[0]!.message}`);
+      return { kind: 'log', amount: parsed.data, feature: rest(feature) };
     }
     case 'sync': {
-      const parsed = remaining.safeParse(others[0]);
+      const parsed = remaining.safeParse(others[0] ?? '');
       if (!parsed.success || others.length > 1) return invalid(`/credits sync needs the remaining balance the vendor's app shows, such as /credits sync 2400`);
       return { kind: 'sync', remaining: parsed.data };
     }
     default:
-      return invalid(`"${first.slice(0, 30)}" is not a /credits command`);
+      return invalid(`"${quote(first, 30)}" is not a /credits command`);
   }
 }
 

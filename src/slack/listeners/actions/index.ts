@@ -1,30 +1,34 @@
-// Buttons: history, request more, approve and deny a request, a vendor task done, the admin menu.
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+// Buttons: history, request more, approve and deny a request, a vendor task done, the admin menu,
+// and (in sync.ts) a sync correction's Confirm and Dismiss.
+import type { App } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { adminForm, noticeModal } from '../../blocks/admin.ts';
 import { admin_form_schema } from '../../parse/views.ts';
-import { historyMessage } from '../../blocks/balance.ts';
+import { historyMessage, historyModal, loadingModal } from '../../blocks/balance.ts';
 import { section } from '../../blocks/common.ts';
 import { approveModal, requestChannelMessage, requestModal } from '../../blocks/request.ts';
-import { humanError, memberZone, type SlackContext } from '../../context.ts';
+import { humanError, zoneOf, type SlackContext } from '../../context.ts';
 import { publishHome } from '../../home.ts';
 import { actions } from '../../ids.ts';
 import type { CreditRequest } from '../../../ledger/index.ts';
 import type { Logger } from '../../../log.ts';
-
-type ButtonArgs = Parameters<Parameters<App['action']>[1]>[0] & { body: BlockAction; action: ButtonAction };
+import { openThenFill } from '../open.ts';
+import { respondWith, type ButtonArgs } from './common.ts';
+import * as sync from './sync.ts';
 
 export function register(app: App, ctx: SlackContext): void {
-  const respondWith = (args: ButtonArgs, text: string) =>
-    args.respond({ response_type: 'ephemeral', replace_original: false, text, blocks: [section(text)] } as never).then(
-      () => undefined,
-      () => undefined,
-    );
+  sync.register(app, ctx);
 
   app.action(actions.history, async (args) => {
     const { ack, body, respond, client } = args as ButtonArgs;
     await ack();
-    const message = historyMessage(await ctx.ledger.history(body.user.id), await memberZone(ctx, client, body.user.id));
+    if (body.container?.type === 'view') {
+      // A Home click has no response_url: the history opens as a modal, the trigger_id (3 s, once) spent before the read.
+      const opened = await client.views.open({ trigger_id: body.trigger_id, view: loadingModal('Your ledger') });
+      const view = historyModal(await ctx.ledger.history(body.user.id), zoneOf(ctx));
+      return void (await client.views.update({ view_id: opened.view!.id!, view }));
+    }
+    const message = historyMessage(await ctx.ledger.history(body.user.id), zoneOf(ctx));
     await respond({ response_type: 'ephemeral', replace_original: false, ...message } as never);
   });
 
@@ -37,11 +41,14 @@ export function register(app: App, ctx: SlackContext): void {
   app.action(actions.approve, async (args) => {
     const a = args as ButtonArgs;
     await a.ack();
-    if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id))) return respondWith(a, not_admin_text);
-    const request = await ctx.ledger.request(Number(a.action.value));
-    if (!request) return respondWith(a, 'That request no longer exists.');
-    if (request.status !== 'pending') return respondWith(a, `That request was already ${request.status} by <@${request.decidedBy}>.`);
-    await a.client.views.open({ trigger_id: a.body.trigger_id, view: approveModal(request, await ctx.ledger.packProductsFree()) as never });
+    // Admin rights and the request are read after the modal opened: the trigger_id lives 3 s.
+    await openThenFill(ctx, a.client, { trigger_id: a.body.trigger_id }, 'Approve request', async () => {
+      if (!(await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id))) return noticeModal('Not allowed', not_admin_text);
+      const request = await ctx.ledger.request(Number(a.action.value));
+      if (!request) return noticeModal('Approve request', 'That request no longer exists.');
+      if (request.status !== 'pending') return noticeModal('Approve request', `That request was already ${request.status} by <@${request.decidedBy}>.`);
+      return approveModal(request, await ctx.ledger.packProductsFree());
+    });
   });
 
   app.action(actions.deny, async (args) => {
@@ -78,8 +85,9 @@ export function register(app: App, ctx: SlackContext): void {
     // The menu opened for an admin; one demoted since then is told so in place of the form.
     const form = admin_form_schema.safeParse(a.action.value);
     if (!form.success) throw new Error(`admin menu sent an unknown form: ${String(a.action.value).slice(0, 30)}`);
-    const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id);
-    await a.client.views.push({ trigger_id: a.body.trigger_id, view: (admin ? adminForm(form.data) : noticeModal('Not allowed', not_admin_text)) as never });
+    await openThenFill(ctx, a.client, { trigger_id: a.body.trigger_id, push: true }, 'creditdesk admin', async () =>
+      (await isAdmin(ctx.ledger, ctx.adminUserIds, a.body.user.id)) ? adminForm(form.data) : noticeModal('Not allowed', not_admin_text),
+    );
   });
 }
 

@@ -2,16 +2,16 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { LedgerError } from '../../../ledger/errors.ts';
 import { isAdmin, not_admin_text } from '../../admins.ts';
-import { balanceMessage, historyMessage } from '../../blocks/balance.ts';
+import { balanceMessage, historyMessage, recordedTitle } from '../../blocks/balance.ts';
 import { helpMessage } from '../../blocks/help.ts';
 import { requestModal } from '../../blocks/request.ts';
-import { adminMenu } from '../../blocks/admin.ts';
+import { adminMenu, noticeModal } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
-import { humanError, inSlackWords, memberZone, type SlackContext } from '../../context.ts';
-import { credits } from '../../format.ts';
+import { humanError, inSlackWords, zoneOf, type SlackContext } from '../../context.ts';
 import { parseCommand } from '../../parse/command.ts';
-import { recordSync } from '../../sync.ts';
+import { syncWithVendor } from '../../sync.ts';
 import { buildAndSendReport } from '../../report.ts';
+import { openThenFill } from '../open.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -29,11 +29,16 @@ export function creditsCommand(ctx: SlackContext) {
     // would show the member an error after the first attempt opened it.
     if (context.retryNum && (parsed.kind === 'request' || parsed.kind === 'admin')) return;
     try {
-      // The trigger_id lives 3 s: the request modal opens before anything is looked up.
+      // The trigger_id lives 3 s: the request modal opens before anything is looked up, and the
+      // admin menu opens as a loading view that is filled in once admin rights are checked.
       if (parsed.kind === 'request') return void (await client.views.open({ trigger_id: command.trigger_id, view: requestModal(parsed) as never }));
+      if (parsed.kind === 'admin') {
+        return await openThenFill(ctx, client, { trigger_id: command.trigger_id }, 'creditdesk admin', async () =>
+          (await isAdmin(ctx.ledger, ctx.adminUserIds, user)) ? adminMenu() : noticeModal('Not allowed', not_admin_text),
+        );
+      }
       const admin = await isAdmin(ctx.ledger, ctx.adminUserIds, user);
-      if (parsed.kind === 'admin' && admin) return void (await client.views.open({ trigger_id: command.trigger_id, view: adminMenu() as never }));
-      const zone = await memberZone(ctx, client, user);
+      const zone = zoneOf(ctx);
       switch (parsed.kind) {
         case 'balance':
           return await reply(balanceMessage(await ctx.ledger.balance(user), zone));
@@ -58,22 +63,19 @@ export function creditsCommand(ctx: SlackContext) {
               return await reply({ text: reason, blocks: [section(`:warning: ${reason}`)] });
             }
             const balance = await ctx.ledger.balance(user);
-            return await reply(balanceMessage(balance, zone, `Recorded ${credits(parsed.amount)} credits${parsed.feature ? ` for ${parsed.feature}` : ''}`));
+            return await reply(balanceMessage(balance, zone, recordedTitle(parsed.amount, parsed.feature)));
           }
-          const result = await recordSync(ctx, user, parsed.remaining, `slack-sync:${command.trigger_id}`, client);
+          // Slack's retries repeat the trigger_id: as the sync's key, it is applied once.
+          const result = await syncWithVendor(ctx, client, user, parsed.remaining, `slack-sync:${command.trigger_id}`);
           return await reply({ text: result, blocks: [section(result)] });
         }
         case 'member':
-        case 'report':
-        case 'admin': {
+        case 'report': {
           if (!admin) return await reply({ text: not_admin_text, blocks: [section(not_admin_text)] });
           if (parsed.kind === 'member') {
             return await reply(balanceMessage(await ctx.ledger.balance(parsed.userId), zone, `<@${parsed.userId}>'s AI credits`, false));
           }
-          if (parsed.kind === 'report') {
-            return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined));
-          }
-          return; // an admin's 'admin' opened the menu before the switch
+          return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined));
         }
       }
     } catch (error) {

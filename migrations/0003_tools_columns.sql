@@ -26,7 +26,6 @@ CREATE TABLE "tools" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "seats" ALTER COLUMN "plan_key" DROP NOT NULL;--> statement-breakpoint
 ALTER TABLE "credit_requests" ADD COLUMN "tool_key" text;--> statement-breakpoint
 ALTER TABLE "grants" ADD COLUMN "plan_key" text;--> statement-breakpoint
 ALTER TABLE "grants" ADD COLUMN "tool_key" text;--> statement-breakpoint
