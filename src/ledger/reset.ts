@@ -4,21 +4,13 @@
 // its profile's cycle_start, an overage budget's on its tool's cycle_start, an expiry on the
 // grant's remaining.
 import type { Queryable } from '../db/client.ts';
-import type { Plan } from '../db/schema.ts';
 import type { NewGrant, Transfer } from './post.ts';
 import { grantIds, post } from './post.ts';
 import { cycleAt, daysLeft, type Cycle } from './cycles.ts';
-import { grant_columns, loadCatalog, seat_columns, type Catalog, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
+import { grant_columns, seat_columns, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
 import { invariant } from './errors.ts';
 import { reset_seats_per_transaction_max, reset_workers } from './limits.ts';
 import { loadTools, toolCycleAt, type Tool, type Tools } from './tools.ts';
-
-interface HeldPack {
-  id: number;
-  seatId: number;
-  productKey: string;
-  expiresAt: Date | null;
-}
 
 const issue = (grant: NewGrant, amount: number): Transfer => ({ from: { system: 'issuance' }, to: { grant }, amount });
 
@@ -29,15 +21,9 @@ export function planCredits(credits: number, cycle: Cycle, startsAt: Date, ctx: 
   return Math.round((credits * left) / total);
 }
 
-/** What a reset needs besides the seats: the catalog and the tools, read once per transaction. */
+/** What a reset needs besides the seats: the tools, read once per transaction. */
 export interface ResetLookups {
-  catalog: Catalog;
   tools: Tools;
-}
-
-export async function loadResetLookups(tx: Queryable, ctx: LedgerContext): Promise<ResetLookups> {
-  const [catalog, tools] = await Promise.all([loadCatalog(tx), loadTools(tx, ctx.settings)]);
-  return { catalog, tools };
 }
 
 /** The cycle of a seat that contains `at`: its own anchor day, its tool's zone. */
@@ -48,11 +34,13 @@ export const seatCycleAt = (seat: Pick<SeatRow, 'anchorDay' | 'toolKey'>, tools:
  * Moves locked, active seats into the cycle that contains `now`: a seat_cycles row, one grant per
  * plan the seat holds (SPEC "Stacking"), one per recurring pack, one-time packs' remaining carried
  * over, rollover within each plan's or pack's cap. Seats already in that cycle are left alone.
- * Returns how many seats moved.
+ * The calendar is worked out here; the grants, transfers and rows are written set-based by
+ * creditdesk_reset_seats (migrations/*_reset_function.sql), whose foreign keys are checked once
+ * per statement. Returns how many seats moved.
  */
 export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats: readonly SeatRow[], now: Date, lookups?: ResetLookups): Promise<number> {
   if (!seats.some((seat) => seat.status === 'active' && seat.cycleEnd.getTime() <= now.getTime())) return 0;
-  const { catalog, tools } = lookups ?? (await loadResetLookups(tx, ctx));
+  const tools = lookups?.tools ?? (await loadTools(tx, ctx.settings));
   // Seats share a handful of (tool, anchor day) pairs: one cycle computation each.
   const cycles = new Map<string, Cycle>();
   const cycleFor = (seat: SeatRow) => {
@@ -66,81 +54,13 @@ export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats:
     .map((seat) => ({ seat, cycle: cycleFor(seat) }))
     .filter(({ seat, cycle }) => seat.cycleStart.getTime() < cycle.start.getTime());
   if (due.length === 0) return 0;
-  const { plans, products } = catalog;
-  const seatIds = due.map(({ seat }) => seat.id);
-
-  const held = await tx.query<HeldPack>(
-    `select id, seat_id as "seatId", product_key as "productKey", expires_at as "expiresAt" from packs where seat_id = any($1::int4[])`,
-    [seatIds],
-  );
-  const packsBySeat = groupBy(held, (p) => p.seatId);
-  const carries = [...plans.values(), ...products.values()].some((item) => item.rolloverCap != null) ||
-    held.some((p) => products.get(p.productKey)?.kind === 'one_time');
-  const oldGrants = carries
-    ? await tx.query<GrantRow>(
-        `select ${grant_columns} from grants g
-         where g.seat_id = any($1::int4[]) and g.remaining > 0 and g.closed_at is null order by g.id`,
-        [seatIds],
-      )
-    : [];
-  const oldBySeat = groupBy(oldGrants, (g) => g.seatId!);
-
-  const wanted: Omit<NewGrant, 'id'>[] = [];
-  const carried: { from: GrantRow; index: number; amount: number }[] = [];
-  for (const { seat, cycle } of due) {
-    const base = { seatId: seat.id, profileKey: null, toolKey: null, cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end };
-    const previous = (oldBySeat.get(seat.id) ?? []).filter((g) => g.cycleStart.getTime() === seat.cycleStart.getTime());
-    for (const planKey of seat.planKeys) {
-      const plan: Plan | undefined = plans.get(planKey);
-      invariant(plan, `seat ${seat.id} holds plan ${planKey}, which is not in the catalog`);
-      wanted.push({ ...base, source: 'plan', packId: null, planKey, amount: plan.credits });
-      if (plan.rolloverCap != null) {
-        // This plan's own credits only: each plan carries what it left, up to its own cap.
-        const left = previous.filter((g) => g.packId == null && g.planKey === planKey && (g.source === 'plan' || g.source === 'rollover'));
-        carryInto(wanted, carried, left, plan.rolloverCap, { ...base, source: 'rollover', packId: null, planKey, amount: 0 });
-      }
-    }
-    for (const pack of packsBySeat.get(seat.id) ?? []) {
-      const product = products.get(pack.productKey);
-      invariant(product, `pack ${pack.id} names product ${pack.productKey}, which is not in the catalog`);
-      const fromPack = previous.filter((g) => g.packId === pack.id);
-      if (product.kind === 'recurring') {
-        wanted.push({ ...base, source: 'pack', packId: pack.id, planKey: null, amount: product.credits });
-        if (product.rolloverCap != null) {
-          carryInto(wanted, carried, fromPack, product.rolloverCap, { ...base, source: 'rollover', packId: pack.id, planKey: null, amount: 0 });
-        }
-      } else if (pack.expiresAt && pack.expiresAt.getTime() > cycle.start.getTime()) {
-        // A one-time pack lives by its own expiry: what is left crosses the boundary with it.
-        const expiresAt = new Date(Math.min(pack.expiresAt.getTime(), cycle.end.getTime()));
-        carryInto(wanted, carried, fromPack, Number.MAX_SAFE_INTEGER, { ...base, expiresAt, source: 'pack', packId: pack.id, planKey: null, amount: 0 });
-      }
-    }
-  }
-
-  const ids = await grantIds(tx, wanted.length);
-  const newGrants: NewGrant[] = wanted.map((g, i) => ({ ...g, id: ids[i]! }));
-  const carryTargets = new Set(carried.map((c) => c.index));
-  const issued = newGrants.filter((g, i) => !carryTargets.has(i) && g.amount > 0);
-  const transfers: Transfer[] = [
-    ...issued.map((grant) => issue(grant, grant.amount)),
-    ...carried.map(({ from, index, amount }): Transfer => ({ from: { grant: from }, to: { grant: newGrants[index]! }, amount })),
-  ];
-
-  await post(
-    tx,
-    [{ kind: 'reset', occurredAt: now, transfers }],
-    now,
-    [...issued, ...newGrants.filter((_, i) => carryTargets.has(i))],
-    due.map(({ seat, cycle }) => ({ seatId: seat.id, cycleStart: cycle.start, cycleEnd: cycle.end })),
-  );
-  const moved = await tx.query(
-    `update seats s set cycle_start = d.start, cycle_end = d.end_
-     from unnest($1::int4[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) as d(id, previous, start, end_)
-     where s.id = d.id and s.id = any($1::int4[]) and s.cycle_start = d.previous returning s.id`,
-    [seatIds, due.map(({ seat }) => seat.cycleStart), due.map(({ cycle }) => cycle.start), due.map(({ cycle }) => cycle.end)],
-  );
-  invariant(moved.length === due.length, 'a locked seat changed cycle under its lock');
-  return due.length;
+  const [{ moved }] = (await tx.query<{ moved: number }>(
+    `select creditdesk_reset_seats($1, $2) as moved`,
+    [now, JSON.stringify(due.map(({ seat, cycle }) => ({ s: seat.id, p: seat.cycleStart, c: cycle.start, e: cycle.end })))],
+    { name: 'reset_seats' },
+  )) as [{ moved: number }];
+  invariant(moved === due.length, 'a locked seat changed cycle under its lock');
+  return moved;
 }
 
 /**
@@ -155,37 +75,6 @@ export async function lockCurrentSeats(tx: Queryable, ctx: LedgerContext, seatId
   if (!seats.some((s) => s.status === 'active' && s.cycleEnd.getTime() <= now.getTime())) return seats;
   await resetLockedSeats(tx, ctx, seats, now);
   return lock();
-}
-
-/** Plans a carry of up to `cap` credits from `sources` into one new grant, if any are left. */
-function carryInto(
-  wanted: Omit<NewGrant, 'id'>[],
-  carried: { from: GrantRow; index: number; amount: number }[],
-  sources: readonly GrantRow[],
-  cap: number,
-  target: Omit<NewGrant, 'id'>,
-): void {
-  let room = cap;
-  const moves: { from: GrantRow; amount: number }[] = [];
-  for (const from of sources) {
-    const amount = Math.min(room, from.remaining);
-    if (amount <= 0) continue;
-    moves.push({ from, amount });
-    room -= amount;
-  }
-  if (moves.length === 0) return;
-  const index = wanted.push({ ...target, amount: cap - room }) - 1;
-  for (const move of moves) carried.push({ ...move, index });
-}
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const list = groups.get(key(item));
-    if (list) list.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
 
 /**

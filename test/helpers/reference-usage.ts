@@ -10,7 +10,7 @@ import { invariant, LedgerError } from '../../src/ledger/errors.ts';
 import { credits_max, event_future_skew_ms_max, event_id_length_max } from '../../src/ledger/limits.ts';
 import { parseUserRef, type UserRef } from '../../src/ledger/members.ts';
 import { post, type Entry } from '../../src/ledger/post.ts';
-import { loadResetLookups, resetBudgetsIn, resetLockedSeats, resetPoolsIn } from '../../src/ledger/reset.ts';
+import { resetBudgetsIn, resetLockedSeats, resetPoolsIn } from '../../src/ledger/reset.ts';
 import { budget_thresholds_pct, channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from '../../src/ledger/alerts.ts';
 import { loadTools, type Tool, type Tools } from '../../src/ledger/tools.ts';
 
@@ -165,7 +165,7 @@ async function applyUsageIn(
   const stale = seats.filter((s) => s.status === 'active' && s.cycleEnd.getTime() <= now.getTime());
   if (stale.length > 0) {
     // The reset job has not reached these seats yet; do it now so no event lands in a dead cycle.
-    await resetLockedSeats(tx, ctx, stale, now, await loadResetLookups(tx, ctx));
+    await resetLockedSeats(tx, ctx, stale, now);
     seats = seats.map((s) => {
       if (!stale.includes(s)) return s;
       const cycle = cycleAt(now, s.anchorDay, tools.get(s.toolKey).zone);
