@@ -14,12 +14,38 @@ import { completeVendorTask, openVendorTasks } from './tasks.ts';
 import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
 import { isPromotedAdmin, promoteAdmin } from './members.ts';
+import { invalid } from './errors.ts';
+import { unstorableTextIn } from './text.ts';
 
 export type Ledger = ReturnType<typeof createLedger>;
 
+/** Usage events are checked one by one (usage.ts), so that one bad event fails alone, not its batch. */
+const checked_per_event = new Set(['recordUsage', 'recordUsageBatch', 'authorize']);
+
+/**
+ * The ledger with every function refusing, as a LedgerError (invalid, naming the field), any text
+ * argument the database cannot store: no boundary that forgot to check can cause a database error.
+ */
+function refusingUnstorableText<T extends Record<string, unknown>>(ledger: T): T {
+  const guarded = Object.entries(ledger).map(([name, fn]) => {
+    if (typeof fn !== 'function' || checked_per_event.has(name)) return [name, fn];
+    return [
+      name,
+      (...args: unknown[]) => {
+        for (const arg of args) {
+          const problem = unstorableTextIn(arg);
+          if (problem) return Promise.reject(invalid(problem));
+        }
+        return fn(...args);
+      },
+    ];
+  });
+  return Object.fromEntries(guarded) as T;
+}
+
 export function createLedger(ctx: LedgerContext) {
   const ingest = new UsageIngest(ctx);
-  return {
+  return refusingUnstorableText({
     ctx,
     recordUsage: (event: UsageEvent): Promise<UsageOutcome> => ingest.submit(event, 'record'),
     recordUsageBatch: (events: readonly UsageEvent[]) => ingest.submitBatch(events, 'record'),
@@ -57,7 +83,7 @@ export function createLedger(ctx: LedgerContext) {
       expired: await expireGrants(ctx, now),
     }),
     verify: () => verify(ctx),
-  };
+  });
 }
 
 export type { UsageEvent, UsageOutcome } from './usage.ts';
