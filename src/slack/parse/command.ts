@@ -1,7 +1,9 @@
 // The /credits text, parsed with zod into one of the forms SPEC lists. Anything else is an
 // error value carrying what was wrong, shown together with the help.
 import { z } from 'zod';
-import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { cycle_name, optionalText } from '../../input.ts';
+import { credits_max, cycle_year_max, cycle_year_min, text_length_max } from '../../ledger/limits.ts';
+import { textProblem } from '../../ledger/text.ts';
 
 const amount = z.coerce
   .number({ error: 'the amount must be a number of credits, such as 500' })
@@ -9,7 +11,8 @@ const amount = z.coerce
   .positive('the amount must be more than 0')
   .max(credits_max, 'that amount is larger than any credit grant');
 const remaining = z.coerce.number({ error: 'give the remaining balance as a number, such as 2400' }).int('the balance must be a whole number').min(0, 'the balance cannot be negative').max(credits_max);
-const rest = (words: string[]) => words.join(' ').slice(0, text_length_max) || null;
+/** Free text after the amount (a reason, a feature): refused past text_length_max, never cut. */
+const free_text = optionalText({ tooLong: `is longer than ${text_length_max.toLocaleString('en-US')} characters; say it in fewer words` });
 
 export type CreditsCommand =
   | { kind: 'balance' }
@@ -24,6 +27,8 @@ export type CreditsCommand =
   | { kind: 'invalid'; error: string };
 
 export function parseCommand(text: string): CreditsCommand {
+  const unstorable = textProblem(text);
+  if (unstorable) return invalid(`the command ${unstorable}`);
   const words = text.trim().split(/\s+/).filter(Boolean);
   const [first, ...others] = words;
   if (!first || first === 'balance') return others.length === 0 ? { kind: 'balance' } : invalid(`"balance" takes nothing after it`);
@@ -38,19 +43,22 @@ export function parseCommand(text: string): CreditsCommand {
       return { kind: 'admin' };
     case 'report': {
       const cycle = others[0] ?? null;
-      if (cycle && !/^\d{4}-(0[1-9]|1[0-2])$/.test(cycle)) return invalid(`the cycle must look like 2026-05, not "${cycle.slice(0, 20)}"`);
+      if (cycle && !cycle_name.safeParse(cycle).success) return invalid(`the cycle must look like 2026-05 (from ${cycle_year_min}-01 to ${cycle_year_max}-12), not "${cycle.slice(0, 20)}"`);
       return { kind: 'report', cycle };
     }
     case 'request': {
       if (others.length === 0) return { kind: 'request', amount: null, reason: null };
       const parsed = amount.safeParse(others[0]);
-      if (!parsed.success) return { kind: 'request', amount: null, reason: rest(others) };
-      return { kind: 'request', amount: parsed.data, reason: rest(others.slice(1)) };
+      const reason = free_text.safeParse((parsed.success ? others.slice(1) : others).join(' '));
+      if (!reason.success) return invalid(`the reason ${reason.error.issues[0]!.message}`);
+      return { kind: 'request', amount: parsed.success ? parsed.data : null, reason: reason.data };
     }
     case 'log': {
       const parsed = amount.safeParse(others[0]);
       if (!parsed.success) return invalid(`/credits log needs an amount: ${parsed.error.issues[0]!.message}`);
-      return { kind: 'log', amount: parsed.data, feature: rest(others.slice(1)) };
+      const feature = free_text.safeParse(others.slice(1).join(' '));
+      if (!feature.success) return invalid(`the feature ${feature.error.issues[0]!.message}`);
+      return { kind: 'log', amount: parsed.data, feature: feature.data };
     }
     case 'sync': {
       const parsed = remaining.safeParse(others[0]);

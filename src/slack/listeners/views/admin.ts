@@ -6,7 +6,7 @@ import { noticeModal, revokePreview } from '../../blocks/admin.ts';
 import { humanError, type SlackContext } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
-import { amount_schema, expires_days_schema, parseMetadata, reason_schema, reassign_schema, reassign_words, revoke_metadata, selected, selectedUser, signed_amount_schema, value } from '../../parse/views.ts';
+import { amount_schema, expires_days_schema, name_schema, pack_id_schema, parseMetadata, reason_schema, reassign_schema, reassign_words, reference_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value } from '../../parse/views.ts';
 import { dm, errors, state, type Args } from './common.ts';
 
 export function register(app: App, ctx: SlackContext): void {
@@ -84,8 +84,8 @@ export function register(app: App, ctx: SlackContext): void {
   });
 
   adminSubmit(views.adminUnassign, blocks.key, async (args, by) => {
-    const pack = amount_schema.safeParse(value(state(args), blocks.key, inputs.key));
-    if (!pack.success) return args.ack(errors({ [blocks.key]: 'Enter the pack number' }));
+    const pack = pack_id_schema.safeParse(value(state(args), blocks.key, inputs.key));
+    if (!pack.success) return args.ack(errors({ [blocks.key]: pack.error.issues[0]!.message }));
     try {
       const done = await ctx.ledger.unassignPack({ packId: pack.data, actor: by });
       await args.ack();
@@ -100,8 +100,10 @@ export function register(app: App, ctx: SlackContext): void {
     const quantity = amount_schema.safeParse(value(state(args), blocks.quantity, inputs.quantity));
     if (!product) return args.ack(errors({ [blocks.key]: 'Name a pack product, such as addon' }));
     if (!quantity.success || quantity.data > 10_000) return args.ack(errors({ [blocks.quantity]: 'Enter how many packs, 1 to 10,000' }));
+    const reference = reference_schema.safeParse(value(state(args), blocks.reference, inputs.reference));
+    if (!reference.success) return args.ack(errors({ [blocks.reference]: reference.error.issues[0]!.message }));
     try {
-      const bought = await ctx.ledger.recordPurchase({ product, quantity: quantity.data, reference: value(state(args), blocks.reference, inputs.reference)?.trim() || null });
+      const bought = await ctx.ledger.recordPurchase({ product, quantity: quantity.data, reference: reference.data });
       await args.ack();
       await dm(args, `Recorded ${bought.packIds.length} ${product} pack(s), now free in inventory.`);
     } catch (error) {
@@ -112,14 +114,15 @@ export function register(app: App, ctx: SlackContext): void {
   adminSubmit(views.adminCatalog, blocks.key, async (args) => {
     const kind = selected(state(args), blocks.kind, inputs.kind);
     const key = value(state(args), blocks.key, inputs.key)?.trim() ?? '';
-    const name = value(state(args), blocks.name, inputs.name)?.trim() ?? '';
+    const named = name_schema.safeParse(value(state(args), blocks.name, inputs.name) ?? '');
     const amount = amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
     const reassign = reassign_schema.safeParse(selected(state(args), blocks.reassign, inputs.reassign) ?? undefined);
     const expires = value(state(args), blocks.expires, inputs.expires);
     const expiresDays = expires_days_schema.safeParse(expires || undefined);
     if (!kind) return args.ack(errors({ [blocks.kind]: 'Choose what to save' }));
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) return args.ack(errors({ [blocks.key]: 'Use 1-64 lowercase letters, digits, - or _, such as pro' }));
-    if (!name) return args.ack(errors({ [blocks.name]: 'Give it a name people recognise' }));
+    if (!named.success) return args.ack(errors({ [blocks.name]: named.error.issues[0]!.message }));
+    const name = named.data;
     if (!amount.success) return args.ack(errors({ [blocks.amount]: amount.error.issues[0]!.message }));
     if (!reassign.success) return args.ack(errors({ [blocks.reassign]: 'Choose one of the listed policies' }));
     if (!expiresDays.success) return args.ack(errors({ [blocks.expires]: expiresDays.error.issues[0]!.message }));
