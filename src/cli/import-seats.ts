@@ -5,6 +5,7 @@
 // matched are listed.
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import { csvCellsProblem } from '../input.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { upsertMember } from '../ledger/members.ts';
 import { column, readCsv } from './csv.ts';
@@ -81,6 +82,11 @@ export async function importSeats(
   const profiles = new Set(catalog.profiles.map((p) => p.key));
   for (const row of readCsv(text)) {
     const rawEmail = column(row, 'email', 'email address', 'username');
+    const unstorable = csvCellsProblem(row.values);
+    if (unstorable) {
+      result.unmatched.push({ line: row.line, email: rawEmail ?? null, reason: unstorable });
+      continue;
+    }
     if (!rawEmail || !email_schema.safeParse(rawEmail).success) {
       result.unmatched.push({ line: row.line, email: rawEmail ?? null, reason: 'no valid email address' });
       continue;
