@@ -1,13 +1,16 @@
 // npm start as a person runs it: it starts on a bare machine, answers /healthz, and stops cleanly.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, ...env },
+/** The service as one process, or as `npm start` runs it (npm, a shell, then the service). */
+function start(env: Record<string, string>, how: 'node' | 'npm start' = 'node') {
+  const [command, args] = how === 'node' ? [process.execPath, ['--import', 'tsx', 'src/main.ts']] : ['npm', ['start']];
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -25,6 +28,15 @@ function start(env: Record<string, string>) {
   return { child, exited, listening, output: () => output };
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('the service process', () => {
   it('starts on embedded PGlite with no configuration, answers /healthz, and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
@@ -38,6 +50,45 @@ describe('the service process', () => {
       expect(await service.exited).toBe(0);
       expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes SIGTERM through npm start to the process that serves, which closes cleanly', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
+    let serving = 0;
+    try {
+      const service = start({ PORT: '0', DATA_DIR: dataDir }, 'npm start');
+      await service.listening;
+      // The data folder's lock holds the pid of the process that serves.
+      serving = Number(readFileSync(join(dataDir, 'creditdesk.lock'), 'utf8'));
+      expect(serving).not.toBe(service.child.pid);
+      service.child.kill('SIGTERM');
+      // npm forwards the signal, waits for its child, then ends by the same signal itself.
+      await service.exited;
+      expect(service.output()).toContain('SIGTERM: closing');
+      expect(isAlive(serving)).toBe(false);
+      expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
+    } finally {
+      if (serving && isAlive(serving)) process.kill(serving, 'SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says in one line, without a stack trace, that the port is in use, and exits 1 leaving nothing behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const service = start({ PORT: String(port), DATA_DIR: dataDir });
+      expect(await service.exited).toBe(1);
+      const lines = service.output().trim().split('\n');
+      expect(lines.at(-1)).toBe(`port ${port} is already in use by another process: stop that process, or set PORT to a free port`);
+      expect(service.output()).not.toMatch(/^\s+at /m);
+      expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
