@@ -143,13 +143,12 @@ describe.each(database_kinds)('HTTP API inputs on %s', (kind) => {
   });
 
   it('never answers 500, whatever the fields of a body hold', async () => {
+    // Mostly values known to have reached the database once, then anything at all.
     const strange = fc.oneof(
-      fc.string({ unit: 'binary', maxLength: 20 }),
-      fc.constantFrom('\u0000', '\ud800', 'x\udc00', '', ' ', 'U0MAYA001', 'pro', 'addon', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z'),
-      fc.constantFrom(0, -1, 0.5, 2 ** 31, 2 ** 53, 1e12 + 1, 1e300, -1e300),
-      fc.constant(null),
-      fc.boolean(),
-      fc.array(fc.integer(), { maxLength: 2 }),
+      { weight: 4, arbitrary: fc.constantFrom('a\u0000b', '\ud800', 'x\udc00', 2 ** 31, 1e12 + 1, 2 ** 53, 1e300, -1e300) },
+      { weight: 1, arbitrary: fc.constantFrom('', ' ', 0, -1, 0.5, null, true, 'U0MAYA001', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z') },
+      { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }) },
+      { weight: 1, arbitrary: fc.array(fc.integer(), { maxLength: 2 }) },
     );
     const routes: [string, string, Record<string, unknown>][] = [
       ['POST', '/api/v1/authorize', { id: 'p', user: 'U0MAYA001', credits: 1, feature: 'fill', source: 'api', at: '2026-05-10T11:00:00Z' }],
@@ -167,10 +166,12 @@ describe.each(database_kinds)('HTTP API inputs on %s', (kind) => {
         const [method, path, valid] = routes[r]!;
         const fields = Object.keys(valid);
         const body = { ...valid, [fields[f % fields.length]!]: value };
-        const answers = [await h.call(method, path, body), await h.call('POST', '/api/v1/usage', { events: [body, valid] })];
+        const answers = [await h.call(method, path, body)];
+        // An event goes in a batch too, beside a good one.
+        if (path === '/api/v1/authorize') answers.push(await h.call('POST', '/api/v1/usage', { events: [body, valid] }));
         for (const answer of answers) expect(answer.status, `${method} ${path} ${JSON.stringify(body)}: ${answer.text}`).toBeLessThan(500);
       }),
-      { numRuns: 50, seed: 20260510 },
+      { numRuns: 60, seed: 20260510 },
     );
   });
 });
