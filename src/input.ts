@@ -92,6 +92,11 @@ export const credits_or_zero = z
   .min(0, 'must be 0 or more')
   .max(credits_max, `must be at most ${credits_max.toLocaleString('en-US')}`);
 
+/** The key of a plan, pack product or profile: lowercase letters, digits, - and _, as a URL path carries it. */
+export const catalog_key = z
+  .string({ error: 'must be text' })
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'keys are 1-64 lowercase letters, digits, - or _, such as pro or addon-2000');
+
 /** A cycle by the month it starts in, `YYYY-MM`, within the years the calendar arithmetic and the database hold. */
 export const cycle_name = z
   .string({ error: 'must name a cycle as YYYY-MM' })

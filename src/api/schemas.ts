@@ -1,17 +1,12 @@
 // zod schemas for every body and parameter of the HTTP API. Field names are the API's
 // (snake_case); routes map them onto the ledger's inputs.
 import { z } from 'zod';
-import { credits_or_zero, cycle_name, identifier, optionalText, positive_credits, row_id, text, wholeNumber } from '../input.ts';
-import { batch_events_max, credits_max, event_id_length_max, unit_cost_max, user_ref_length_max } from '../ledger/limits.ts';
+import { catalog_key, credits_or_zero, cycle_name, identifier, optionalText, positive_credits, row_id, text, wholeNumber } from '../input.ts';
+import {
+  batch_events_max, credits_max, event_id_length_max, pack_expires_days_max, purchase_packs_max, unit_cost_max, user_ref_length_max,
+} from '../ledger/limits.ts';
 
-/** How many days a one-time pack lasts after it is first assigned, at most (ten years). */
-const expires_days_max = 3_660;
-/** Packs bought in one purchase, at most. */
-const purchase_quantity_max = 10_000;
-
-export const key_param = z
-  .string({ error: 'must be text' })
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'keys are 1-64 lowercase letters, digits, - or _, such as pro or addon-2000');
+export const key_param = catalog_key;
 
 /** A Slack user id or an email address; the ledger reads which. */
 export const user_param = text({ max: user_ref_length_max });
@@ -48,7 +43,7 @@ export const pack_product_body = z.strictObject({
   name: text(),
   credits: positive_credits,
   kind: z.enum(['recurring', 'one_time']),
-  expires_days: wholeNumber(1, expires_days_max, 'days').nullish(),
+  expires_days: wholeNumber(1, pack_expires_days_max, 'days').nullish(),
   reassign: z.enum(['remaining', 'full', 'next_cycle']).default('remaining'),
   rollover_cap: credits_or_zero.nullish(),
 });
@@ -69,7 +64,7 @@ export const seat_body = z.strictObject({
 
 export const purchase_body = z.strictObject({
   product: key_param,
-  quantity: wholeNumber(1, purchase_quantity_max),
+  quantity: wholeNumber(1, purchase_packs_max),
   reference: optionalText(),
   // What purchases.unit_cost, numeric(14,4), holds.
   unit_cost: z

@@ -14,6 +14,10 @@ export const user_ref_length_max = 254;
 export const int4_max = 2_147_483_647;
 /** Largest unit cost of a pack, in the org's currency: what purchases.unit_cost, numeric(14,4), holds. */
 export const unit_cost_max = 9_999_999_999.9999;
+/** Days a one-time pack lasts after it is first assigned, at most (ten years). */
+export const pack_expires_days_max = 3_660;
+/** Packs bought in one purchase, at most. */
+export const purchase_packs_max = 10_000;
 /** Years a cycle name (`YYYY-MM`) may give: the cycle after 9998-12 must still have a four-digit year. */
 export const cycle_year_min = 1970;
 export const cycle_year_max = 9998;

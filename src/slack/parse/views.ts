@@ -1,7 +1,7 @@
 // View state and private_metadata, read with zod: a modal's values arrive as nested objects.
 import { z } from 'zod';
 import { optionalText, row_id, text } from '../../input.ts';
-import { credits_max, int4_max, text_length_max } from '../../ledger/limits.ts';
+import { credits_max, int4_max, pack_expires_days_max, text_length_max } from '../../ledger/limits.ts';
 import { admin_forms } from '../blocks/admin.ts';
 import { blocks, inputs } from '../ids.ts';
 
@@ -31,13 +31,11 @@ export const reassign_words: Record<z.infer<typeof reassign_schema> & string, st
   next_cycle: 'with nothing until the next reset',
 };
 
-/** A one-time pack lasts at most this long after it is first assigned. */
-const expires_days_max = 3_660;
 export const expires_days_schema = z.coerce
   .number({ error: 'Enter a number of days' })
   .int('Enter a whole number of days')
   .positive('Enter at least 1 day')
-  .max(expires_days_max, `Enter at most ${expires_days_max.toLocaleString('en-US')} days`)
+  .max(pack_expires_days_max, `Enter at most ${pack_expires_days_max.toLocaleString('en-US')} days`)
   .optional();
 
 const too_long = `Keep it under ${text_length_max.toLocaleString('en-US')} characters`;
