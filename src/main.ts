@@ -72,7 +72,6 @@ async function main(): Promise<void> {
     await db.close();
     process.exit(1);
   }
-  log.info(`creditdesk listening on port ${port}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -85,8 +84,11 @@ async function main(): Promise<void> {
     await db.close();
     process.exit(0);
   };
+  // Before saying so: whoever reads "listening" may signal at once, and on a busy machine this
+  // process may not run another statement before the signal lands (seen with npm start).
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  log.info(`creditdesk listening on port ${port}`);
 }
 
 await main();

@@ -16,16 +16,19 @@ function start(env: Record<string, string>, how: 'node' | 'npm start' = 'node') 
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** The process ended; what it wrote last may still be on its way ('exit' can come before the output). */
+  const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** The process ended and all it wrote has been read: its output closed with it. */
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const listening = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', () => {
       const match = /listening on port (\d+)/.exec(output);
       if (match) resolve(Number(match[1]));
     });
-    void exited.then(() => reject(new Error(`exited early: ${output}`)));
+    void ended.then(() => reject(new Error(`exited early: ${output}`)));
   });
   listening.catch(() => {}); // a test that expects an early exit awaits `exited` instead
-  return { child, exited, listening, output: () => output };
+  return { child, ended, exited, listening, output: () => output };
 }
 
 function isAlive(pid: number): boolean {
@@ -64,10 +67,12 @@ describe('the service process', () => {
       serving = Number(readFileSync(join(dataDir, 'creditdesk.lock'), 'utf8'));
       expect(serving).not.toBe(service.child.pid);
       service.child.kill('SIGTERM');
-      // npm forwards the signal, waits for its child, then ends by the same signal itself.
+      // npm forwards the signal and waits for its child; a process left serving would hold the
+      // output open, so it is looked for before the output is read to its end.
+      expect(await service.ended).toBe(0);
+      expect(isAlive(serving)).toBe(false);
       await service.exited;
       expect(service.output()).toContain('SIGTERM: closing');
-      expect(isAlive(serving)).toBe(false);
       expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
     } finally {
       if (serving && isAlive(serving)) process.kill(serving, 'SIGKILL');
