@@ -6,7 +6,8 @@ import { allocate, isLiveAt, ownGrantsInOrder, type Allocation, type DrawableGra
 import { grant_columns, seat_columns, type GrantRow, type LedgerContext } from './context.ts';
 import { cycleAt, type Cycle } from './cycles.ts';
 import { invariant } from './errors.ts';
-import { credits_max, event_future_skew_ms_max, event_id_length_max } from './limits.ts';
+import { credits_max, event_future_skew_ms_max, event_id_length_max, text_length_max, user_ref_length_max } from './limits.ts';
+import { unstorableTextIn } from './text.ts';
 import { parseUserRef, type UserRef } from './members.ts';
 import { post, type Entry } from './post.ts';
 import { resetLockedSeats, resetPoolsIn } from './reset.ts';
@@ -80,11 +81,16 @@ const reject = (id: string, reason: string, refused?: RejectedUsage['refused']):
 
 /**
  * What is wrong with an event's own fields, if anything. Checked per event: one caller's bad
- * amount must not fail the batch it shares with others (the ingest groups concurrent callers).
+ * amount or text must not fail the batch it shares with others (the ingest groups concurrent
+ * callers). Whatever boundary the event came through, text the database cannot store is refused
+ * here, as the event's own outcome, before any statement sees it.
  */
 function eventProblem(event: UsageEvent): string | null {
   if (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > event_id_length_max) {
     return `id must be 1 to ${event_id_length_max} characters`;
+  }
+  if (typeof event.user !== 'string' || event.user.length > user_ref_length_max) {
+    return `user must be a Slack user id or an email address of at most ${user_ref_length_max} characters`;
   }
   if (!Number.isSafeInteger(event.credits) || event.credits < 1 || event.credits > credits_max) {
     return `credits must be a whole number from 1 to ${credits_max.toLocaleString('en-US')}, got ${String(event.credits).slice(0, 40)}`;
@@ -92,7 +98,12 @@ function eventProblem(event: UsageEvent): string | null {
   if (event.at !== undefined && !(event.at instanceof Date && Number.isFinite(event.at.getTime()))) {
     return 'at must be a valid time';
   }
-  return null;
+  for (const field of ['feature', 'source'] as const) {
+    const value = event[field];
+    if (value == null) continue;
+    if (typeof value !== 'string' || value.length > text_length_max) return `${field} must be text of at most ${text_length_max} characters`;
+  }
+  return unstorableTextIn({ id: event.id, user: event.user, feature: event.feature, source: event.source });
 }
 
 /** Applies events in order; `mode` per event lets one batch carry record and enforce calls together. */
@@ -177,7 +188,8 @@ async function applyUsageIn(
                  c.used + c.pool_used + c.overage, c.alerts_sent)), '[]')
         from unnest($2::int4[]) as k(seat_id)
         cross join lateral (select * from seat_cycles c where c.seat_id = k.seat_id offset 0) as c) as cycles`,
-    [events.map((e) => e.id), seatIds],
+    // Only events still in play: a refused id (one holding a NUL) must not reach a statement.
+    [events.flatMap((e, i) => (outcomes[i] ? [] : [e.id])), seatIds],
   );
   const firstOutcome = new Map<string, UsageOutcome>();
   for (const [eventKey, credits, own, pool, overage, occurredAt, cycleStart, , slackId, email, cycleEnd, createdAt] of state!.existing) {
