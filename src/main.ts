@@ -11,6 +11,14 @@ import { ledgerSettings } from './settings.ts';
 import { startJobs } from './jobs/index.ts';
 import { startSlack, type RunningSlack } from './slack/index.ts';
 
+/** The one line to say when the HTTP port cannot be had, or null for an error that is not about the port. */
+function portProblem(error: unknown, port: number): string | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return `port ${port} is already in use by another process: stop that process, or set PORT to a free port`;
+  if (code === 'EACCES') return `port ${port} needs privileges this process does not have: set PORT to 1024 or above`;
+  return null;
+}
+
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -51,8 +59,19 @@ async function main(): Promise<void> {
   });
 
   const server = createHttpServer(api, metrics, slack?.listener);
-  const port = await listen(server, config.PORT);
-  log.info(`creditdesk listening on port ${port}`);
+  let port: number;
+  try {
+    port = await listen(server, config.PORT);
+  } catch (error) {
+    const problem = portProblem(error, config.PORT);
+    if (!problem) throw error;
+    // What a person can act on, in one line; then everything started so far stops cleanly.
+    console.error(problem);
+    await jobs.stop();
+    await slack?.stop();
+    await db.close();
+    process.exit(1);
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -65,8 +84,11 @@ async function main(): Promise<void> {
     await db.close();
     process.exit(0);
   };
+  // Before saying so: whoever reads "listening" may signal at once, and on a busy machine this
+  // process may not run another statement before the signal lands (seen with npm start).
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  log.info(`creditdesk listening on port ${port}`);
 }
 
 await main();

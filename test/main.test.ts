@@ -1,28 +1,43 @@
 // npm start as a person runs it: it starts on a bare machine, answers /healthz, and stops cleanly.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, ...env },
+/** The service as one process, or as `npm start` runs it (npm, a shell, then the service). */
+function start(env: Record<string, string>, how: 'node' | 'npm start' = 'node') {
+  const [command, args] = how === 'node' ? [process.execPath, ['--import', 'tsx', 'src/main.ts']] : ['npm', ['start']];
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** The process ended; what it wrote last may still be on its way ('exit' can come before the output). */
+  const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** The process ended and all it wrote has been read: its output closed with it. */
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const listening = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', () => {
       const match = /listening on port (\d+)/.exec(output);
       if (match) resolve(Number(match[1]));
     });
-    void exited.then(() => reject(new Error(`exited early: ${output}`)));
+    void ended.then(() => reject(new Error(`exited early: ${output}`)));
   });
   listening.catch(() => {}); // a test that expects an early exit awaits `exited` instead
-  return { child, exited, listening, output: () => output };
+  return { child, ended, exited, listening, output: () => output };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 describe('the service process', () => {
@@ -38,6 +53,47 @@ describe('the service process', () => {
       expect(await service.exited).toBe(0);
       expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes SIGTERM through npm start to the process that serves, which closes cleanly', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
+    let serving = 0;
+    try {
+      const service = start({ PORT: '0', DATA_DIR: dataDir }, 'npm start');
+      await service.listening;
+      // The data folder's lock holds the pid of the process that serves.
+      serving = Number(readFileSync(join(dataDir, 'creditdesk.lock'), 'utf8'));
+      expect(serving).not.toBe(service.child.pid);
+      service.child.kill('SIGTERM');
+      // npm forwards the signal and waits for its child; a process left serving would hold the
+      // output open, so it is looked for before the output is read to its end.
+      expect(await service.ended).toBe(0);
+      expect(isAlive(serving)).toBe(false);
+      await service.exited;
+      expect(service.output()).toContain('SIGTERM: closing');
+      expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
+    } finally {
+      if (serving && isAlive(serving)) process.kill(serving, 'SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('says in one line, without a stack trace, that the port is in use, and exits 1 leaving nothing behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const service = start({ PORT: String(port), DATA_DIR: dataDir });
+      expect(await service.exited).toBe(1);
+      const lines = service.output().trim().split('\n');
+      expect(lines.at(-1)).toBe(`port ${port} is already in use by another process: stop that process, or set PORT to a free port`);
+      expect(service.output()).not.toMatch(/^\s+at /m);
+      expect(existsSync(join(dataDir, 'creditdesk.lock'))).toBe(false);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

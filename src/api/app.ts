@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/client.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { LedgerError } from '../ledger/errors.ts';
 import { fullReport, reportCsv } from '../ledger/report.ts';
@@ -23,9 +24,12 @@ export interface ApiDeps {
 }
 
 class BadRequest extends Error {}
+class UnsupportedMediaType extends Error {}
 
 /** A full batch of 1,000 events with long ids and features fits well within this. */
 const request_body_bytes_max = 4 * 1024 * 1024;
+/** When a caller should try again while the database is unavailable: a restart or failover takes seconds. */
+const database_retry_after_s = 5;
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -40,7 +44,25 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   return result.data;
 }
 
+/** A route parameter, named in the message when it is refused. */
+function param<S extends z.ZodType>(c: Context, name: string, schema: S): z.infer<S> {
+  const result = schema.safeParse(c.req.param(name));
+  if (!result.success) throw new BadRequest(`${name}: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** `application/json`, with or without parameters (a charset of utf-8 only: JSON is UTF-8, RFC 8259). */
+function isJson(contentType: string | undefined): boolean {
+  const [type, ...parameters] = (contentType ?? '').split(';').map((part) => part.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return parameters.every((p) => !p.startsWith('charset=') || p.replace(/^charset=\s*"?|"$/g, '') === 'utf-8');
+}
+
+/** The body as JSON; 415 unless it says it is JSON (a form or text/plain is never applied), 400 unless it is. */
 async function jsonBody(c: Context): Promise<unknown> {
+  if (!isJson(c.req.header('content-type'))) {
+    throw new UnsupportedMediaType('the body must be JSON, sent with Content-Type: application/json');
+  }
   try {
     return await c.req.json();
   } catch {
@@ -56,7 +78,16 @@ export function buildApi(deps: ApiDeps): Hono {
 
   app.onError((error, c) => {
     if (error instanceof BadRequest) return c.json({ error: error.message }, 400);
+    if (error instanceof UnsupportedMediaType) return c.json({ error: error.message }, 415);
     if (error instanceof LedgerError) return c.json({ error: error.message }, status_of_ledger_error[error.code]);
+    if (isDatabaseUnavailable(error)) {
+      // Events of a batch applied before the database went are kept: sent again, they come back as duplicates.
+      return c.json(
+        { error: `the database is unavailable; send the same request again in ${database_retry_after_s} seconds` },
+        503,
+        { 'retry-after': String(database_retry_after_s) },
+      );
+    }
     console.error('api error', c.req.method, c.req.path, error);
     return c.json({ error: 'internal error; nothing was applied' }, 500);
   });
@@ -120,16 +151,16 @@ export function buildApi(deps: ApiDeps): Hono {
     return c.json(outcome, 200);
   });
 
-  app.get('/api/v1/balances/:user', async (c) => c.json(await ledger.balance(parse(user_param, c.req.param('user')))));
+  app.get('/api/v1/balances/:user', async (c) => c.json(await ledger.balance(param(c, 'user', user_param))));
 
   app.put('/api/v1/plans/:key', async (c) => {
-    const key = parse(key_param, c.req.param('key'));
+    const key = param(c, 'key', key_param);
     const body = parse(plan_body, await jsonBody(c));
     return c.json(await ledger.putPlan(key, { name: body.name, credits: body.credits, rolloverCap: body.rollover_cap }));
   });
 
   app.put('/api/v1/pack-products/:key', async (c) => {
-    const key = parse(key_param, c.req.param('key'));
+    const key = param(c, 'key', key_param);
     const b = parse(pack_product_body, await jsonBody(c));
     return c.json(
       await ledger.putPackProduct(key, {
@@ -139,21 +170,21 @@ export function buildApi(deps: ApiDeps): Hono {
   });
 
   app.put('/api/v1/profiles/:key', async (c) => {
-    const key = parse(key_param, c.req.param('key'));
+    const key = param(c, 'key', key_param);
     const b = parse(profile_body, await jsonBody(c));
     return c.json(await ledger.putProfile(key, { name: b.name, poolCredits: b.pool_credits, memberPoolCap: b.member_pool_cap }));
   });
 
   app.put('/api/v1/seats/:user', async (c) => {
-    const user = parse(user_param, c.req.param('user'));
+    const user = param(c, 'user', user_param);
     const b = parse(seat_body, await jsonBody(c));
     const result = await ledger.putSeat(user, { plan: b.plan, profile: b.profile, email: b.email, name: b.name, anchorDay: b.anchor_day, actor: 'api' });
     return c.json(result, result.change === 'created' ? 201 : 200);
   });
 
-  app.get('/api/v1/seats/:user/revoke-preview', async (c) => c.json(await ledger.previewRevoke(parse(user_param, c.req.param('user')))));
+  app.get('/api/v1/seats/:user/revoke-preview', async (c) => c.json(await ledger.previewRevoke(param(c, 'user', user_param))));
 
-  app.delete('/api/v1/seats/:user', async (c) => c.json(await ledger.revokeSeat(parse(user_param, c.req.param('user')), 'api')));
+  app.delete('/api/v1/seats/:user', async (c) => c.json(await ledger.revokeSeat(param(c, 'user', user_param), 'api')));
 
   app.post('/api/v1/purchases', async (c) => {
     const b = parse(purchase_body, await jsonBody(c));

@@ -5,6 +5,7 @@
 // imported are listed by line and fail the run.
 import { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import { csvCellsProblem } from '../input.ts';
 import type { Ledger } from '../ledger/index.ts';
 import { upsertMember } from '../ledger/members.ts';
 import { column, import_exit, readCsv, type CsvFile } from './csv.ts';
@@ -161,6 +162,11 @@ export async function importSeats(
   const profiles = new Set(catalog.profiles.map((p) => p.key));
   for (const row of file.rows) {
     const rawEmail = column(row, ...seat_columns.email.names);
+    const unstorable = csvCellsProblem(row.values);
+    if (unstorable) {
+      result.unmatched.push({ line: row.line, email: rawEmail ?? null, reason: unstorable });
+      continue;
+    }
     if (!rawEmail || !email_schema.safeParse(rawEmail).success) {
       result.unmatched.push({ line: row.line, email: rawEmail ?? null, reason: 'no valid email address' });
       continue;

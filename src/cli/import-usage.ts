@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Ledger } from '../ledger/index.ts';
-import { batch_events_max, credits_max, event_id_length_max, text_length_max } from '../ledger/limits.ts';
+import { identifier, storableString, text } from '../input.ts';
+import { batch_events_max, credits_max, event_id_length_max, text_length_max, user_ref_length_max } from '../ledger/limits.ts';
 import type { UsageEvent } from '../ledger/usage.ts';
 import { column, import_exit, readCsv, type CsvFile } from './csv.ts';
 
@@ -22,11 +23,11 @@ export function readUsageFile(input: Uint8Array | string): CsvFile {
 }
 
 const row_schema = z.object({
-  user: z.string({ error: 'has no email or Slack id' }).min(1).max(254),
+  user: z.string({ error: 'has no email or Slack id' }).pipe(text({ max: user_ref_length_max, label: 'user' })),
   credits: z.coerce.number({ error: 'credits must be a number' }).int('credits must be a whole number').positive('credits must be more than 0').max(credits_max),
-  date: z.string({ error: 'has no date' }),
-  feature: z.string().max(text_length_max).optional(),
-  id: z.string().max(event_id_length_max).optional(),
+  date: z.string({ error: 'has no date' }).pipe(storableString('date')),
+  feature: text({ max: text_length_max, label: 'feature' }).optional(),
+  id: identifier(event_id_length_max, { label: 'event_id' }).optional(),
 });
 
 export interface UsageImportSummary {

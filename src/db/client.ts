@@ -33,6 +33,40 @@ export interface Database extends Queryable {
   readonly driver: pg.Pool | PGlite;
 }
 
+/**
+ * SQLSTATEs that mean the database is not there to answer, rather than that a statement was wrong:
+ * class 08 (connection exception), 57P01-57P03 (admin shutdown, crash shutdown, cannot connect
+ * now: a restart) and 53300 (too many connections). PostgreSQL's appendix "Error codes".
+ */
+const unavailable_sql_state = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+/** Network errors of Node's sockets while reaching the database. */
+const unavailable_errno = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/**
+ * What pg and PGlite say, without a code, when the connection is gone or none can be had: the
+ * pool's wait for a connection timed out, a connection ended under a query, the database closed.
+ */
+const unavailable_messages = [
+  /^timeout exceeded when trying to connect$/,
+  /^Connection terminated/,
+  /^Client has encountered a connection error and is not queryable$/,
+  /^Cannot use a pool after calling end on the pool$/,
+  /^PGlite is closed$/,
+];
+
+/**
+ * Whether `error` means the database is down or unreachable (so the caller should come back in a
+ * few seconds) rather than that the request or the code was wrong. Looks through `cause` and an
+ * AggregateError's errors (a host name that resolves to several addresses).
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (error === null || typeof error !== 'object' || depth > 3) return false;
+  const { code, message, cause, errors } = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && (unavailable_sql_state.test(code) || unavailable_errno.has(code))) return true;
+  if (typeof message === 'string' && unavailable_messages.some((m) => m.test(message))) return true;
+  if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true;
+  return isDatabaseUnavailable(cause, depth + 1);
+}
+
 /** PostgreSQL error codes after which the whole transaction may simply run again. */
 const retryable_sql_states = new Set(['40001', '40P01']);
 const transaction_attempts_max = 5;
@@ -61,10 +95,24 @@ async function withRetries<T>(run: () => Promise<T>): Promise<T> {
 const int8_oid = 20;
 const parseInt8 = (value: string) => Number(value);
 
-export function openPostgres(url: string, options: { poolMax?: number } = {}): Database {
+/**
+ * How long a query waits for a connection, from the pool or a new one, before the database counts
+ * as unavailable. Without it a query against an unreachable host waits for the operating
+ * system's TCP timeout (minutes on Linux), and so does the request behind it.
+ */
+const connect_timeout_ms = 10_000;
+
+export interface PostgresOptions {
+  poolMax?: number;
+  /** Tests: a shorter wait for a connection than connect_timeout_ms. */
+  connectTimeoutMs?: number;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolMax ?? 16,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? connect_timeout_ms,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === int8_oid ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -195,7 +243,7 @@ export async function openPglite(dataDir?: string): Promise<Database> {
  * A throw-away database on the server of `serverUrl`, dropped again by close(): for tests and
  * the benchmark, which must never write into a database someone else uses.
  */
-export async function openScratchPostgres(serverUrl: string, prefix: string, options: { poolMax?: number } = {}): Promise<Database> {
+export async function openScratchPostgres(serverUrl: string, prefix: string, options: PostgresOptions = {}): Promise<Database> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });

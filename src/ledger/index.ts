@@ -17,10 +17,36 @@ import { isPromotedAdmin, promoteAdmin } from './members.ts';
 import { listTools, loadTools, putTool, type ToolInput } from './tools.ts';
 import { applyOnce, type Applied, type Plain } from './once.ts';
 import { confirmCorrection, dismissCorrection, loadCorrection, rememberCorrectionMessage, reportSync, type SyncInput } from './sync.ts';
+import { invalid } from './errors.ts';
+import { unstorableTextIn } from './text.ts';
 
 export type Ledger = ReturnType<typeof createLedger>;
 /** The ledger's functions as a keyed write sees them: each joins the key's transaction. */
 export type LedgerOperations = ReturnType<typeof ledgerOperations>;
+
+/** Usage events are checked one by one (usage.ts), so that one bad event fails alone, not its batch. */
+const checked_per_event = new Set(['recordUsage', 'recordUsageBatch', 'authorize']);
+
+/**
+ * The ledger with every function refusing, as a LedgerError (invalid, naming the field), any text
+ * argument the database cannot store: no boundary that forgot to check can cause a database error.
+ */
+function refusingUnstorableText<T extends Record<string, unknown>>(ledger: T): T {
+  const guarded = Object.entries(ledger).map(([name, fn]) => {
+    if (typeof fn !== 'function' || checked_per_event.has(name)) return [name, fn];
+    return [
+      name,
+      (...args: unknown[]) => {
+        for (const arg of args) {
+          const problem = unstorableTextIn(arg);
+          if (problem) return Promise.reject(invalid(problem));
+        }
+        return fn(...args);
+      },
+    ];
+  });
+  return Object.fromEntries(guarded) as T;
+}
 
 export function createLedger(ctx: LedgerContext) {
   return {
@@ -38,7 +64,7 @@ export function createLedger(ctx: LedgerContext) {
 
 function ledgerOperations(ctx: LedgerContext) {
   const ingest = new UsageIngest(ctx);
-  return {
+  return refusingUnstorableText({
     ctx,
     recordUsage: (event: UsageEvent): Promise<UsageOutcome> => ingest.submit(event, 'record'),
     recordUsageBatch: (events: readonly UsageEvent[]) => ingest.submitBatch(events, 'record'),
@@ -89,7 +115,7 @@ function ledgerOperations(ctx: LedgerContext) {
       expired: await expireGrants(ctx, now),
     }),
     verify: () => verify(ctx),
-  };
+  });
 }
 
 export type { UsageEvent, UsageOutcome } from './usage.ts';

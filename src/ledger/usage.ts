@@ -5,7 +5,8 @@ import type { Queryable } from '../db/client.ts';
 import { seat_columns, type LedgerContext, type SeatRow } from './context.ts';
 import { cycleAt } from './cycles.ts';
 import { invariant, LedgerError } from './errors.ts';
-import { credits_max, event_future_skew_ms_max, event_id_length_max } from './limits.ts';
+import { credits_max, event_future_skew_ms_max, event_id_length_max, text_length_max, user_ref_length_max } from './limits.ts';
+import { unstorableTextIn } from './text.ts';
 import { parseUserRef } from './members.ts';
 import { resetBudgetsIn, resetLockedSeats, resetPoolsIn } from './reset.ts';
 import { budget_thresholds_pct, channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from './alerts.ts';
@@ -68,11 +69,16 @@ const reject = (id: string, reason: string, refused?: RejectedUsage['refused']):
 
 /**
  * What is wrong with an event's own fields, if anything. Checked per event: one caller's bad
- * amount must not fail the batch it shares with others (the ingest groups concurrent callers).
+ * amount or text must not fail the batch it shares with others (the ingest groups concurrent
+ * callers). Whatever boundary the event came through, text the database cannot store is refused
+ * here, as the event's own outcome, before any statement sees it.
  */
 function eventProblem(event: UsageEvent): string | null {
   if (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > event_id_length_max) {
     return `id must be 1 to ${event_id_length_max} characters`;
+  }
+  if (typeof event.user !== 'string' || event.user.length > user_ref_length_max) {
+    return `user must be a Slack user id or an email address of at most ${user_ref_length_max} characters`;
   }
   if (!Number.isSafeInteger(event.credits) || event.credits < 1 || event.credits > credits_max) {
     return `credits must be a whole number from 1 to ${credits_max.toLocaleString('en-US')}, got ${String(event.credits).slice(0, 40)}`;
@@ -80,7 +86,13 @@ function eventProblem(event: UsageEvent): string | null {
   if (event.at !== undefined && !(event.at instanceof Date && Number.isFinite(event.at.getTime()))) {
     return 'at must be a valid time';
   }
-  return null;
+  for (const field of ['feature', 'source'] as const) {
+    const value = event[field];
+    if (value == null) continue;
+    if (typeof value !== 'string' || value.length > text_length_max) return `${field} must be text of at most ${text_length_max} characters`;
+  }
+  if (event.tool != null && (typeof event.tool !== 'string' || event.tool.length > text_length_max)) return `tool must be a tool's key`;
+  return unstorableTextIn({ id: event.id, user: event.user, tool: event.tool, feature: event.feature, source: event.source });
 }
 
 /** Applies events in order; `mode` per event lets one batch carry record and enforce calls together. */

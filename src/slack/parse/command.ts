@@ -1,7 +1,9 @@
 // The /credits text, parsed with zod into one of the forms SPEC lists. Anything else is an
 // error value carrying what was wrong, shown together with the help.
 import { z } from 'zod';
-import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { cycle_name } from '../../input.ts';
+import { credits_max, cycle_year_max, cycle_year_min, text_length_max } from '../../ledger/limits.ts';
+import { textProblem } from '../../ledger/text.ts';
 import { truncate } from '../blocks/limits.ts';
 
 /**
@@ -45,8 +47,15 @@ const amount = whole_number('write the amount as a whole number of credits, such
   .pipe(z.number().int().positive('the amount must be more than 0').max(credits_max, 'that amount is larger than any credit grant'));
 const remaining = whole_number('give the remaining balance as a whole number, such as 2400 or 2,400').pipe(z.number().int().min(0).max(credits_max, 'that balance is larger than any credit grant'));
 
-/** What a person typed after the amount: decoded, and shortened to what the ledger keeps. */
-const rest = (words: string[]) => (words.length > 0 ? truncate(typedText(words.join(' ')), text_length_max) || null : null);
+/**
+ * What a person typed after the amount (a reason, a feature), decoded: null when nothing, an
+ * error past text_length_max characters (refused, never cut: it is stored as typed).
+ */
+function rest(words: string[]): { text: string | null } | { error: string } {
+  const text = words.length > 0 ? typedText(words.join(' ')).trim() : '';
+  if ([...text].length > text_length_max) return { error: `is longer than ${text_length_max.toLocaleString('en-US')} characters; say it in fewer words` };
+  return { text: text || null };
+}
 /** A word of the command quoted back in an error: as typed, and short. */
 const quote = (word: string, max: number) => truncate(typedText(word), max);
 
@@ -63,6 +72,8 @@ export type CreditsCommand =
   | { kind: 'invalid'; error: string };
 
 export function parseCommand(text: string): CreditsCommand {
+  const unstorable = textProblem(text);
+  if (unstorable) return invalid(`the command ${unstorable}`);
   // A thin space inside a number groups its digits; every other space separates words.
   const words = text.trim().split(/[^\S\u2009\u202F]+/).filter(Boolean);
   const [first, ...others] = words;
@@ -78,24 +89,29 @@ export function parseCommand(text: string): CreditsCommand {
       return { kind: 'admin' };
     case 'report': {
       const cycle = others[0] ?? null;
-      if (cycle && !/^\d{4}-(0[1-9]|1[0-2])$/.test(cycle)) return invalid(`the cycle must look like 2026-05, not "${quote(cycle, 20)}"`);
+      if (cycle && !cycle_name.safeParse(cycle).success) {
+        return invalid(`the cycle must look like 2026-05 (from ${cycle_year_min}-01 to ${cycle_year_max}-12), not "${quote(cycle, 20)}"`);
+      }
       return { kind: 'report', cycle };
     }
     case 'request': {
       if (others.length === 0) return { kind: 'request', amount: null, reason: null };
       const [word, ...reason] = others;
       // A first word that is not a number is the start of the reason: /credits request deck for the pitch.
-      if (!number_like.test(word!)) return { kind: 'request', amount: null, reason: rest(others) };
-      const parsed = amount.safeParse(word);
-      if (!parsed.success) return invalid(`/credits request: "${quote(word!, 30)}" is not an amount: ${parsed.error.issues[0]!.message}`);
-      return { kind: 'request', amount: parsed.data, reason: rest(reason) };
+      const parsed = number_like.test(word!) ? amount.safeParse(word) : null;
+      if (parsed && !parsed.success) return invalid(`/credits request: "${quote(word!, 30)}" is not an amount: ${parsed.error.issues[0]!.message}`);
+      const said = rest(parsed ? reason : others);
+      if ('error' in said) return invalid(`the reason ${said.error}`);
+      return { kind: 'request', amount: parsed ? parsed.data! : null, reason: said.text };
     }
     case 'log': {
       const [word, ...feature] = others;
       if (!word || !number_like.test(word)) return invalid('/credits log needs an amount: the amount must be a number of credits, such as 500');
       const parsed = amount.safeParse(word);
       if (!parsed.success) return invalid(`/credits log needs an amount: "${quote(word, 30)}" is not one; ${parsed.error.issues[0]!.message}`);
-      return { kind: 'log', amount: parsed.data, feature: rest(feature) };
+      const said = rest(feature);
+      if ('error' in said) return invalid(`the feature ${said.error}`);
+      return { kind: 'log', amount: parsed.data, feature: said.text };
     }
     case 'sync': {
       const parsed = remaining.safeParse(others[0] ?? '');

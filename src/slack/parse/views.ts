@@ -1,6 +1,7 @@
 // View state and private_metadata, read with zod: a modal's values arrive as nested objects.
 import { z } from 'zod';
-import { credits_max, text_length_max } from '../../ledger/limits.ts';
+import { optionalText, row_id, text } from '../../input.ts';
+import { credits_max, int4_max, pack_expires_days_max, text_length_max } from '../../ledger/limits.ts';
 import { admin_forms } from '../blocks/admin.ts';
 import { blocks, inputs } from '../ids.ts';
 
@@ -30,29 +31,37 @@ export const reassign_words: Record<z.infer<typeof reassign_schema> & string, st
   next_cycle: 'with nothing until the next reset',
 };
 
-/** A one-time pack lasts at most this long after it is first assigned. */
-const expires_days_max = 3_660;
 export const expires_days_schema = z.coerce
   .number({ error: 'Enter a number of days' })
   .int('Enter a whole number of days')
   .positive('Enter at least 1 day')
-  .max(expires_days_max, `Enter at most ${expires_days_max.toLocaleString('en-US')} days`)
+  .max(pack_expires_days_max, `Enter at most ${pack_expires_days_max.toLocaleString('en-US')} days`)
   .optional();
 
-export const reason_schema = z.string().trim().min(1, 'Say why, in a few words').max(text_length_max);
+const too_long = `Keep it under ${text_length_max.toLocaleString('en-US')} characters`;
+
+export const reason_schema = text({ tooShort: 'Say why, in a few words', tooLong: too_long });
 
 /** A request's reason may be left empty; none is kept as null. */
-export const optional_reason_schema = z
-  .string()
-  .trim()
-  .max(text_length_max, `Keep it under ${text_length_max.toLocaleString('en-US')} characters`)
-  .nullable()
-  .transform((text) => text || null);
+export const optional_reason_schema = optionalText({ tooLong: too_long });
+
+/** A catalog entry's name, as people will recognise it. */
+export const name_schema = text({ tooShort: 'Give it a name people recognise', tooLong: too_long });
+
+/** A purchase's reference (a PO number); may be left empty. */
+export const reference_schema = optionalText({ tooLong: too_long });
+
+/** A pack's number, as the inventory shows it: a row id. */
+export const pack_id_schema = z.coerce
+  .number({ error: 'Enter the pack number' })
+  .int('Enter the pack number')
+  .min(1, 'Enter the pack number')
+  .max(int4_max, 'There is no pack with that number');
 
 /** The admin menu's button values: which form to open. */
 export const admin_form_schema = z.enum(admin_forms);
 
-export const approve_metadata = z.object({ requestId: z.number().int().positive() });
+export const approve_metadata = z.object({ requestId: row_id });
 export const revoke_metadata = z.object({ confirm: z.string().regex(/^[UW][A-Z0-9]+$/) }).partial();
 
 export function parseMetadata<T>(schema: z.ZodType<T>, raw: string | undefined): T | null {

@@ -11,7 +11,7 @@ import { noticeModal, revokePreview } from '../../blocks/admin.ts';
 import { humanError } from '../../context.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
-import { amount_schema, expires_days_schema, parseMetadata, reason_schema, reassign_schema, reassign_words, revoke_metadata, selected, selectedUser, signed_amount_schema, value } from '../../parse/views.ts';
+import { amount_schema, expires_days_schema, name_schema, pack_id_schema, parseMetadata, reason_schema, reassign_schema, reassign_words, reference_schema, revoke_metadata, selected, selectedUser, signed_amount_schema, value } from '../../parse/views.ts';
 import { state, submissionKey, type Args } from './common.ts';
 import { answerInTime, done, fieldErrors, showView, type Answer } from './in-time.ts';
 
@@ -85,8 +85,8 @@ export function register(app: App, ctx: ListenerContext): void {
   });
 
   adminSubmit(views.adminUnassign, blocks.key, async (args, by) => {
-    const pack = amount_schema.safeParse(value(state(args), blocks.key, inputs.key));
-    if (!pack.success) return fieldErrors({ [blocks.key]: 'Enter the pack number' });
+    const pack = pack_id_schema.safeParse(value(state(args), blocks.key, inputs.key));
+    if (!pack.success) return fieldErrors({ [blocks.key]: pack.error.issues[0]!.message });
     try {
       const { outcome: unassigned, replayed } = await once(args, (l) => l.unassignPack({ packId: pack.data, actor: by }));
       return done(`Pack ${unassigned.packId} is back in inventory; its next assignee gets ${credits(unassigned.release.next_assignee_gets)} credits this cycle.`, { dm: !replayed });
@@ -100,7 +100,9 @@ export function register(app: App, ctx: ListenerContext): void {
     const quantity = amount_schema.safeParse(value(state(args), blocks.quantity, inputs.quantity));
     if (!product) return fieldErrors({ [blocks.key]: 'Name a pack product, such as addon' });
     if (!quantity.success || quantity.data > 10_000) return fieldErrors({ [blocks.quantity]: 'Enter how many packs, 1 to 10,000' });
-    const reference = value(state(args), blocks.reference, inputs.reference)?.trim() || null;
+    const referenced = reference_schema.safeParse(value(state(args), blocks.reference, inputs.reference));
+    if (!referenced.success) return fieldErrors({ [blocks.reference]: referenced.error.issues[0]!.message });
+    const reference = referenced.data;
     try {
       const { outcome: bought, replayed } = await once(args, (l) => l.recordPurchase({ product, quantity: quantity.data, reference }));
       return done(`Recorded ${bought.packIds.length} ${product} pack(s), now free in inventory.`, { dm: !replayed });
@@ -112,14 +114,15 @@ export function register(app: App, ctx: ListenerContext): void {
   adminSubmit(views.adminCatalog, blocks.key, async (args) => {
     const kind = selected(state(args), blocks.kind, inputs.kind);
     const key = value(state(args), blocks.key, inputs.key)?.trim() ?? '';
-    const name = value(state(args), blocks.name, inputs.name)?.trim() ?? '';
+    const named = name_schema.safeParse(value(state(args), blocks.name, inputs.name) ?? '');
     const amount = amount_schema.safeParse(value(state(args), blocks.amount, inputs.amount));
     const reassign = reassign_schema.safeParse(selected(state(args), blocks.reassign, inputs.reassign) ?? undefined);
     const expires = value(state(args), blocks.expires, inputs.expires);
     const expiresDays = expires_days_schema.safeParse(expires || undefined);
     if (kind !== 'plan' && kind !== 'profile' && kind !== 'recurring' && kind !== 'one_time') return fieldErrors({ [blocks.kind]: 'Choose what to save' });
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(key)) return fieldErrors({ [blocks.key]: 'Use 1-64 lowercase letters, digits, - or _, such as pro' });
-    if (!name) return fieldErrors({ [blocks.name]: 'Give it a name people recognise' });
+    if (!named.success) return fieldErrors({ [blocks.name]: named.error.issues[0]!.message });
+    const name = named.data;
     if (!amount.success) return fieldErrors({ [blocks.amount]: amount.error.issues[0]!.message });
     if (!reassign.success) return fieldErrors({ [blocks.reassign]: 'Choose one of the listed policies' });
     if (!expiresDays.success) return fieldErrors({ [blocks.expires]: expiresDays.error.issues[0]!.message });
