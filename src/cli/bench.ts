@@ -57,10 +57,11 @@ export async function runBench(options: BenchOptions): Promise<void> {
     const n = options.seats;
     await db.query(`insert into members (slack_id, email) select 'UB' || lpad(g::text, 8, '0'), 'bench' || g || '@example.com' from generate_series(1, $1) g`, [n]);
     await db.query(
-      `insert into seats (member_id, plan_key, anchor_day, status, cycle_start, cycle_end, started_at)
-       select g, 'pro', 1, 'active', $2, $3, $2 from generate_series(1, $1) g`,
+      `insert into seats (member_id, tool_key, anchor_day, status, cycle_start, cycle_end, started_at)
+       select g, 'default', 1, 'active', $2, $3, $2 from generate_series(1, $1) g`,
       [n, previous.start, previous.end],
     );
+    await db.query(`insert into seat_plans (seat_id, plan_key) select id, 'pro' from seats`);
     await db.query(`insert into purchases (product_key, quantity, purchased_at) values ('addon', $1, $2)`, [2 * n, now]);
     await db.query(
       `insert into packs (purchase_id, product_key, seat_id, assigned_at) select 1, 'addon', (g + 1) / 2, $2 from generate_series(1, $1) g`,

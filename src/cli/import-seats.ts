@@ -195,9 +195,11 @@ export async function importSeats(
     const slackId = options.lookup ? await options.lookup(email) : null;
     if (options.lookup && !slackId) result.notInSlack.push({ line: row.line, email });
     const [existing] = await ledger.ctx.db.query<{ status: string; plan: string; profile: string | null }>(
-      `select s.status, s.plan_key as plan, s.profile_key as profile from members m join seats s on s.member_id = m.id
+      `select s.status, (select string_agg(sp.plan_key, '+' order by sp.plan_key) from seat_plans sp where sp.seat_id = s.id) as plan,
+              s.profile_key as profile
+       from members m join seats s on s.member_id = m.id and s.tool_key = (select tool_key from plans where key = $3)
        where lower(m.email) = $1 or ($2::text is not null and m.slack_id = $2)`,
-      [email, slackId],
+      [email, slackId, plan],
     );
     const change: SeatChange = !existing
       ? 'create'

@@ -13,16 +13,17 @@ export const migrations_folder = fileURLToPath(new URL('../../migrations', impor
 /** Arbitrary, fixed: replicas starting together take turns applying migrations. */
 const migration_lock_key = 7_410_001;
 
-export async function migrate(db: Database): Promise<void> {
+/** Applies every migration in `folder` (default: the project's) not yet applied; replicas take turns. */
+export async function migrate(db: Database, folder: string = migrations_folder): Promise<void> {
   if (db.kind === 'pglite') {
-    await migratePglite(drizzlePglite(db.driver as PGlite), { migrationsFolder: migrations_folder });
+    await migratePglite(drizzlePglite(db.driver as PGlite), { migrationsFolder: folder });
     return;
   }
   const pool = db.driver as pg.Pool;
   const lock = await pool.connect();
   try {
     await lock.query('select pg_advisory_lock($1)', [migration_lock_key]);
-    await migratePg(drizzlePg(pool), { migrationsFolder: migrations_folder });
+    await migratePg(drizzlePg(pool), { migrationsFolder: folder });
   } finally {
     await lock.query('select pg_advisory_unlock($1)', [migration_lock_key]).catch(() => {});
     lock.release();

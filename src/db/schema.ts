@@ -6,6 +6,7 @@ import {
   bigserial,
   boolean,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -41,10 +42,39 @@ export const members = pgTable(
   ],
 );
 
-export const plans = pgTable('plans', {
+/**
+ * A tool: one vendor's credit system the org pays for (SPEC "Words"), with its own unit, cycle
+ * anchor day and time zone, catalog, pools and overage budget. A database created before tools
+ * existed holds one tool, `default`, that owns everything it had.
+ */
+export const tools = pgTable('tools', {
   key: text('key').primaryKey(),
   name: text('name').notNull(),
+  /** What people call one unit of this tool: "credits", "premium requests". */
+  unit: text('unit').notNull().default('credits'),
+  /** IANA zone of this tool's cycles and daily limits; null follows ORG_TIMEZONE. */
+  timeZone: text('time_zone'),
+  /** Default anchor day of this tool's seats, and the day its pools and budget renew; null follows CYCLE_ANCHOR_DAY. */
+  anchorDay: smallint('anchor_day'),
+  /** Pay-as-you-go credits the org allows per tool cycle beyond own credits and pools; null allows none in enforce mode. */
+  overageBudget: credits('overage_budget'),
+  /** Price of one overage credit in the org's currency, for reports. */
+  overageUnitCost: numeric('overage_unit_cost', { precision: 14, scale: 6 }),
+  /** Members with a seat get a weekly DM asking what the vendor shows (vendors with no per-user data). */
+  syncNudge: boolean('sync_nudge').notNull().default(false),
+  /** Start of the tool cycle whose budget grant has been issued: the reset's compare-and-set key. */
+  cycleStart: instant('cycle_start'),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+export const plans = pgTable('plans', {
+  key: text('key').primaryKey(),
+  toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
+  name: text('name').notNull(),
   credits: credits('credits').notNull(),
+  /** Credits a member may use per day, in the tool's zone (Figma's View seats: 150); null means no daily limit. */
+  dailyLimit: credits('daily_limit'),
   /** Credits that may roll into the next cycle; null means no rollover. */
   rolloverCap: credits('rollover_cap'),
   updatedAt: instant('updated_at').notNull().defaultNow(),
@@ -52,6 +82,7 @@ export const plans = pgTable('plans', {
 
 export const packProducts = pgTable('pack_products', {
   key: text('key').primaryKey(),
+  toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
   name: text('name').notNull(),
   credits: credits('credits').notNull(),
   kind: text('kind', { enum: ['recurring', 'one_time'] }).notNull(),
@@ -63,6 +94,7 @@ export const packProducts = pgTable('pack_products', {
 
 export const profiles = pgTable('profiles', {
   key: text('key').primaryKey(),
+  toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
   name: text('name').notNull(),
   poolCredits: credits('pool_credits').notNull().default(0),
   /** Most a single member may draw from the pool in one cycle; null means no cap. */
@@ -79,9 +111,7 @@ export const seats = pgTable(
     memberId: integer('member_id')
       .notNull()
       .references(() => members.id),
-    planKey: text('plan_key')
-      .notNull()
-      .references(() => plans.key),
+    toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
     profileKey: text('profile_key').references(() => profiles.key),
     anchorDay: smallint('anchor_day').notNull(),
     status: text('status', { enum: ['active', 'revoked'] }).notNull(),
@@ -95,11 +125,28 @@ export const seats = pgTable(
     revokedAt: instant('revoked_at'),
     /** The journal entry of the last revocation, reversed by a restore in the same cycle. */
     revokeJournalId: bigint('revoke_journal_id', { mode: 'number' }),
+    /** The member's login at the vendor (a GitHub login), for usage the vendor reports by login. */
+    vendorUser: text('vendor_user'),
   },
   (t) => [
-    uniqueIndex('seats_member_key').on(t.memberId),
-
+    // A member has at most one seat per tool (SPEC "Words": seat).
+    uniqueIndex('seats_member_tool_key').on(t.memberId, t.toolKey),
+    uniqueIndex('seats_vendor_user_key').on(t.toolKey, sql`lower(${t.vendorUser})`),
   ],
+);
+
+/** The plans a seat holds: their grants stack into one quota (SPEC "Stacking"). */
+export const seatPlans = pgTable(
+  'seat_plans',
+  {
+    seatId: integer('seat_id')
+      .notNull()
+      .references(() => seats.id),
+    planKey: text('plan_key')
+      .notNull()
+      .references(() => plans.key),
+  },
+  (t) => [primaryKey({ columns: [t.seatId, t.planKey] }), index('seat_plans_plan_idx').on(t.planKey)],
 );
 
 export const purchases = pgTable('purchases', {
@@ -139,10 +186,14 @@ export const grants = pgTable(
   'grants',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    source: text('source', { enum: ['plan', 'pack', 'manual', 'pool', 'rollover'] }).notNull(),
+    source: text('source', { enum: ['plan', 'pack', 'manual', 'pool', 'rollover', 'budget'] }).notNull(),
     seatId: integer('seat_id').references(() => seats.id),
     packId: integer('pack_id').references(() => packs.id),
     profileKey: text('profile_key').references(() => profiles.key),
+    /** A plan grant's plan: a seat holding several plans has one plan grant each. */
+    planKey: text('plan_key').references(() => plans.key),
+    /** An overage budget grant's tool. */
+    toolKey: text('tool_key').references(() => tools.key, { onUpdate: 'cascade' }),
     cycleStart: instant('cycle_start').notNull(),
     startsAt: instant('starts_at').notNull(),
     expiresAt: instant('expires_at').notNull(),
@@ -157,6 +208,7 @@ export const grants = pgTable(
     // Only the grants a pack holds in inventory (no seat) are looked up by pack.
     index('grants_holding_idx').on(t.packId).where(sql`${t.seatId} is null`),
     uniqueIndex('grants_pool_cycle_key').on(t.profileKey, t.cycleStart).where(sql`${t.source} = 'pool'`),
+    uniqueIndex('grants_budget_cycle_key').on(t.toolKey, t.cycleStart).where(sql`${t.source} = 'budget'`),
     // No index may name `remaining`: it changes on every usage event, and an indexed column
     // would keep those updates from being HOT (see the fillfactor migration).
     index('grants_open_expiry_idx').on(t.expiresAt).where(sql`${t.closedAt} is null`),
@@ -185,6 +237,10 @@ export const journal = pgTable(
     overage: credits('overage'),
     feature: text('feature'),
     source: text('source'),
+    /** A usage event's day in its tool's zone (YYYY-MM-DD): what daily limits count. */
+    day: date('day', { mode: 'string' }),
+    /** Record mode: credits of this event beyond the seat's daily limit. */
+    overDailyLimit: credits('over_daily_limit'),
   },
   (t) => [uniqueIndex('journal_event_key').on(t.eventKey), index('journal_seat_idx').on(t.seatId, t.occurredAt)],
 );
@@ -233,6 +289,24 @@ export const seatCycles = pgTable(
   (t) => [primaryKey({ columns: [t.seatId, t.cycleStart] })],
 );
 
+/**
+ * What a seat with a daily limit used on one day of its tool's zone, kept in step with the usage
+ * entries (verify recomputes it). Seats without a daily limit have no rows here.
+ */
+export const seatDays = pgTable(
+  'seat_days',
+  {
+    seatId: integer('seat_id')
+      .notNull()
+      .references(() => seats.id),
+    day: date('day', { mode: 'string' }).notNull(),
+    used: credits('used').notNull().default(0),
+    /** Record mode: credits used that day beyond the limit. */
+    overLimit: credits('over_limit').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.seatId, t.day] })],
+);
+
 /** What each member drew from a pool grant, for the per-member pool cap. */
 export const poolDraws = pgTable(
   'pool_draws',
@@ -266,6 +340,8 @@ export const outbox = pgTable(
 export const vendorTasks = pgTable('vendor_tasks', {
   id: serial('id').primaryKey(),
   text: text('text').notNull(),
+  /** The tool whose vendor console the task is for. */
+  toolKey: text('tool_key').references(() => tools.key, { onUpdate: 'cascade' }),
   memberId: integer('member_id').references(() => members.id),
   createdAt: instant('created_at').notNull(),
   doneAt: instant('done_at'),
@@ -277,6 +353,8 @@ export const creditRequests = pgTable('credit_requests', {
   memberId: integer('member_id')
     .notNull()
     .references(() => members.id),
+  /** The tool the member asks credits of. */
+  toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
   credits: credits('credits').notNull(),
   reason: text('reason'),
   status: text('status', { enum: ['pending', 'approved', 'denied'] }).notNull().default('pending'),
@@ -342,6 +420,7 @@ export const jobRuns = pgTable(
   (t) => [primaryKey({ columns: [t.job, t.period] })],
 );
 
+export type Tool = typeof tools.$inferSelect;
 export type Member = typeof members.$inferSelect;
 export type Plan = typeof plans.$inferSelect;
 export type PackProduct = typeof packProducts.$inferSelect;
@@ -350,3 +429,4 @@ export type Seat = typeof seats.$inferSelect;
 export type Pack = typeof packs.$inferSelect;
 export type Grant = typeof grants.$inferSelect;
 export type SeatCycle = typeof seatCycles.$inferSelect;
+export type SeatPlan = typeof seatPlans.$inferSelect;

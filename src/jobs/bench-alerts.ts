@@ -103,11 +103,12 @@ export async function benchAlerts(
   // Seats as they stand just before a boundary; the reset gives each its plan grant for this cycle.
   const previous = cycleAt(new Date(cycle.start.getTime() - 1), defaultSettings.anchorDay, defaultSettings.zone);
   await db.query(`insert into members (slack_id) select 'UA' || lpad(g::text, 8, '0') from generate_series(1, $1) g`, [members]);
-  await db.query(
-    `insert into seats (member_id, plan_key, anchor_day, status, cycle_start, cycle_end, started_at)
-     select m.id, 'alerted', 1, 'active', $1, $2, $1 from members m where m.slack_id like 'UA%'`,
+  const seats = await db.query<{ id: number }>(
+    `insert into seats (member_id, tool_key, anchor_day, status, cycle_start, cycle_end, started_at)
+     select m.id, 'default', 1, 'active', $1, $2, $1 from members m where m.slack_id like 'UA%' returning id`,
     [previous.start, previous.end],
   );
+  await db.query(`insert into seat_plans (seat_id, plan_key) select unnest($1::int4[]), 'alerted'`, [seats.map((s) => s.id)]);
   await ledger.runCycleJobs();
 
   // Alerts the other benchmarks raised are set aside: the figures are about these N members.

@@ -2,7 +2,7 @@
 // functions; every message carries a text fallback and names what happened, what remains and when it
 // resets. Dates are Slack date tokens in the blocks (each reader sees their own zone) and the day in
 // the org's zone in the text fallback; names and emails are escaped; lists fit their section.
-import type { AlertPayload, MemberThresholdAlert, PoolThresholdAlert } from '../ledger/alerts.ts';
+import type { AlertPayload, BudgetThresholdAlert, MemberThresholdAlert, PoolThresholdAlert } from '../ledger/alerts.ts';
 import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import { actionsRow, button, listSection, section, type Message } from '../slack/blocks/common.ts';
 import { lazyLines, name_chars_shown_max } from '../slack/blocks/limits.ts';
@@ -23,14 +23,16 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
   const resets = day(alert.resetsAt, zone);
   const runsOut = alert.runsOutAt ? day(alert.runsOutAt, zone) : null;
   const who = alert.slackId ? `<@${alert.slackId}>` : alert.email ? mrkdwnText(alert.email, name_chars_shown_max) : 'A member';
-  const over = alert.overage > 0 ? ` ${n(alert.overage)} credits are overage beyond quota and pool.` : '';
+  // Alerts queued before tools existed carry none: they were about the one tool, AI credits.
+  const tool = alertTool(alert);
+  const over = alert.overage > 0 ? ` ${n(alert.overage)} ${tool.unit} are overage beyond quota and pool.` : '';
   const headline =
     alert.audience === 'member'
-      ? `You have used ${alert.threshold} % of your AI credits this cycle.`
-      : `${who} has used ${alert.threshold} % of their AI credits this cycle.`;
+      ? `You have used ${alert.threshold} % of your ${tool.name} this cycle.`
+      : `${who} has used ${alert.threshold} % of their ${tool.name} this cycle.`;
   const whose = alert.audience === 'member' ? 'your' : 'their';
   const detail = (date: 'token' | 'text') =>
-    `${n(alert.consumed)} of ${n(alert.quota)} credits used; ${n(alert.remaining)} of ${whose} own left` +
+    `${n(alert.consumed)} of ${n(alert.quota)} ${tool.unit} used; ${n(alert.remaining)} of ${whose} own left` +
     (alert.poolUsed > 0 ? `, ${n(alert.poolUsed)} drawn from the shared pool` : '') +
     `.${over} The quota resets on ${resets[date]}.` +
     (alert.remaining > 0
@@ -49,12 +51,29 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
 export function poolThresholdMessage(alert: PoolThresholdAlert, zone: string): SlackMessage {
   const refills = day(alert.resetsAt, zone);
   const headline = `The ${mrkdwnText(alert.profileKey, name_chars_shown_max)} shared pool is ${alert.threshold} % used.`;
-  const detail = (date: 'token' | 'text') => `${n(alert.remaining)} of ${n(alert.amount)} credits left; the pool refills on ${refills[date]}.`;
+  const detail = (date: 'token' | 'text') => `${n(alert.remaining)} of ${n(alert.amount)} ${alertTool(alert).unit} left; the pool refills on ${refills[date]}.`;
   return { text: `${headline} ${detail('text')}`, blocks: [section(`*${headline}*`), section(detail('token'))] };
 }
 
+/** A tool's overage budget crossing 75, 90 or 100 %: the alert channel hears, like a pool. */
+export function budgetThresholdMessage(alert: BudgetThresholdAlert, zone: string): SlackMessage {
+  const renews = day(alert.resetsAt, zone);
+  const headline = `The ${mrkdwnText(alert.tool.name, name_chars_shown_max)} overage budget is ${alert.threshold} % used.`;
+  const detail = (date: 'token' | 'text') =>
+    `${n(alert.remaining)} of ${n(alert.amount)} ${mrkdwnText(alert.tool.unit, name_chars_shown_max)} left; the budget renews on ${renews[date]}.`;
+  return { text: `${headline} ${detail('text')}`, blocks: [section(`*${headline}*`), section(detail('token'))] };
+}
+
+/** The tool an alert names, as people know it; alerts queued before tools existed were about AI credits. */
+function alertTool(alert: { tool?: { name: string; unit: string } }) {
+  const tool = alert.tool ?? { name: 'AI credits', unit: 'credits' };
+  return { name: mrkdwnText(tool.name, name_chars_shown_max), unit: mrkdwnText(tool.unit, name_chars_shown_max) };
+}
+
 export function alertMessage(alert: AlertPayload, zone: string): SlackMessage {
-  return alert.kind === 'member_threshold' ? memberThresholdMessage(alert, zone) : poolThresholdMessage(alert, zone);
+  if (alert.kind === 'member_threshold') return memberThresholdMessage(alert, zone);
+  if (alert.kind === 'budget_threshold') return budgetThresholdMessage(alert, zone);
+  return poolThresholdMessage(alert, zone);
 }
 
 /** The requester's DM: who decided, and what an approval granted. */

@@ -9,6 +9,8 @@ import { grantIds, post, type NewGrant, type Transfer } from './post.ts';
 
 export interface AdjustmentInput {
   user: string;
+  /** The tool of the member's seat; may be left out while the org has one tool. */
+  tool?: string | null;
   /** Positive grants, negative debits; never zero. */
   credits: number;
   reason: string;
@@ -22,7 +24,7 @@ export async function adjust(ctx: LedgerContext, input: AdjustmentInput) {
 
 /** adjust inside the caller's transaction, so another write (an approved request) commits with it. */
 export async function adjustIn(tx: Queryable, ctx: LedgerContext, input: AdjustmentInput, now: Date) {
-  const seat = await lockActiveSeat(tx, ctx, input.user, now);
+  const seat = await lockActiveSeat(tx, ctx, input.user, now, input.tool, 'an adjustment');
   const header = {
     kind: 'adjustment' as const, occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart,
     actor: input.actor ?? null, reason: input.reason, credits: input.credits,
@@ -30,11 +32,11 @@ export async function adjustIn(tx: Queryable, ctx: LedgerContext, input: Adjustm
   if (input.credits > 0) {
     const [id] = await grantIds(tx, 1);
     const grant: NewGrant = {
-      id: id!, source: 'manual', seatId: seat.id, packId: null, profileKey: null,
+      id: id!, source: 'manual', seatId: seat.id, packId: null, profileKey: null, planKey: null, toolKey: null,
       cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: seat.cycleEnd, amount: input.credits,
     };
     await post(tx, [{ ...header, transfers: [{ from: { system: 'issuance' }, to: { grant }, amount: input.credits }] }], now, [grant]);
-    return { user: input.user, credits: input.credits, grantId: grant.id, expiresAt: seat.cycleEnd.toISOString() };
+    return { user: input.user, tool: seat.tool.key, credits: input.credits, grantId: grant.id, expiresAt: seat.cycleEnd.toISOString() };
   }
   const debit = -input.credits;
   const grants = ownGrantsInOrder(
@@ -56,5 +58,5 @@ export async function adjustIn(tx: Queryable, ctx: LedgerContext, input: Adjustm
     left -= amount;
   }
   await post(tx, [{ ...header, transfers }], now);
-  return { user: input.user, credits: input.credits, grantId: null, expiresAt: null };
+  return { user: input.user, tool: seat.tool.key, credits: input.credits, grantId: null, expiresAt: null };
 }

@@ -9,11 +9,22 @@ import { forecast_usage_events_min, forecastRunOut, type ForecastStatus } from '
 export const channel_thresholds_pct = [90, 100] as const;
 /** A pool crossing these percentages of its cycle grant alerts the channel. */
 export const pool_thresholds_pct = [75, 90, 100] as const;
+/** A tool's overage budget alerts like a pool (SPEC "Overage budget"). */
+export const budget_thresholds_pct = pool_thresholds_pct;
 /** Seats the threshold sweep locks and checks in one transaction. */
 const sweep_seats_per_transaction_max = 1_000;
 
+/** The tool an alert is about, as people know it. */
+export interface AlertTool {
+  key: string;
+  name: string;
+  /** "credits", "premium requests". */
+  unit: string;
+}
+
 export interface MemberThresholdAlert {
   kind: 'member_threshold';
+  tool: AlertTool;
   /** Who is told: the member by DM, or the alert channel. */
   audience: 'member' | 'channel';
   slackId: string | null;
@@ -34,6 +45,7 @@ export interface MemberThresholdAlert {
 
 export interface PoolThresholdAlert {
   kind: 'pool_threshold';
+  tool: AlertTool;
   profileKey: string;
   threshold: number;
   amount: number;
@@ -41,18 +53,32 @@ export interface PoolThresholdAlert {
   resetsAt: string;
 }
 
-export type AlertPayload = MemberThresholdAlert | PoolThresholdAlert;
+/** A tool's overage budget crossing a threshold of what the org allows this tool cycle. */
+export interface BudgetThresholdAlert {
+  kind: 'budget_threshold';
+  tool: AlertTool;
+  threshold: number;
+  amount: number;
+  remaining: number;
+  resetsAt: string;
+}
+
+export type AlertPayload = MemberThresholdAlert | PoolThresholdAlert | BudgetThresholdAlert;
 
 /** The thresholds crossed going from `before` to `after` percent, in ascending order. */
 export function crossed(thresholds: readonly number[], beforePct: number, afterPct: number): number[] {
   return thresholds.filter((t) => t > beforePct && t <= afterPct);
 }
 
+/**
+ * Queues the alerts that the seat cycles in `touched` and the pool or budget grants in
+ * `sharedGrantIds` have crossed and not yet announced, in the caller's transaction.
+ */
 export async function raiseThresholdAlerts(
   tx: Queryable,
   ctx: LedgerContext,
   touched: readonly { seatId: number; cycleStart: Date }[],
-  poolGrantIds: readonly number[],
+  sharedGrantIds: readonly number[],
   now: Date,
 ): Promise<void> {
   const member = ctx.settings.thresholds;
@@ -60,16 +86,18 @@ export async function raiseThresholdAlerts(
   const rows = await tx.query<{
     seatId: number; cycleStart: Date; cycleEnd: Date; quota: number; used: number; poolUsed: number; overage: number;
     remaining: number; alertsSent: number; slackId: string | null; email: string | null; startedAt: Date; revoked: boolean; usageEvents: number;
+    tool: AlertTool;
   }>(
     `select sc.seat_id as "seatId", sc.cycle_start as "cycleStart", sc.cycle_end as "cycleEnd", sc.quota, sc.used,
             sc.pool_used as "poolUsed", sc.overage, sc.remaining, sc.alerts_sent as "alertsSent", m.slack_id as "slackId", m.email,
             s.started_at as "startedAt", s.status = 'revoked' as revoked,
             (select count(*)::int4 from (select 1 from journal j
                where j.seat_id = sc.seat_id and j.occurred_at >= sc.cycle_start and j.cycle_start = sc.cycle_start and j.kind = 'usage'
-               limit ${forecast_usage_events_min}) e) as "usageEvents"
+               limit ${forecast_usage_events_min}) e) as "usageEvents",
+            json_build_object('key', tl.key, 'name', tl.name, 'unit', tl.unit) as tool
      from seat_cycles sc join unnest($1::int4[], $2::timestamptz[]) as t(seat_id, cycle_start)
           on sc.seat_id = t.seat_id and sc.cycle_start = t.cycle_start
-     join seats s on s.id = sc.seat_id join members m on m.id = s.member_id`,
+     join seats s on s.id = sc.seat_id join members m on m.id = s.member_id join tools tl on tl.key = s.tool_key`,
     [touched.map((t) => t.seatId), touched.map((t) => t.cycleStart)],
   );
   const outbox: { key: string; payload: AlertPayload }[] = [];
@@ -88,6 +116,7 @@ export async function raiseThresholdAlerts(
     for (const threshold of fresh) {
       const base = {
         kind: 'member_threshold' as const,
+        tool: row.tool,
         slackId: row.slackId,
         email: row.email,
         threshold,
@@ -108,26 +137,25 @@ export async function raiseThresholdAlerts(
       }
     }
   }
-  if (poolGrantIds.length > 0) {
-    const pools = await tx.query<{ id: number; profileKey: string; amount: number; remaining: number; expiresAt: Date }>(
-      `select id, profile_key as "profileKey", amount, remaining, expires_at as "expiresAt" from grants where id = any($1::int8[])`,
-      [poolGrantIds],
+  if (sharedGrantIds.length > 0) {
+    const shared = await tx.query<{ id: number; source: 'pool' | 'budget'; profileKey: string | null; amount: number; remaining: number; expiresAt: Date; tool: AlertTool }>(
+      `select g.id, g.source, g.profile_key as "profileKey", g.amount, g.remaining, g.expires_at as "expiresAt",
+              json_build_object('key', tl.key, 'name', tl.name, 'unit', tl.unit) as tool
+       from grants g left join profiles p on p.key = g.profile_key join tools tl on tl.key = coalesce(g.tool_key, p.tool_key)
+       where g.id = any($1::int8[])`,
+      [sharedGrantIds],
     );
-    for (const pool of pools) {
-      if (pool.amount <= 0) continue;
-      const pct = ((pool.amount - pool.remaining) * 100) / pool.amount;
-      for (const threshold of crossed(pool_thresholds_pct, 0, pct)) {
-        outbox.push({
-          key: `pool:${pool.id}:${threshold}`,
-          payload: {
-            kind: 'pool_threshold',
-            profileKey: pool.profileKey,
-            threshold,
-            amount: pool.amount,
-            remaining: pool.remaining,
-            resetsAt: pool.expiresAt.toISOString(),
-          },
-        });
+    for (const grant of shared) {
+      if (grant.amount <= 0) continue;
+      const pct = ((grant.amount - grant.remaining) * 100) / grant.amount;
+      const thresholds = grant.source === 'pool' ? pool_thresholds_pct : budget_thresholds_pct;
+      for (const threshold of crossed(thresholds, 0, pct)) {
+        const common = { tool: grant.tool, threshold, amount: grant.amount, remaining: grant.remaining, resetsAt: grant.expiresAt.toISOString() };
+        outbox.push(
+          grant.source === 'pool'
+            ? { key: `pool:${grant.id}:${threshold}`, payload: { kind: 'pool_threshold', profileKey: grant.profileKey!, ...common } }
+            : { key: `budget:${grant.id}:${threshold}`, payload: { kind: 'budget_threshold', ...common } },
+        );
       }
     }
   }

@@ -1,12 +1,14 @@
-// The consumption order, as a pure function: which grants a usage event draws from.
-// Soonest expiry first; at equal expiry plan, then rollover, then packs, then manual grants;
-// then oldest first. The pool only after all of those, within the member's pool cap; the rest
-// is overage (record mode) or a refusal of the whole event (enforce mode).
+// The consumption order, as a pure function: which grants a usage event draws from (SPEC
+// "Consumption order"). Soonest expiry first; at equal expiry plan, then rollover, then packs,
+// then manual grants; then oldest first. The pool only after all of those, within the member's
+// pool cap; the rest is overage: drawn against the tool's overage budget while it lasts, and in
+// record mode recorded beyond it too; in enforce mode an event whose overage the budget cannot
+// cover is refused whole (SPEC "Overage budget", "Two modes").
 import type { Grant } from '../db/schema.ts';
 
 export type DrawableGrant = Pick<Grant, 'id' | 'seatId' | 'cycleStart' | 'source' | 'startsAt' | 'expiresAt' | 'remaining'>;
 
-const source_rank: Record<Grant['source'], number> = { plan: 0, rollover: 1, pack: 2, manual: 3, pool: 4 };
+const source_rank: Record<Grant['source'], number> = { plan: 0, rollover: 1, pack: 2, manual: 3, pool: 4, budget: 5 };
 
 export function drawOrder(a: DrawableGrant, b: DrawableGrant): number {
   return (
@@ -27,7 +29,10 @@ export interface Allocation {
   draws: { grant: DrawableGrant; amount: number }[];
   poolDrawn: number;
   ownDrawn: number;
+  /** Everything beyond own credits and pool: budgetDrawn plus what no budget covered. */
   overage: number;
+  /** The part of the overage drawn from the tool's overage budget. */
+  budgetDrawn: number;
 }
 
 /** Own credits live at `at`, in the order they are drawn. */
@@ -36,14 +41,16 @@ export function ownGrantsInOrder(grants: readonly DrawableGrant[], at: Date): Dr
 }
 
 /**
- * Splits `credits` over the grants. Returns null in enforce mode when the event does not fit
- * whole. Pure: the caller applies the draws to its copies of the grants.
+ * Splits `credits` over own grants (in order), the pool, then the overage budget. Returns null in
+ * enforce mode when the event does not fit whole. Pure: the caller applies the draws to its
+ * copies of the grants.
  */
 export function allocate(
   ordered: readonly DrawableGrant[],
   pool: PoolAvailability | null,
   credits: number,
   mode: 'record' | 'enforce',
+  budget: PoolAvailability | null = null,
 ): Allocation | null {
   const draws: Allocation['draws'] = [];
   let left = credits;
@@ -59,6 +66,8 @@ export function allocate(
   const poolDrawn = pool ? Math.min(left, pool.available) : 0;
   if (poolDrawn > 0) draws.push({ grant: pool!.grant, amount: poolDrawn });
   const overage = left - poolDrawn;
-  if (overage > 0 && mode === 'enforce') return null;
-  return { draws, poolDrawn, ownDrawn, overage };
+  const budgetDrawn = budget ? Math.min(overage, budget.available) : 0;
+  if (overage > budgetDrawn && mode === 'enforce') return null;
+  if (budgetDrawn > 0) draws.push({ grant: budget!.grant, amount: budgetDrawn });
+  return { draws, poolDrawn, ownDrawn, overage, budgetDrawn };
 }

@@ -28,14 +28,23 @@ export const defaultSettings: LedgerSettings = {
   thresholds: [50, 80, 100],
 };
 
-// Column lists that read rows straight into the schema's camelCase types.
-export const seat_columns = `s.id, s.member_id as "memberId", s.plan_key as "planKey", s.profile_key as "profileKey",
+// Column lists that read rows straight into the schema's camelCase types. A seat comes with the
+// keys of the plans it holds, in key order (one index probe of seat_plans).
+export const seat_columns = `s.id, s.member_id as "memberId", s.tool_key as "toolKey", s.profile_key as "profileKey",
   s.anchor_day as "anchorDay", s.status, s.cycle_start as "cycleStart", s.cycle_end as "cycleEnd",
-  s.started_at as "startedAt", s.revoked_at as "revokedAt", s.revoke_journal_id as "revokeJournalId"`;
+  s.started_at as "startedAt", s.revoked_at as "revokedAt", s.revoke_journal_id as "revokeJournalId",
+  s.vendor_user as "vendorUser", array(select sp.plan_key from seat_plans sp where sp.seat_id = s.id order by sp.plan_key) as "planKeys"`;
 
 export const grant_columns = `g.id, g.source, g.seat_id as "seatId", g.pack_id as "packId", g.profile_key as "profileKey",
-  g.cycle_start as "cycleStart", g.starts_at as "startsAt", g.expires_at as "expiresAt", g.amount, g.remaining,
-  g.closed_at as "closedAt", g.created_at as "createdAt"`;
+  g.plan_key as "planKey", g.tool_key as "toolKey", g.cycle_start as "cycleStart", g.starts_at as "startsAt",
+  g.expires_at as "expiresAt", g.amount, g.remaining, g.closed_at as "closedAt", g.created_at as "createdAt"`;
+
+export const plan_columns = `key, tool_key as "toolKey", name, credits, daily_limit as "dailyLimit", rollover_cap as "rolloverCap",
+  updated_at as "updatedAt"`;
+export const pack_product_columns = `key, tool_key as "toolKey", name, credits, kind, expires_days as "expiresDays", reassign,
+  rollover_cap as "rolloverCap", updated_at as "updatedAt"`;
+export const profile_columns = `key, tool_key as "toolKey", name, pool_credits as "poolCredits", member_pool_cap as "memberPoolCap",
+  cycle_start as "cycleStart", updated_at as "updatedAt"`;
 
 export interface Catalog {
   plans: Map<string, Plan>;
@@ -45,23 +54,31 @@ export interface Catalog {
 /** The catalog is a handful of rows: read whole where a decision needs it. */
 export async function loadCatalog(tx: Queryable): Promise<Catalog> {
   const [plans, products] = await Promise.all([
-    tx.query<Plan>(`select key, name, credits, rollover_cap as "rolloverCap", updated_at as "updatedAt" from plans`),
-    tx.query<PackProduct>(
-      `select key, name, credits, kind, expires_days as "expiresDays", reassign, rollover_cap as "rolloverCap",
-              updated_at as "updatedAt" from pack_products`,
-    ),
+    tx.query<Plan>(`select ${plan_columns} from plans`),
+    tx.query<PackProduct>(`select ${pack_product_columns} from pack_products`),
   ]);
   return { plans: new Map(plans.map((p) => [p.key, p])), products: new Map(products.map((p) => [p.key, p])) };
 }
 
 export async function loadProfile(tx: Queryable, key: string): Promise<Profile | undefined> {
-  const [profile] = await tx.query<Profile>(
-    `select key, name, pool_credits as "poolCredits", member_pool_cap as "memberPoolCap", cycle_start as "cycleStart",
-            updated_at as "updatedAt" from profiles where key = $1`,
-    [key],
-  );
+  const [profile] = await tx.query<Profile>(`select ${profile_columns} from profiles where key = $1`, [key]);
   return profile;
 }
 
-export type SeatRow = Seat;
+/** A seat row with the keys of the plans it holds. */
+export type SeatRow = Seat & { planKeys: string[] };
 export type GrantRow = Grant;
+
+/**
+ * A seat's daily limit (SPEC "Daily limits"): its plans' limits stack like their credits, and a
+ * plan without one lifts it, so the seat has none. Credits per day in the tool's zone, or null.
+ */
+export function dailyLimitOf(planKeys: readonly string[], plans: ReadonlyMap<string, Plan>): number | null {
+  let total = 0;
+  for (const key of planKeys) {
+    const limit = plans.get(key)?.dailyLimit;
+    if (limit == null) return null;
+    total += limit;
+  }
+  return planKeys.length > 0 ? total : null;
+}

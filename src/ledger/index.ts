@@ -2,7 +2,7 @@
 // No Slack types and no HTTP types here; each function takes the context's db and clock.
 import type { LedgerContext } from './context.ts';
 import { adjust, type AdjustmentInput } from './adjust.ts';
-import { getBalance, getHistory } from './balance.ts';
+import { getBalance, getBalances, getHistory } from './balance.ts';
 import { listCatalog, livePools, putPackProduct, putPlan, putProfile, type PackProductInput, type PlanInput, type ProfileInput } from './catalog.ts';
 import { UsageIngest } from './ingest.ts';
 import { assignPack, packInventory, packProductsFree, recordPurchase, unassignPack, type AssignPackInput, type PurchaseInput } from './packs.ts';
@@ -14,6 +14,7 @@ import { completeVendorTask, openVendorTasks } from './tasks.ts';
 import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
 import { isPromotedAdmin, promoteAdmin } from './members.ts';
+import { listTools, loadTools, putTool, type ToolInput } from './tools.ts';
 import { applyOnce, type Applied, type Plain } from './once.ts';
 import { confirmCorrection, dismissCorrection, loadCorrection, rememberCorrectionMessage, reportSync, type SyncInput } from './sync.ts';
 import { invalid } from './errors.ts';
@@ -68,15 +69,22 @@ function ledgerOperations(ctx: LedgerContext) {
     recordUsage: (event: UsageEvent): Promise<UsageOutcome> => ingest.submit(event, 'record'),
     recordUsageBatch: (events: readonly UsageEvent[]) => ingest.submitBatch(events, 'record'),
     authorize: (event: UsageEvent): Promise<UsageOutcome> => ingest.submit(event, 'enforce'),
-    balance: (user: string) => getBalance(ctx, user),
-    history: (user: string, limit?: number) => getHistory(ctx, user, limit),
+    /** One seat's balance: the tool named, or the org's only one (or the member's only seat). */
+    balance: (user: string, tool?: string | null) => getBalance(ctx, user, tool),
+    /** Every seat's balance of a member: the first one's fields, and all of them in `tools`. */
+    balances: (user: string) => getBalances(ctx, user),
+    history: (user: string, limit?: number, tool?: string | null) => getHistory(ctx, user, limit, tool ?? null),
+    putTool: (key: string, input: ToolInput) => putTool(ctx, key, input),
+    tools: () => listTools(ctx),
+    /** The tools with lookups (pick, get) for callers that decide by tool. */
+    loadTools: () => loadTools(ctx.db, ctx.settings),
     putPlan: (key: string, input: PlanInput) => putPlan(ctx, key, input),
     putPackProduct: (key: string, input: PackProductInput) => putPackProduct(ctx, key, input),
     putProfile: (key: string, input: ProfileInput) => putProfile(ctx, key, input),
     catalog: () => listCatalog(ctx),
     putSeat: (user: string, input: SeatInput) => putSeat(ctx, user, input),
-    revokeSeat: (user: string, actor?: string | null) => revokeSeat(ctx, user, actor ?? null),
-    previewRevoke: (user: string) => previewRevoke(ctx, user),
+    revokeSeat: (user: string, actor?: string | null, tool?: string | null) => revokeSeat(ctx, user, actor ?? null, tool),
+    previewRevoke: (user: string, tool?: string | null) => previewRevoke(ctx, user, tool),
     recordPurchase: (input: PurchaseInput) => recordPurchase(ctx, input),
     assignPack: (input: AssignPackInput) => assignPack(ctx, input),
     unassignPack: (input: { packId: number; actor?: string | null }) => unassignPack(ctx, input),
@@ -86,12 +94,12 @@ function ledgerOperations(ctx: LedgerContext) {
     livePools: () => livePools(ctx),
     isPromotedAdmin: (slackId: string) => isPromotedAdmin(ctx.db, slackId),
     promoteAdmin: (slackId: string) => promoteAdmin(ctx.db, slackId),
-    fileRequest: (slackId: string, credits: number, reason: string | null) => fileRequest(ctx, slackId, credits, reason),
+    fileRequest: (slackId: string, credits: number, reason: string | null, tool?: string | null) => fileRequest(ctx, slackId, credits, reason, tool ?? null),
     request: (id: number) => loadRequest(ctx.db, id),
     rememberRequestMessage: (id: number, channelId: string, messageTs: string) => rememberRequestMessage(ctx, id, channelId, messageTs),
     approveRequest: (input: { id: number; by: string; grant: RequestGrant }) => approveRequest(ctx, input),
     denyRequest: (input: { id: number; by: string }) => denyRequest(ctx, input),
-    report: (cycle?: string) => buildReport(ctx, cycle),
+    report: (cycle?: string, tool?: string | null) => buildReport(ctx, cycle, tool),
     openVendorTasks: () => openVendorTasks(ctx),
     completeVendorTask: (id: number, by: string) => completeVendorTask(ctx, id, by),
     /** A member's sync, once per key: usage below creditdesk's figure, a pending correction above it. */
@@ -112,6 +120,7 @@ function ledgerOperations(ctx: LedgerContext) {
 
 export type { UsageEvent, UsageOutcome } from './usage.ts';
 export type { LedgerContext, LedgerSettings } from './context.ts';
+export type { Tool, ToolInput } from './tools.ts';
 export type { CreditRequest, Decision, RequestGrant, RequestOutcomePayload } from './requests.ts';
 export type { Applied } from './once.ts';
 export type { CorrectionDecision, SyncCorrection, SyncOutcome } from './sync.ts';

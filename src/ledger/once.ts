@@ -56,9 +56,12 @@ export async function applyOnce<T>(ctx: LedgerContext, key: string, work: (inTra
       return { outcome: first.outcome, replayed: true };
     }
     const outcome = await work(inTransaction(ctx, tx));
-    const stored = JSON.stringify(outcome ?? null);
-    await tx.query(`update applied_keys set outcome = $2::jsonb where key = $1`, [key, stored]);
-    return { outcome: JSON.parse(stored) as T, replayed: false };
+    // The first caller gets the outcome as stored, exactly as a repeat will (jsonb orders keys its own way).
+    const [stored] = await tx.query<{ outcome: T }>(`update applied_keys set outcome = $2::jsonb where key = $1 returning outcome`, [
+      key,
+      JSON.stringify(outcome ?? null),
+    ]);
+    return { outcome: stored!.outcome, replayed: false };
   });
 }
 

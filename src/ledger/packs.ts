@@ -2,12 +2,14 @@
 // `reassign` policy: what a pack carries to its next assignee in the same cycle.
 import type { Queryable } from '../db/client.ts';
 import type { Pack, PackProduct } from '../db/schema.ts';
-import { grant_columns, loadCatalog, seat_columns, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
+import { grant_columns, loadCatalog, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
 import { conflict, invariant, notFound } from './errors.ts';
-import { findMember, parseUserRef, describeUser } from './members.ts';
+import { describeUser } from './members.ts';
 import { grantIds, post, type NewGrant, type Transfer } from './post.ts';
-import { resetLockedSeats } from './reset.ts';
-import { addVendorTask } from './tasks.ts';
+import { lockCurrentSeats } from './reset.ts';
+import { findSeat } from './seats.ts';
+import { addVendorTask, inConsole } from './tasks.ts';
+import { loadTools, type Tool, type Tools } from './tools.ts';
 
 export const pack_columns = `k.id, k.purchase_id as "purchaseId", k.product_key as "productKey", k.seat_id as "seatId",
   k.assigned_at as "assignedAt", k.expires_at as "expiresAt", k.granted_until as "grantedUntil"`;
@@ -88,6 +90,8 @@ export async function releaseTransfers(
         seatId: null,
         packId: release.packId,
         profileKey: null,
+        planKey: null,
+        toolKey: null,
         cycleStart: left[0]!.cycleStart,
         startsAt: left[0]!.startsAt,
         // A one-time pack's credits wait in inventory until the pack itself expires.
@@ -103,21 +107,21 @@ export async function releaseTransfers(
   return { transfers, newGrants };
 }
 
-/** Locks the seat of a member (active) and brings it into the current cycle. */
-export async function lockActiveSeat(tx: Queryable, ctx: LedgerContext, user: string, now: Date): Promise<SeatRow & { email: string | null; slackId: string | null }> {
-  const ref = parseUserRef(user);
-  const member = await findMember(tx, ref);
-  if (!member) throw notFound(`no member ${describeUser(ref)}: add a seat with PUT /api/v1/seats/${describeUser(ref)}`);
-  const [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.member_id = $1 for update`, [member.id]);
+/** A locked, active seat in its current cycle, with who holds it and its tool. */
+export type ActiveSeat = SeatRow & { email: string | null; slackId: string | null; tool: Tool; tools: Tools };
+
+/**
+ * Locks a member's active seat in a tool (the one named, or the org's only one) and brings it into
+ * the current cycle. LedgerErrors: not_found (no such member), conflict (no active seat there),
+ * invalid (several tools and none named).
+ */
+export async function lockActiveSeat(tx: Queryable, ctx: LedgerContext, user: string, now: Date, toolKey?: string | null, what = 'this'): Promise<ActiveSeat> {
+  const { ref, member, tool, tools, seatId, where } = await findSeat(tx, ctx, user, toolKey, what);
+  const [seat] = seatId == null ? [] : await lockCurrentSeats(tx, ctx, [seatId], now);
   if (!seat || seat.status !== 'active') {
-    throw conflict(`${describeUser(ref)} has no active seat: add one with PUT /api/v1/seats/${describeUser(ref)}`);
+    throw conflict(`${describeUser(ref)} has no active seat${where}: add one with PUT /api/v1/seats/${describeUser(ref)}`);
   }
-  if (seat.cycleEnd.getTime() <= now.getTime()) {
-    await resetLockedSeats(tx, ctx, [seat], now);
-    const [fresh] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = $1`, [seat.id]);
-    return { ...fresh!, email: member.email, slackId: member.slackId };
-  }
-  return { ...seat, email: member.email, slackId: member.slackId };
+  return { ...seat, email: member.email, slackId: member.slackId, tool, tools };
 }
 
 export const memberLabel = (m: { email: string | null; slackId: string | null }) => m.email ?? (m.slackId ? `<@${m.slackId}>` : 'the member');
@@ -136,10 +140,11 @@ export async function assignPack(ctx: LedgerContext, input: AssignPackInput) {
 
 /** assignPack inside the caller's transaction, so another write (an approved request) commits with it. */
 export async function assignPackIn(tx: Queryable, ctx: LedgerContext, input: AssignPackInput, now: Date) {
-  const seat = await lockActiveSeat(tx, ctx, input.user, now);
   const { products } = await loadCatalog(tx);
   const product = products.get(input.product);
   if (!product) throw notFound(`pack product ${input.product} is not in the catalog`);
+  // The product says which tool: the pack goes to the member's seat there.
+  const seat = await lockActiveSeat(tx, ctx, input.user, now, product.toolKey);
   const [pack] = await tx.query<Pack>(
     `select ${pack_columns} from packs k where k.product_key = $1 and k.seat_id is null
        and (k.expires_at is null or k.expires_at > $2)
@@ -171,7 +176,7 @@ export async function assignPackIn(tx: Queryable, ctx: LedgerContext, input: Ass
     const [id] = await grantIds(tx, 1);
     const amount = 'fresh' in credits ? credits.fresh : credits.carry.remaining;
     const grant: NewGrant = {
-      id: id!, source: 'pack', seatId: seat.id, packId: pack.id, profileKey: null,
+      id: id!, source: 'pack', seatId: seat.id, packId: pack.id, profileKey: null, planKey: null, toolKey: null,
       cycleStart: seat.cycleStart, startsAt: seat.cycleStart, expiresAt: grantExpiry, amount,
     };
     const transfer: Transfer =
@@ -187,8 +192,11 @@ export async function assignPackIn(tx: Queryable, ctx: LedgerContext, input: Ass
             granted_until = case when $5 then $6 else granted_until end where id = $1`,
     [pack.id, seat.id, now, expiresAt, credits != null && 'fresh' in credits, seat.cycleEnd],
   );
-  await addVendorTask(tx, `Assign an add-on pack (${product.name}) to ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
-  return { packId: pack.id, product: product.key, productName: product.name, user: input.user, credits: granted, policy: firstUse ? 'new' : product.reassign };
+  await addVendorTask(tx, `Assign an add-on pack (${product.name}) to ${memberLabel(seat)} ${inConsole(seat.tools, seat.tool)}`, seat.memberId, now, seat.tool.key);
+  return {
+    packId: pack.id, product: product.key, productName: product.name, user: input.user, tool: seat.tool.key, credits: granted,
+    policy: firstUse ? 'new' : product.reassign,
+  };
 }
 
 /** Returns one pack to inventory under its product's reassign policy. */
@@ -198,22 +206,16 @@ export async function unassignPack(ctx: LedgerContext, input: { packId: number; 
     const [found] = await tx.query<Pack>(`select ${pack_columns} from packs k where k.id = $1`, [input.packId]);
     if (!found) throw notFound(`no pack ${input.packId}`);
     if (found.seatId == null) throw conflict(`pack ${input.packId} is already free in inventory`);
-    const lockSeat = () =>
-      tx.query<SeatRow & { email: string | null; slackId: string | null }>(
-        `select ${seat_columns}, m.email, m.slack_id as "slackId" from seats s join members m on m.id = s.member_id where s.id = $1 for update of s`,
-        [found.seatId],
-      );
-    let [seat] = await lockSeat();
+    // Seat first, then the pack: the lock order every writer keeps.
+    const [seat] = await lockCurrentSeats(tx, ctx, [found.seatId], now);
     const [pack] = await tx.query<Pack>(`select ${pack_columns} from packs k where k.id = $1 for update`, [input.packId]);
     invariant(seat && pack, 'pack and seat vanished under lock');
     if (pack.seatId !== seat.id) throw conflict(`pack ${input.packId} moved while you were looking; try again`);
-    if (seat.cycleEnd.getTime() <= now.getTime()) {
-      // The reset has not reached this seat yet: do it first, so the pack leaves this cycle's
-      // grant and what it earned last cycle stays there until it expires.
-      await resetLockedSeats(tx, ctx, [seat], now);
-      [seat] = await lockSeat();
-      invariant(seat, 'a locked seat vanished');
-    }
+    const [holder] = await tx.query<{ email: string | null; slackId: string | null }>(
+      `select email, slack_id as "slackId" from members where id = $1`,
+      [seat.memberId],
+    );
+    const tools = await loadTools(tx, ctx.settings);
     const { products } = await loadCatalog(tx);
     const product = products.get(pack.productKey)!;
     const grants = await tx.query<GrantRow>(
@@ -233,7 +235,9 @@ export async function unassignPack(ctx: LedgerContext, input: { packId: number; 
     );
     // Remember which cycle this pack last paid into: `next_cycle` and `remaining` depend on it.
     await tx.query(`update packs set seat_id = null, assigned_at = null, granted_until = coalesce($2, granted_until) where id = $1`, [pack.id, release.grantedUntil]);
-    await addVendorTask(tx, `Remove the add-on pack (${product.name}) from ${memberLabel(seat)} in the vendor console`, seat.memberId, now);
+    await addVendorTask(
+      tx, `Remove the add-on pack (${product.name}) from ${memberLabel(holder!)} ${inConsole(tools, tools.get(seat.toolKey))}`, seat.memberId, now, seat.toolKey,
+    );
     return { packId: pack.id, release: describeRelease(release) };
   });
 }

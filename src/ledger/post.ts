@@ -26,9 +26,11 @@ export type JournalKind =
   | 'seat_grant'
   | 'pack_grant'
   | 'pool_grant'
+  | 'budget_grant'
   | 'reset'
   | 'expiry'
   | 'revoke'
+  | 'plan_removed'
   | 'restore'
   | 'unassign'
   | 'adjustment'
@@ -49,6 +51,12 @@ export interface Entry {
   overage?: number | null;
   feature?: string | null;
   source?: string | null;
+  /** A usage event's day in its tool's zone (YYYY-MM-DD). */
+  day?: string | null;
+  /** Record mode: credits of the event beyond the seat's daily limit. */
+  overDailyLimit?: number | null;
+  /** The seat has a daily limit: its seat_days row for `day` moves with this entry. */
+  dailyLimited?: boolean;
   transfers: Transfer[];
 }
 
@@ -108,7 +116,8 @@ export function seatCycleEffects(entries: readonly Entry[]): SeatCycleDelta[] {
         invariant(entry.seatId != null && entry.cycleStart != null, 'consumption outside a seat needs the entry seat');
         const d = deltaFor(entry.seatId, entry.cycleStart);
         if (fromGrant?.source === 'pool') d.poolUsed += amount;
-        else if (systemOf(from) === 'overage') d.overage += amount;
+        // Overage is what goes beyond own credits and pool, within the tool's budget or not.
+        else if (fromGrant?.source === 'budget' || systemOf(from) === 'overage') d.overage += amount;
         else invariant(false, `consumption from ${JSON.stringify(from)} has no seat row`);
       }
     }
@@ -128,7 +137,7 @@ function assertBalanced(entry: Entry): void {
 const accountName = (account: Account) => ('grant' in account ? 'grant' : account.system);
 
 /** A grant created by the entries being posted; its remaining is what they transfer into it. */
-export type NewGrant = Pick<Grant, 'id' | 'source' | 'seatId' | 'packId' | 'profileKey' | 'cycleStart' | 'startsAt' | 'expiresAt' | 'amount'>;
+export type NewGrant = Pick<Grant, 'id' | 'source' | 'seatId' | 'packId' | 'profileKey' | 'planKey' | 'toolKey' | 'cycleStart' | 'startsAt' | 'expiresAt' | 'amount'>;
 
 /** Ids for grants about to be created, so entries can name them before they exist. */
 export async function grantIds(tx: Queryable, count: number): Promise<number[]> {
@@ -201,6 +210,16 @@ export async function post(
   }
   const opened = [...opening.values()];
   const draws = [...poolDraws.values()];
+  const days = new Map<string, { seat_id: number; day: string; used: number; over_limit: number }>();
+  for (const e of entries) {
+    if (!e.dailyLimited || e.kind !== 'usage') continue;
+    invariant(e.seatId != null && e.day != null, 'a daily-limited usage entry needs its seat and day');
+    const key = `${e.seatId}:${e.day}`;
+    const row = days.get(key) ?? { seat_id: e.seatId, day: e.day, used: 0, over_limit: 0 };
+    row.used += e.credits ?? 0;
+    row.over_limit += e.overDailyLimit ?? 0;
+    days.set(key, row);
+  }
 
   // Each set of rows travels as one JSON parameter: JSON.stringify is native and PostgreSQL
   // parses it in C, where node-postgres would escape every array element in JavaScript.
@@ -208,15 +227,15 @@ export async function post(
     ord: i + 1, kind: e.kind, seat_id: e.seatId ?? null, cycle_start: e.cycleStart ?? null, occurred_at: e.occurredAt,
     actor: e.actor ?? null, reason: e.reason ?? null, event_key: e.eventKey ?? null, credits: e.credits ?? null,
     own_drawn: e.ownDrawn ?? null, pool_drawn: e.poolDrawn ?? null, overage: e.overage ?? null, feature: e.feature ?? null,
-    source: e.source ?? null,
+    source: e.source ?? null, day: e.day ?? null, over_daily_limit: e.overDailyLimit ?? null,
   }));
   const transferRows = ords.map((ord, i) => ({
     ord, debit_account: debitAccounts[i], debit_grant_id: debitGrants[i], credit_account: creditAccounts[i],
     credit_grant_id: creditGrants[i], amount: amounts[i],
   }));
   const grantRows = created.map((g) => ({
-    id: g.id, source: g.source, seat_id: g.seatId, pack_id: g.packId, profile_key: g.profileKey, cycle_start: g.cycleStart,
-    starts_at: g.startsAt, expires_at: g.expiresAt, amount: g.amount, remaining: g.remaining,
+    id: g.id, source: g.source, seat_id: g.seatId, pack_id: g.packId, profile_key: g.profileKey, plan_key: g.planKey, tool_key: g.toolKey,
+    cycle_start: g.cycleStart, starts_at: g.startsAt, expires_at: g.expiresAt, amount: g.amount, remaining: g.remaining,
   }));
   const seatRow = (d: SeatCycleDelta) => ({
     seat_id: d.seatId, cycle_start: d.cycleStart, quota: d.quota, remaining: d.remaining, used: d.used, pool_used: d.poolUsed,
@@ -227,11 +246,12 @@ export async function post(
        select nextval(pg_get_serial_sequence('journal', 'id')) as id, ord from generate_series(1, $1::int) as ord),
      j as (
        insert into journal (id, kind, seat_id, cycle_start, occurred_at, created_at, actor, reason, event_key,
-                            credits, own_drawn, pool_drawn, overage, feature, source)
+                            credits, own_drawn, pool_drawn, overage, feature, source, day, over_daily_limit)
        select ids.id, e.kind, e.seat_id, e.cycle_start, e.occurred_at, $2, e.actor, e.reason, e.event_key,
-              e.credits, e.own_drawn, e.pool_drawn, e.overage, e.feature, e.source
+              e.credits, e.own_drawn, e.pool_drawn, e.overage, e.feature, e.source, e.day, e.over_daily_limit
        from json_to_recordset($3::json) as e(ord int, kind text, seat_id int4, cycle_start timestamptz, occurred_at timestamptz,
-              actor text, reason text, event_key text, credits int8, own_drawn int8, pool_drawn int8, overage int8, feature text, source text)
+              actor text, reason text, event_key text, credits int8, own_drawn int8, pool_drawn int8, overage int8, feature text, source text,
+              day date, over_daily_limit int8)
        join ids on ids.ord = e.ord
        on conflict (event_key) do nothing
        returning id),
@@ -241,9 +261,9 @@ export async function post(
        from json_to_recordset($4::json) as t(ord int, debit_account text, debit_grant_id int8, credit_account text, credit_grant_id int8, amount int8)
        join ids on ids.ord = t.ord),
      ng as (
-       insert into grants (id, source, seat_id, pack_id, profile_key, cycle_start, starts_at, expires_at, amount, remaining, created_at)
+       insert into grants (id, source, seat_id, pack_id, profile_key, plan_key, tool_key, cycle_start, starts_at, expires_at, amount, remaining, created_at)
        select d.*, $2 from json_to_recordset($5::json) as d(id int8, source text, seat_id int4, pack_id int4, profile_key text,
-              cycle_start timestamptz, starts_at timestamptz, expires_at timestamptz, amount int8, remaining int8)),
+              plan_key text, tool_key text, cycle_start timestamptz, starts_at timestamptz, expires_at timestamptz, amount int8, remaining int8)),
      gu as (
        -- The check constraint grants_remaining_nonnegative stops any overdraft here as a bug.
        update grants g set remaining = g.remaining + d.delta
@@ -268,7 +288,11 @@ export async function post(
      pd as (
        insert into pool_draws (pool_grant_id, seat_id, used)
        select * from unnest($11::int8[], $12::int4[], $13::int8[])
-       on conflict (pool_grant_id, seat_id) do update set used = pool_draws.used + excluded.used)
+       on conflict (pool_grant_id, seat_id) do update set used = pool_draws.used + excluded.used),
+     sd as (
+       insert into seat_days (seat_id, day, used, over_limit)
+       select d.seat_id, d.day, d.used, d.over_limit from json_to_recordset($14::json) as d(seat_id int4, day date, used int8, over_limit int8)
+       on conflict (seat_id, day) do update set used = seat_days.used + excluded.used, over_limit = seat_days.over_limit + excluded.over_limit)
      select (select array_agg(id order by ord) from ids) as ids, (select count(*) from j)::int8 as inserted,
             (select count(*) from gu)::int8 as "grantsUpdated", (select count(*) from su)::int8 as "seatsUpdated"`,
     [
@@ -285,6 +309,7 @@ export async function post(
       draws.map((d) => d.grantId),
       draws.map((d) => d.seatId),
       draws.map((d) => d.used),
+      JSON.stringify([...days.values()]),
     ],
   );
   if (result!.inserted !== entries.length) {

@@ -2,7 +2,8 @@
 // that start in that month, with totals, as JSON or CSV.
 import type { LedgerContext } from './context.ts';
 import { DateTime } from 'luxon';
-import { cycleAt, cycleNamed } from './cycles.ts';
+import { cycleNamed } from './cycles.ts';
+import { loadTools, toolCycleAt, type Tool } from './tools.ts';
 
 export interface ReportRow {
   user: string;
@@ -10,7 +11,9 @@ export interface ReportRow {
   email: string | null;
   /** The member's name where known (the seat import fills it in). */
   name: string | null;
+  /** The seat's plans, joined with "+" when it holds several. */
   plan: string;
+  plans: string[];
   profile: string | null;
   cycle_start: string;
   quota: number;
@@ -21,29 +24,59 @@ export interface ReportRow {
   expired: number;
   forfeited: number;
   pct_used: number;
+  /** Record mode: credits used beyond the seat's daily limit this cycle. */
+  over_daily_limit: number;
 }
 
 export interface Report {
   cycle: string;
+  /** The tool reported on, its name and unit. */
+  tool: string;
+  tool_name: string;
+  unit: string;
   rows: ReportRow[];
-  totals: Pick<ReportRow, 'quota' | 'used' | 'remaining' | 'pool_used' | 'overage' | 'expired' | 'forfeited'>;
+  totals: Pick<ReportRow, 'quota' | 'used' | 'remaining' | 'pool_used' | 'overage' | 'expired' | 'forfeited' | 'over_daily_limit'> & {
+    /** Overage priced at the tool's overage_unit_cost; null when it has none. */
+    overage_cost: number | null;
+    /** The tool's overage budget per cycle and what of it is left this cycle; null when it has none. */
+    overage_budget: { amount: number; remaining: number } | null;
+  };
 }
 
-export async function buildReport(ctx: LedgerContext, cycleName?: string): Promise<Report> {
-  const { zone, anchorDay } = ctx.settings;
-  const name = cycleName ?? cycleAt(ctx.now(), anchorDay, zone).name;
+/** The tool a report covers: the one named, else the org's only one (LedgerError invalid otherwise). */
+async function reportTool(ctx: LedgerContext, toolKey: string | null | undefined): Promise<Tool> {
+  return (await loadTools(ctx.db, ctx.settings)).pick(toolKey, 'a report');
+}
+
+/** The month `YYYY-MM` in a tool's zone: every seat cycle of the tool that starts in it. */
+const monthOf = (name: string, tool: Tool) => cycleNamed(name, 1, tool.zone);
+
+/**
+ * The admin report for one tool and cycle (`YYYY-MM`: every seat cycle of the tool starting in
+ * that month of its zone; default: the tool's current cycle). Credits in the tool's unit.
+ */
+export async function buildReport(ctx: LedgerContext, cycleName?: string, toolKey?: string | null): Promise<Report> {
+  const tool = await reportTool(ctx, toolKey);
+  const name = cycleName ?? toolCycleAt(tool, ctx.now()).name;
   // Seats anchor on different days; "YYYY-MM" is every seat cycle that starts in that month.
-  const month = cycleNamed(name, 1, zone);
+  const month = monthOf(name, tool);
   const rows = await ctx.db.query<{
-    slackId: string | null; email: string | null; name: string | null; plan: string; profile: string | null; cycleStart: Date;
-    quota: number; used: number; remaining: number; poolUsed: number; overage: number; expired: number; forfeited: number;
+    slackId: string | null; email: string | null; name: string | null; plans: string[]; profile: string | null; cycleStart: Date;
+    quota: number; used: number; remaining: number; poolUsed: number; overage: number; expired: number; forfeited: number; overDaily: number;
   }>(
-    `select m.slack_id as "slackId", m.email, m.name, s.plan_key as plan, s.profile_key as profile, sc.cycle_start as "cycleStart",
-            sc.quota, sc.used, sc.remaining, sc.pool_used as "poolUsed", sc.overage, sc.expired, sc.forfeited
+    `select m.slack_id as "slackId", m.email, m.name, array(select sp.plan_key from seat_plans sp where sp.seat_id = s.id order by sp.plan_key) as plans,
+            s.profile_key as profile, sc.cycle_start as "cycleStart",
+            sc.quota, sc.used, sc.remaining, sc.pool_used as "poolUsed", sc.overage, sc.expired, sc.forfeited,
+            coalesce((select sum(d.over_limit) from seat_days d where d.seat_id = s.id and d.day >= (sc.cycle_start at time zone $4)::date
+                      and d.day < (sc.cycle_end at time zone $4)::date), 0)::int8 as "overDaily"
      from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
-     where sc.cycle_start >= $1 and sc.cycle_start < $2
+     where sc.cycle_start >= $1 and sc.cycle_start < $2 and s.tool_key = $3
      order by sc.used + sc.pool_used + sc.overage desc, m.id`,
-    [month.start, month.end],
+    [month.start, month.end, tool.key, tool.zone],
+  );
+  const [budget] = await ctx.db.query<{ remaining: number }>(
+    `select remaining from grants where source = 'budget' and tool_key = $1 and cycle_start >= $2 and cycle_start < $3 order by cycle_start limit 1`,
+    [tool.key, month.start, month.end],
   );
   const reportRows = rows.map((r): ReportRow => {
     const used = r.used + r.poolUsed + r.overage;
@@ -52,7 +85,8 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string): Promi
       slack_id: r.slackId,
       email: r.email,
       name: r.name,
-      plan: r.plan,
+      plan: r.plans.join('+'),
+      plans: r.plans,
       profile: r.profile,
       cycle_start: r.cycleStart.toISOString(),
       quota: r.quota,
@@ -63,15 +97,23 @@ export async function buildReport(ctx: LedgerContext, cycleName?: string): Promi
       expired: r.expired,
       forfeited: r.forfeited,
       pct_used: r.quota > 0 ? Math.round((used * 1000) / r.quota) / 10 : 0,
+      over_daily_limit: r.overDaily,
     };
   });
-  const sum = (key: keyof Report['totals']) => reportRows.reduce((total, row) => total + row[key], 0);
+  const sum = (key: 'quota' | 'used' | 'remaining' | 'pool_used' | 'overage' | 'expired' | 'forfeited' | 'over_daily_limit') =>
+    reportRows.reduce((total, row) => total + row[key], 0);
+  const overage = sum('overage');
   return {
     cycle: name,
+    tool: tool.key,
+    tool_name: tool.name,
+    unit: tool.unit,
     rows: reportRows,
     totals: {
       quota: sum('quota'), used: sum('used'), remaining: sum('remaining'), pool_used: sum('pool_used'),
-      overage: sum('overage'), expired: sum('expired'), forfeited: sum('forfeited'),
+      overage, expired: sum('expired'), forfeited: sum('forfeited'), over_daily_limit: sum('over_daily_limit'),
+      overage_cost: tool.overageUnitCost == null ? null : Math.round(overage * Number(tool.overageUnitCost) * 100) / 100,
+      overage_budget: tool.overageBudget == null ? null : { amount: tool.overageBudget, remaining: budget?.remaining ?? 0 },
     },
   };
 }
@@ -94,13 +136,15 @@ export function reportCsv(report: Report): string {
 }
 
 /** The org's cycle named `YYYY-MM`, day by day in the org's zone: credits used, null for days to come. */
-export async function dailyUsage(ctx: LedgerContext, cycleName: string): Promise<{ day: string; used: number | null }[]> {
-  const { zone } = ctx.settings;
-  const cycle = cycleNamed(cycleName, ctx.settings.anchorDay, zone);
+export async function dailyUsage(ctx: LedgerContext, cycleName: string, toolKey?: string | null): Promise<{ day: string; used: number | null }[]> {
+  const tool = await reportTool(ctx, toolKey);
+  const zone = tool.zone;
+  const cycle = cycleNamed(cycleName, tool.anchorDay, zone);
   const rows = await ctx.db.query<{ day: string; used: number }>(
-    `select to_char(occurred_at at time zone $3, 'YYYY-MM-DD') as day, sum(credits)::int8 as used
-     from journal where kind = 'usage' and occurred_at >= $1 and occurred_at < $2 group by 1`,
-    [cycle.start, cycle.end, zone],
+    `select to_char(j.occurred_at at time zone $3, 'YYYY-MM-DD') as day, sum(j.credits)::int8 as used
+     from journal j join seats s on s.id = j.seat_id
+     where j.kind = 'usage' and j.occurred_at >= $1 and j.occurred_at < $2 and s.tool_key = $4 group by 1`,
+    [cycle.start, cycle.end, zone, tool.key],
   );
   const used = new Map(rows.map((r) => [r.day, r.used]));
   const today = DateTime.fromJSDate(ctx.now(), { zone }).toISODate()!;
@@ -128,16 +172,18 @@ export function previousCycleName(cycleName: string): string {
 }
 
 /** What a cycle's unused credits cost: only packs carry a price; plan credits come with the seat. */
-export async function breakage(ctx: LedgerContext, cycleName: string): Promise<Breakage> {
-  const month = cycleNamed(cycleName, 1, ctx.settings.zone);
+export async function breakage(ctx: LedgerContext, cycleName: string, toolKey?: string | null): Promise<Breakage> {
+  const tool = await reportTool(ctx, toolKey);
+  const month = monthOf(cycleName, tool);
   const [row] = await ctx.db.query<{ expired: number; packCredits: number; packCost: string | null }>(
-    `select (select coalesce(sum(expired), 0) from seat_cycles where cycle_start >= $1 and cycle_start < $2)::int8 as expired,
+    `select (select coalesce(sum(sc.expired), 0) from seat_cycles sc join seats s on s.id = sc.seat_id
+             where sc.cycle_start >= $1 and sc.cycle_start < $2 and s.tool_key = $3)::int8 as expired,
             coalesce(sum(t.amount), 0)::int8 as "packCredits",
             sum(t.amount * p.unit_cost / pp.credits)::numeric(14, 2)::text as "packCost"
      from transfers t join grants g on g.id = t.debit_grant_id
      join packs k on k.id = g.pack_id join purchases p on p.id = k.purchase_id join pack_products pp on pp.key = k.product_key
-     where t.credit_account = 'expiry' and g.seat_id is not null and g.cycle_start >= $1 and g.cycle_start < $2`,
-    [month.start, month.end],
+     where t.credit_account = 'expiry' and g.seat_id is not null and g.cycle_start >= $1 and g.cycle_start < $2 and pp.tool_key = $3`,
+    [month.start, month.end, tool.key],
   );
   return { cycle: cycleName, expired: row!.expired, packCredits: row!.packCredits, packCost: row!.packCost == null ? null : Number(row!.packCost) };
 }
@@ -153,18 +199,19 @@ export interface PackMove {
 }
 
 /** Packs sitting on members who barely used their credits, and members who ran dry: who to move. */
-export async function packAdvice(ctx: LedgerContext, cycleName: string, idlePctMax = 25): Promise<PackMove[]> {
-  const month = cycleNamed(cycleName, 1, ctx.settings.zone);
+export async function packAdvice(ctx: LedgerContext, cycleName: string, idlePctMax = 25, toolKey?: string | null): Promise<PackMove[]> {
+  const tool = await reportTool(ctx, toolKey);
+  const month = monthOf(cycleName, tool);
   const idle = await ctx.db.query<{ who: string; pct: number; product: string; credits: number }>(
     `select coalesce(m.slack_id, m.email) as who, round(100.0 * (sc.used + sc.pool_used + sc.overage) / nullif(sc.quota, 0))::int8 as pct,
             pp.name as product, pp.credits
      from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
      join grants g on g.seat_id = sc.seat_id and g.cycle_start = sc.cycle_start and g.source = 'pack'
      join packs k on k.id = g.pack_id join pack_products pp on pp.key = k.product_key
-     where sc.cycle_start >= $1 and sc.cycle_start < $2 and sc.quota > 0
+     where sc.cycle_start >= $1 and sc.cycle_start < $2 and sc.quota > 0 and s.tool_key = $4
        and (sc.used + sc.pool_used + sc.overage) * 100 <= sc.quota * $3
      order by pct, pp.credits desc`,
-    [month.start, month.end, idlePctMax],
+    [month.start, month.end, idlePctMax, tool.key],
   );
   const dry = await ctx.db.query<{ who: string; ranOutOnDay: number }>(
     `select coalesce(m.slack_id, m.email) as who,
@@ -172,9 +219,9 @@ export async function packAdvice(ctx: LedgerContext, cycleName: string, idlePctM
             ((min(j.occurred_at) at time zone $3)::date - (sc.cycle_start at time zone $3)::date + 1)::int8 as "ranOutOnDay"
      from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
      join journal j on j.seat_id = sc.seat_id and j.cycle_start = sc.cycle_start and j.kind = 'usage' and j.pool_drawn + j.overage > 0
-     where sc.cycle_start >= $1 and sc.cycle_start < $2
+     where sc.cycle_start >= $1 and sc.cycle_start < $2 and s.tool_key = $4
      group by 1, sc.cycle_start order by 2`,
-    [month.start, month.end, ctx.settings.zone],
+    [month.start, month.end, tool.zone, tool.key],
   );
   return dry.slice(0, idle.length).map((receiver, i) => ({
     product: idle[i]!.product, credits: idle[i]!.credits, from: idle[i]!.who, fromPctUsed: idle[i]!.pct, to: receiver.who, ranOutOnDay: receiver.ranOutOnDay,
@@ -229,12 +276,15 @@ const toCostUnits = (text: string) => {
  * up to what the packs cost. Packs that granted nothing that month (free all cycle) and packs
  * without a unit cost are charged to no one.
  */
-export async function chargeback(ctx: LedgerContext, cycleName: string, groupBy: { profile: true } | { attribute: string }): Promise<ChargebackRow[]> {
-  const month = cycleNamed(cycleName, 1, ctx.settings.zone);
-  const group = 'profile' in groupBy ? 's.profile_key' : `m.attributes ->> $3`;
-  const params: unknown[] = [month.start, month.end, ...('attribute' in groupBy ? [groupBy.attribute] : [])];
+export async function chargeback(
+  ctx: LedgerContext, cycleName: string, groupBy: { profile: true } | { attribute: string }, toolKey?: string | null,
+): Promise<ChargebackRow[]> {
+  const tool = await reportTool(ctx, toolKey);
+  const month = monthOf(cycleName, tool);
+  const group = 'profile' in groupBy ? 's.profile_key' : `m.attributes ->> $4`;
+  const params: unknown[] = [month.start, month.end, tool.key, ...('attribute' in groupBy ? [groupBy.attribute] : [])];
   const cycles = `select ${group} as grp, sc.* from seat_cycles sc join seats s on s.id = sc.seat_id join members m on m.id = s.member_id
-                  where sc.cycle_start >= $1 and sc.cycle_start < $2`;
+                  where sc.cycle_start >= $1 and sc.cycle_start < $2 and s.tool_key = $3`;
   const rows = await ctx.db.query<Omit<ChargebackRow, 'packCost'>>(
     `select c.grp as "group", count(*)::int8 as seats, sum(c.quota)::int8 as quota, sum(c.used + c.pool_used + c.overage)::int8 as used,
             sum(c.remaining)::int8 as remaining, sum(c.overage)::int8 as overage
@@ -269,12 +319,12 @@ export async function chargeback(ctx: LedgerContext, cycleName: string, groupBy:
 }
 
 /** The report with everything the admin could not see: breakage, pack advice, chargeback. */
-export async function fullReport(ctx: LedgerContext, cycleName: string | undefined, groupBy?: string) {
-  const report = await buildReport(ctx, cycleName);
+export async function fullReport(ctx: LedgerContext, cycleName: string | undefined, groupBy?: string, toolKey?: string | null) {
+  const report = await buildReport(ctx, cycleName, toolKey);
   const [lost, advice, groups] = await Promise.all([
-    breakage(ctx, report.cycle),
-    packAdvice(ctx, report.cycle),
-    groupBy ? chargeback(ctx, report.cycle, groupBy === 'profile' ? { profile: true } : { attribute: groupBy.replace(/^attribute:/, '') }) : null,
+    breakage(ctx, report.cycle, report.tool),
+    packAdvice(ctx, report.cycle, undefined, report.tool),
+    groupBy ? chargeback(ctx, report.cycle, groupBy === 'profile' ? { profile: true } : { attribute: groupBy.replace(/^attribute:/, '') }, report.tool) : null,
   ]);
   return { ...report, breakage: lost, advice, ...(groups ? { chargeback: groups } : {}) };
 }

@@ -4,12 +4,18 @@
 import type { Queryable } from '../db/client.ts';
 import { adjustIn } from './adjust.ts';
 import type { LedgerContext } from './context.ts';
+import { invalid } from './errors.ts';
 import { upsertMember } from './members.ts';
 import { assignPackIn } from './packs.ts';
+import { loadTools } from './tools.ts';
 
 export interface CreditRequest {
   id: number;
   slackId: string;
+  /** The tool the member asks credits of, its name and unit. */
+  tool: string;
+  toolName: string;
+  unit: string;
   credits: number;
   reason: string | null;
   status: 'pending' | 'approved' | 'denied';
@@ -26,6 +32,9 @@ export interface RequestOutcomePayload {
   kind: 'request_outcome';
   requestId: number;
   slackId: string;
+  /** The tool asked about, as people know it, and its unit ("credits", "premium requests"). */
+  toolName?: string;
+  unit?: string;
   /** What the member asked for. */
   credits: number;
   status: 'approved' | 'denied';
@@ -37,33 +46,40 @@ export interface RequestOutcomePayload {
 /** A decision made, or the request as someone else left it (undefined: there is no such request). */
 export type Decision = { decided: true; request: CreditRequest; granted: RequestOutcomePayload['granted'] } | { decided: false; request: CreditRequest | undefined };
 
-const columns = `r.id, m.slack_id as "slackId", r.credits, r.reason, r.status, r.channel_id as "channelId",
-  r.message_ts as "messageTs", r.decided_by as "decidedBy"`;
+const columns = `r.id, m.slack_id as "slackId", r.tool_key as tool, t.name as "toolName", t.unit, r.credits, r.reason, r.status,
+  r.channel_id as "channelId", r.message_ts as "messageTs", r.decided_by as "decidedBy"`;
 
 /**
  * Files a request, unless the member already has the same one pending: then that one comes back
  * (created false), so a double submission or Slack's retry files nothing twice. The member's row
  * lock, taken by upsertMember, makes two submissions at once wait for each other.
  */
-export async function fileRequest(ctx: LedgerContext, slackId: string, credits: number, reason: string | null): Promise<{ request: CreditRequest; created: boolean }> {
+export async function fileRequest(
+  ctx: LedgerContext, slackId: string, credits: number, reason: string | null, toolKey: string | null = null,
+): Promise<{ request: CreditRequest; created: boolean }> {
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
+    const tool = (await loadTools(tx, ctx.settings)).pick(toolKey, 'a credit request');
     const member = await upsertMember(tx, { slackId });
     const [pending] = await tx.query<{ id: number }>(
-      `select id from credit_requests where member_id = $1 and status = 'pending' and credits = $2 and reason is not distinct from $3 order by id limit 1`,
-      [member.id, credits, reason],
+      `select id from credit_requests where member_id = $1 and tool_key = $4 and status = 'pending' and credits = $2
+         and reason is not distinct from $3 order by id limit 1`,
+      [member.id, credits, reason, tool.key],
     );
     if (pending) return { request: (await loadRequest(tx, pending.id))!, created: false };
     const [row] = await tx.query<{ id: number }>(
-      `insert into credit_requests (member_id, credits, reason, created_at) values ($1, $2, $3, $4) returning id`,
-      [member.id, credits, reason, now],
+      `insert into credit_requests (member_id, tool_key, credits, reason, created_at) values ($1, $2, $3, $4, $5) returning id`,
+      [member.id, tool.key, credits, reason, now],
     );
     return { request: (await loadRequest(tx, row!.id))!, created: true };
   });
 }
 
 export async function loadRequest(db: Queryable, id: number): Promise<CreditRequest | undefined> {
-  const [row] = await db.query<CreditRequest>(`select ${columns} from credit_requests r join members m on m.id = r.member_id where r.id = $1`, [id]);
+  const [row] = await db.query<CreditRequest>(
+    `select ${columns} from credit_requests r join members m on m.id = r.member_id join tools t on t.key = r.tool_key where r.id = $1`,
+    [id],
+  );
   return row;
 }
 
@@ -81,10 +97,11 @@ export async function approveRequest(ctx: LedgerContext, input: { id: number; by
   return decide(ctx, input.id, 'approved', input.by, async (tx, request, now) => {
     if ('pack' in input.grant) {
       const assigned = await assignPackIn(tx, ctx, { product: input.grant.pack, user: request.slackId, actor: input.by }, now);
+      if (assigned.tool !== request.tool) throw invalid(`pack product ${input.grant.pack} is of ${assigned.tool}; the request is for ${request.tool}`);
       return { pack: assigned.productName, credits: assigned.credits };
     }
     const reason = `request ${request.id}${request.reason ? `: ${request.reason}` : ''}`;
-    const adjusted = await adjustIn(tx, ctx, { user: request.slackId, credits: input.grant.credits, reason, actor: input.by }, now);
+    const adjusted = await adjustIn(tx, ctx, { user: request.slackId, tool: request.tool, credits: input.grant.credits, reason, actor: input.by }, now);
     return { credits: adjusted.credits };
   });
 }
@@ -113,7 +130,10 @@ async function decide(
     if (!claimed) return undefined;
     const request = (await loadRequest(tx, id))!;
     const granted = await grant(tx, request, now);
-    const payload: RequestOutcomePayload = { kind: 'request_outcome', requestId: id, slackId: request.slackId, credits: request.credits, status, decidedBy: by, granted };
+    const payload: RequestOutcomePayload = {
+      kind: 'request_outcome', requestId: id, slackId: request.slackId, toolName: request.toolName, unit: request.unit,
+      credits: request.credits, status, decidedBy: by, granted,
+    };
     // One outcome per request: the claim above lets a request be decided once, so a clash on the
     // dedupe key would be a bug, and it fails the decision loudly rather than lose the DM.
     await tx.query(`insert into outbox (kind, dedupe_key, payload, created_at, available_at) values ($1, $2, $3, $4, $4)`, [

@@ -1,153 +1,80 @@
 // The cycle reset and the expiry of what a cycle left. Each is a function of (ledger, now) that
 // may run any number of times, on any number of replicas, and applies each period exactly once:
 // a seat's reset is a compare-and-set on its cycle_start under the seat's row lock, a pool's on
-// its profile's cycle_start, an expiry on the grant's remaining.
+// its profile's cycle_start, an overage budget's on its tool's cycle_start, an expiry on the
+// grant's remaining.
 import type { Queryable } from '../db/client.ts';
 import type { NewGrant, Transfer } from './post.ts';
 import { grantIds, post } from './post.ts';
 import { cycleAt, daysLeft, type Cycle } from './cycles.ts';
-import { grant_columns, loadCatalog, seat_columns, type Catalog, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
+import { grant_columns, seat_columns, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
 import { invariant } from './errors.ts';
 import { reset_seats_per_transaction_max, reset_workers } from './limits.ts';
-
-interface HeldPack {
-  id: number;
-  seatId: number;
-  productKey: string;
-  expiresAt: Date | null;
-}
+import { loadTools, toolCycleAt, type Tool, type Tools } from './tools.ts';
 
 const issue = (grant: NewGrant, amount: number): Transfer => ({ from: { system: 'issuance' }, to: { grant }, amount });
 
 /** A full plan grant, or a pro-rated one for a seat that starts mid-cycle when the org says so. */
-export function planCredits(credits: number, cycle: Cycle, startsAt: Date, ctx: LedgerContext): number {
+export function planCredits(credits: number, cycle: Cycle, startsAt: Date, ctx: LedgerContext, zone: string): number {
   if (ctx.settings.proration !== 'daily' || startsAt.getTime() <= cycle.start.getTime()) return credits;
-  const { left, total } = daysLeft(cycle, startsAt, ctx.settings.zone);
+  const { left, total } = daysLeft(cycle, startsAt, zone);
   return Math.round((credits * left) / total);
 }
 
+/** What a reset needs besides the seats: the tools, read once per transaction. */
+export interface ResetLookups {
+  tools: Tools;
+}
+
+/** The cycle of a seat that contains `at`: its own anchor day, its tool's zone. */
+export const seatCycleAt = (seat: Pick<SeatRow, 'anchorDay' | 'toolKey'>, tools: Tools, at: Date): Cycle =>
+  cycleAt(at, seat.anchorDay, tools.get(seat.toolKey).zone);
+
 /**
- * Moves locked, active seats into the cycle that contains `now`: a seat_cycles row, the plan
- * grant, one grant per recurring pack, one-time packs' remaining carried over, rollover within
- * its cap. Seats already in that cycle are left alone. Returns how many seats moved.
+ * Moves locked, active seats into the cycle that contains `now`: a seat_cycles row, one grant per
+ * plan the seat holds (SPEC "Stacking"), one per recurring pack, one-time packs' remaining carried
+ * over, rollover within each plan's or pack's cap. Seats already in that cycle are left alone.
+ * The calendar is worked out here; the grants, transfers and rows are written set-based by
+ * creditdesk_reset_seats (migrations/*_reset_function.sql), whose foreign keys are checked once
+ * per statement. Returns how many seats moved.
  */
-export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats: readonly SeatRow[], now: Date, catalog?: Catalog): Promise<number> {
-  // Seats share a handful of anchor days: one cycle computation each.
-  const cycles = new Map<number, Cycle>();
-  const cycleFor = (anchorDay: number) => {
-    let cycle = cycles.get(anchorDay);
-    if (!cycle) cycles.set(anchorDay, (cycle = cycleAt(now, anchorDay, ctx.settings.zone)));
+export async function resetLockedSeats(tx: Queryable, ctx: LedgerContext, seats: readonly SeatRow[], now: Date, lookups?: ResetLookups): Promise<number> {
+  if (!seats.some((seat) => seat.status === 'active' && seat.cycleEnd.getTime() <= now.getTime())) return 0;
+  const tools = lookups?.tools ?? (await loadTools(tx, ctx.settings));
+  // Seats share a handful of (tool, anchor day) pairs: one cycle computation each.
+  const cycles = new Map<string, Cycle>();
+  const cycleFor = (seat: SeatRow) => {
+    const key = `${seat.toolKey}:${seat.anchorDay}`;
+    let cycle = cycles.get(key);
+    if (!cycle) cycles.set(key, (cycle = seatCycleAt(seat, tools, now)));
     return cycle;
   };
   const due = seats
     .filter((seat) => seat.status === 'active')
-    .map((seat) => ({ seat, cycle: cycleFor(seat.anchorDay) }))
+    .map((seat) => ({ seat, cycle: cycleFor(seat) }))
     .filter(({ seat, cycle }) => seat.cycleStart.getTime() < cycle.start.getTime());
   if (due.length === 0) return 0;
-  const { plans, products } = catalog ?? (await loadCatalog(tx));
-  const seatIds = due.map(({ seat }) => seat.id);
-
-  const held = await tx.query<HeldPack>(
-    `select id, seat_id as "seatId", product_key as "productKey", expires_at as "expiresAt" from packs where seat_id = any($1::int4[])`,
-    [seatIds],
-  );
-  const packsBySeat = groupBy(held, (p) => p.seatId);
-  const carries = [...plans.values(), ...products.values()].some((item) => item.rolloverCap != null) ||
-    held.some((p) => products.get(p.productKey)?.kind === 'one_time');
-  const oldGrants = carries
-    ? await tx.query<GrantRow>(
-        `select ${grant_columns} from grants g
-         where g.seat_id = any($1::int4[]) and g.remaining > 0 and g.closed_at is null order by g.id`,
-        [seatIds],
-      )
-    : [];
-  const oldBySeat = groupBy(oldGrants, (g) => g.seatId!);
-
-  const wanted: Omit<NewGrant, 'id'>[] = [];
-  const carried: { from: GrantRow; index: number; amount: number }[] = [];
-  for (const { seat, cycle } of due) {
-    const plan = plans.get(seat.planKey);
-    invariant(plan, `seat ${seat.id} names plan ${seat.planKey}, which is not in the catalog`);
-    const base = { seatId: seat.id, profileKey: null, cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end };
-    wanted.push({ ...base, source: 'plan', packId: null, amount: plan.credits });
-    const previous = (oldBySeat.get(seat.id) ?? []).filter((g) => g.cycleStart.getTime() === seat.cycleStart.getTime());
-    if (plan.rolloverCap != null) {
-      // The plan's own credits only: a pack's rollover grant is also 'rollover', and carried by its pack.
-      const left = previous.filter((g) => g.packId == null && (g.source === 'plan' || g.source === 'rollover'));
-      carryInto(wanted, carried, left, plan.rolloverCap, { ...base, source: 'rollover', packId: null, amount: 0 });
-    }
-    for (const pack of packsBySeat.get(seat.id) ?? []) {
-      const product = products.get(pack.productKey);
-      invariant(product, `pack ${pack.id} names product ${pack.productKey}, which is not in the catalog`);
-      const fromPack = previous.filter((g) => g.packId === pack.id);
-      if (product.kind === 'recurring') {
-        wanted.push({ ...base, source: 'pack', packId: pack.id, amount: product.credits });
-        if (product.rolloverCap != null) {
-          carryInto(wanted, carried, fromPack, product.rolloverCap, { ...base, source: 'rollover', packId: pack.id, amount: 0 });
-        }
-      } else if (pack.expiresAt && pack.expiresAt.getTime() > cycle.start.getTime()) {
-        // A one-time pack lives by its own expiry: what is left crosses the boundary with it.
-        const expiresAt = new Date(Math.min(pack.expiresAt.getTime(), cycle.end.getTime()));
-        carryInto(wanted, carried, fromPack, Number.MAX_SAFE_INTEGER, { ...base, expiresAt, source: 'pack', packId: pack.id, amount: 0 });
-      }
-    }
-  }
-
-  const ids = await grantIds(tx, wanted.length);
-  const newGrants: NewGrant[] = wanted.map((g, i) => ({ ...g, id: ids[i]! }));
-  const carryTargets = new Set(carried.map((c) => c.index));
-  const issued = newGrants.filter((g, i) => !carryTargets.has(i) && g.amount > 0);
-  const transfers: Transfer[] = [
-    ...issued.map((grant) => issue(grant, grant.amount)),
-    ...carried.map(({ from, index, amount }): Transfer => ({ from: { grant: from }, to: { grant: newGrants[index]! }, amount })),
-  ];
-
-  await post(
-    tx,
-    [{ kind: 'reset', occurredAt: now, transfers }],
-    now,
-    [...issued, ...newGrants.filter((_, i) => carryTargets.has(i))],
-    due.map(({ seat, cycle }) => ({ seatId: seat.id, cycleStart: cycle.start, cycleEnd: cycle.end })),
-  );
-  const moved = await tx.query(
-    `update seats s set cycle_start = d.start, cycle_end = d.end_
-     from unnest($1::int4[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) as d(id, previous, start, end_)
-     where s.id = d.id and s.id = any($1::int4[]) and s.cycle_start = d.previous returning s.id`,
-    [seatIds, due.map(({ seat }) => seat.cycleStart), due.map(({ cycle }) => cycle.start), due.map(({ cycle }) => cycle.end)],
-  );
-  invariant(moved.length === due.length, 'a locked seat changed cycle under its lock');
-  return due.length;
+  const [{ moved }] = (await tx.query<{ moved: number }>(
+    `select creditdesk_reset_seats($1, $2) as moved`,
+    [now, JSON.stringify(due.map(({ seat, cycle }) => ({ s: seat.id, p: seat.cycleStart, c: cycle.start, e: cycle.end })))],
+    { name: 'reset_seats' },
+  )) as [{ moved: number }];
+  invariant(moved === due.length, 'a locked seat changed cycle under its lock');
+  return moved;
 }
 
-/** Plans a carry of up to `cap` credits from `sources` into one new grant, if any are left. */
-function carryInto(
-  wanted: Omit<NewGrant, 'id'>[],
-  carried: { from: GrantRow; index: number; amount: number }[],
-  sources: readonly GrantRow[],
-  cap: number,
-  target: Omit<NewGrant, 'id'>,
-): void {
-  let room = cap;
-  const moves: { from: GrantRow; amount: number }[] = [];
-  for (const from of sources) {
-    const amount = Math.min(room, from.remaining);
-    if (amount <= 0) continue;
-    moves.push({ from, amount });
-    room -= amount;
-  }
-  if (moves.length === 0) return;
-  const index = wanted.push({ ...target, amount: cap - room }) - 1;
-  for (const move of moves) carried.push({ ...move, index });
-}
-
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const list = groups.get(key(item));
-    if (list) list.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
+/**
+ * The one home of "lock the seat, reset it if its cycle ended, read it again": locks the seats
+ * with these ids (in id order, like every writer) and returns them in the cycle containing `now`.
+ */
+export async function lockCurrentSeats(tx: Queryable, ctx: LedgerContext, seatIds: readonly number[], now: Date): Promise<SeatRow[]> {
+  if (seatIds.length === 0) return [];
+  const lock = () =>
+    tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = any($1::int4[]) order by s.id for update`, [seatIds]);
+  const seats = await lock();
+  if (!seats.some((s) => s.status === 'active' && s.cycleEnd.getTime() <= now.getTime())) return seats;
+  await resetLockedSeats(tx, ctx, seats, now);
+  return lock();
 }
 
 /**
@@ -176,40 +103,110 @@ export async function resetDueSeats(ctx: LedgerContext, now: Date = ctx.now()): 
   return totals.reduce((sum, moved) => sum + moved, 0);
 }
 
-/** Issues every pool's grant for the org cycle containing `now`, once. */
+/** Issues every pool's grant and every overage budget's grant for the tool cycle containing `now`, once. */
 export async function resetPools(ctx: LedgerContext, now: Date = ctx.now()): Promise<number> {
-  return ctx.db.transaction((tx) => resetPoolsIn(tx, ctx, now, null));
+  return ctx.db.transaction(async (tx) => (await resetPoolsIn(tx, ctx, now, null)) + (await resetBudgetsIn(tx, ctx, now, null)));
 }
 
-/** Same, inside a transaction, optionally for some profiles only. */
+/** Same for pools, inside a transaction, optionally for some profiles only. Pools renew on their tool's cycle. */
 export async function resetPoolsIn(tx: Queryable, ctx: LedgerContext, now: Date, profileKeys: readonly string[] | null): Promise<number> {
-  const cycle = cycleAt(now, ctx.settings.anchorDay, ctx.settings.zone);
+  const tools = await loadTools(tx, ctx.settings);
+  const cycles = new Map(tools.list.map((tool) => [tool.key, toolCycleAt(tool, now)]));
   // Wait for a profile another transaction is issuing, never skip it: a usage batch that skipped
   // would not see the new pool grant and book as overage what the pool covers. Once the other
   // commits, the re-checked cycle_start leaves the profile out. Nobody holding a profile lock
   // waits for a seat, so this cannot deadlock with the seats usage locks first.
-  const due = await tx.query<{ key: string; poolCredits: number }>(
-    `select key, pool_credits as "poolCredits" from profiles
-     where pool_credits > 0 and (cycle_start is null or cycle_start < $1) and ($2::text[] is null or key = any($2::text[]))
-     order by key for update`,
-    [cycle.start, profileKeys],
+  const due = await tx.query<{ key: string; toolKey: string; poolCredits: number }>(
+    `select p.key, p.tool_key as "toolKey", p.pool_credits as "poolCredits"
+     from profiles p join unnest($1::text[], $2::timestamptz[]) as c(tool_key, start) on c.tool_key = p.tool_key
+     where p.pool_credits > 0 and (p.cycle_start is null or p.cycle_start < c.start) and ($3::text[] is null or p.key = any($3::text[]))
+     order by p.key for update of p`,
+    [[...cycles.keys()], [...cycles.values()].map((c) => c.start), profileKeys],
   );
   if (due.length === 0) return 0;
   const ids = await grantIds(tx, due.length);
-  const newGrants: NewGrant[] = due.map((profile, i) => ({
-    id: ids[i]!,
-    source: 'pool',
-    seatId: null,
-    packId: null,
-    profileKey: profile.key,
-    cycleStart: cycle.start,
-    startsAt: cycle.start,
-    expiresAt: cycle.end,
-    amount: profile.poolCredits,
-  }));
+  const newGrants: NewGrant[] = due.map((profile, i) => {
+    const cycle = cycles.get(profile.toolKey)!;
+    return {
+      id: ids[i]!, source: 'pool', seatId: null, packId: null, profileKey: profile.key, planKey: null, toolKey: null,
+      cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end, amount: profile.poolCredits,
+    };
+  });
   await post(tx, [{ kind: 'pool_grant', occurredAt: now, transfers: newGrants.map((g) => issue(g, g.amount)) }], now, newGrants);
-  await tx.query(`update profiles set cycle_start = $1 where key = any($2::text[])`, [cycle.start, due.map((p) => p.key)]);
+  await tx.query(
+    `update profiles p set cycle_start = d.start from unnest($1::text[], $2::timestamptz[]) as d(key, start) where p.key = d.key`,
+    [due.map((p) => p.key), newGrants.map((g) => g.cycleStart)],
+  );
   return due.length;
+}
+
+/**
+ * Issues each tool's overage budget for its cycle containing `now` (SPEC "Overage budget"), once
+ * per tool cycle: a compare-and-set on the tool's cycle_start, like a pool's on its profile's.
+ * Returns how many budget grants were issued.
+ */
+export async function resetBudgetsIn(tx: Queryable, ctx: LedgerContext, now: Date, toolKeys: readonly string[] | null): Promise<number> {
+  const tools = await loadTools(tx, ctx.settings);
+  const cycles = new Map(tools.list.map((tool) => [tool.key, toolCycleAt(tool, now)]));
+  const due = await tx.query<{ key: string; overageBudget: number | null }>(
+    `select t.key, t.overage_budget as "overageBudget"
+     from tools t join unnest($1::text[], $2::timestamptz[]) as c(key, start) on c.key = t.key
+     where t.overage_budget is not null and (t.cycle_start is null or t.cycle_start < c.start) and ($3::text[] is null or t.key = any($3::text[]))
+     order by t.key for update of t`,
+    [[...cycles.keys()], [...cycles.values()].map((c) => c.start), toolKeys],
+  );
+  if (due.length === 0) return 0;
+  const budgeted = due.filter((t) => t.overageBudget! > 0);
+  const ids = await grantIds(tx, budgeted.length);
+  const newGrants: NewGrant[] = budgeted.map((tool, i) => {
+    const cycle = cycles.get(tool.key)!;
+    return {
+      id: ids[i]!, source: 'budget', seatId: null, packId: null, profileKey: null, planKey: null, toolKey: tool.key,
+      cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end, amount: tool.overageBudget!,
+    };
+  });
+  if (newGrants.length > 0) {
+    await post(tx, [{ kind: 'budget_grant', occurredAt: now, transfers: newGrants.map((g) => issue(g, g.amount)) }], now, newGrants);
+  }
+  await tx.query(`update tools t set cycle_start = d.start from unnest($1::text[], $2::timestamptz[]) as d(key, start) where t.key = d.key`, [
+    due.map((t) => t.key),
+    due.map((t) => cycles.get(t.key)!.start),
+  ]);
+  return newGrants.length;
+}
+
+/**
+ * Brings the running cycle's budget grant of a tool to the budget an admin just set: a raise is
+ * issued at once, a cut takes back what is left of the difference; what was used stays used.
+ * A tool with no budget grant this cycle gets one.
+ */
+export async function applyBudgetChange(tx: Queryable, ctx: LedgerContext, toolKey: string, now: Date): Promise<void> {
+  const [tool] = await tx.query<{ overageBudget: number | null }>(`select overage_budget as "overageBudget" from tools where key = $1 for update`, [toolKey]);
+  invariant(tool, `tool ${toolKey} vanished under its lock`);
+  const [grant] = await tx.query<GrantRow>(
+    `select ${grant_columns} from grants g where g.source = 'budget' and g.tool_key = $1 and g.starts_at <= $2 and g.expires_at > $2
+     order by g.id desc limit 1 for update`,
+    [toolKey, now],
+  );
+  if (!grant) {
+    // No grant this cycle: let the reset issue one, as if the cycle had just begun.
+    await tx.query(`update tools set cycle_start = null where key = $1`, [toolKey]);
+    await resetBudgetsIn(tx, ctx, now, [toolKey]);
+    return;
+  }
+  // A budget grant's amount is what was issued into it, so amount - remaining is what was used:
+  // a raise issues the difference, a cut takes back what is left of it, and what was used stays
+  // used (a cut below it leaves nothing to draw).
+  const budget = tool.overageBudget ?? 0;
+  const used = grant.amount - grant.remaining;
+  const remaining = Math.max(0, budget - used);
+  if (remaining === grant.remaining) return;
+  const transfer: Transfer =
+    remaining > grant.remaining
+      ? { from: { system: 'issuance' }, to: { grant }, amount: remaining - grant.remaining }
+      : { from: { grant }, to: { system: 'expiry' }, amount: grant.remaining - remaining };
+  await post(tx, [{ kind: 'budget_grant', occurredAt: now, transfers: [transfer] }], now);
+  await tx.query(`update grants set amount = $2 where id = $1`, [grant.id, used + remaining]);
 }
 
 /**

@@ -1,23 +1,31 @@
-// Seats: add, restore, change, revoke (with its preview). Revoking forfeits what is left of the
-// plan and manual grants and returns each pack to inventory under its reassign policy; a restore
-// in the same cycle gives back what the revocation forfeited, not a fresh grant.
+// Seats: add, restore, change, revoke (with its preview). A seat is a member's place in one tool
+// and holds one or more of that tool's plans, whose grants stack (SPEC "Words", "Stacking").
+// Revoking forfeits what is left of the plan and manual grants and returns each pack to inventory
+// under its reassign policy; a restore in the same cycle gives back what the revocation
+// forfeited, not a fresh grant.
 import type { Queryable } from '../db/client.ts';
 import type { Member, Pack, Plan } from '../db/schema.ts';
-import { grant_columns, loadCatalog, loadProfile, seat_columns, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
-import { cycleAt } from './cycles.ts';
+import { grant_columns, loadCatalog, loadProfile, seat_columns, type Catalog, type GrantRow, type LedgerContext, type SeatRow } from './context.ts';
 import { conflict, invalid, notFound } from './errors.ts';
 import { describeUser, findMember, parseUserRef, upsertMember } from './members.ts';
 import { describeRelease, memberLabel, pack_columns, planPackRelease, releaseTransfers, type PackRelease } from './packs.ts';
-import { grantIds, post, type NewGrant } from './post.ts';
-import { planCredits, resetLockedSeats } from './reset.ts';
-import { addVendorTask } from './tasks.ts';
+import { grantIds, post, type NewGrant, type Transfer } from './post.ts';
+import { lockCurrentSeats, planCredits, seatCycleAt } from './reset.ts';
+import { addVendorTask, inConsole } from './tasks.ts';
+import { loadTools, type Tool, type Tools } from './tools.ts';
 
 export interface SeatInput {
-  plan: string;
+  /** The plan keys the seat holds, all of one tool; `plan` names a single one. */
+  plans?: readonly string[] | null;
+  plan?: string | null;
+  /** The tool, when the caller names it; it must be the plans' tool. */
+  tool?: string | null;
   profile?: string | null;
   email?: string | null;
   name?: string | null;
   anchorDay?: number | null;
+  /** The member's login at the vendor (a GitHub login); null clears it, undefined keeps it. */
+  vendorUser?: string | null;
   actor?: string | null;
 }
 
@@ -27,117 +35,215 @@ export interface SeatResult {
   change: SeatChange;
   seatId: number;
   user: string;
+  tool: string;
+  /** The first of `plans`, for callers that know one plan per seat. */
   plan: string;
+  plans: string[];
   profile: string | null;
   cycle: { start: string; end: string };
-  /** Credits this change put on the seat (a new plan grant, or what a restore gave back). */
+  /** Credits this change put on the seat (new plan grants, or what a restore gave back). */
   credits: number;
+  /** Credits this change took off the seat (what removed plans had left). */
+  forfeited?: number;
   note?: string;
 }
 
-/** Adds a seat, restores a revoked one, or changes an active one's plan or profile. */
+/** The plans a seat body names, checked against the catalog: all exist and share one tool. */
+function seatPlans(input: SeatInput, catalog: Catalog, tools: Tools): { plans: Plan[]; tool: Tool } {
+  const keys = [...new Set(input.plans ?? (input.plan ? [input.plan] : []))];
+  if (keys.length === 0) throw invalid('a seat needs at least one plan: send {"plan": "pro"} or {"plans": ["pro", ...]}');
+  const plans = keys.map((key) => {
+    const plan = catalog.plans.get(key);
+    if (!plan) throw notFound(`plan ${key} is not in the catalog: create it with PUT /api/v1/plans/${key}`);
+    return plan;
+  });
+  const toolKeys = [...new Set(plans.map((p) => p.toolKey))];
+  if (toolKeys.length > 1) throw invalid(`a seat's plans must all be of one tool; ${keys.join(', ')} are of ${toolKeys.join(' and ')}: send one seat per tool`);
+  if (input.tool && input.tool !== toolKeys[0]) throw invalid(`plan ${keys[0]} is of the tool ${toolKeys[0]}, not ${input.tool}`);
+  return { plans, tool: tools.get(toolKeys[0]!) };
+}
+
+/** Adds a seat, restores a revoked one, or changes an active one's plans, profile or vendor login. */
 export async function putSeat(ctx: LedgerContext, user: string, input: SeatInput): Promise<SeatResult> {
   const ref = parseUserRef(user);
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
-    const { plans } = await loadCatalog(tx);
-    const plan = plans.get(input.plan);
-    if (!plan) throw notFound(`plan ${input.plan} is not in the catalog: create it with PUT /api/v1/plans/${input.plan}`);
-    if (input.profile && !(await loadProfile(tx, input.profile))) {
-      throw notFound(`profile ${input.profile} does not exist: create it with PUT /api/v1/profiles/${input.profile}`);
+    const [catalog, tools] = await Promise.all([loadCatalog(tx), loadTools(tx, ctx.settings)]);
+    const { plans, tool } = seatPlans(input, catalog, tools);
+    if (input.profile) {
+      const profile = await loadProfile(tx, input.profile);
+      if (!profile) throw notFound(`profile ${input.profile} does not exist: create it with PUT /api/v1/profiles/${input.profile}`);
+      if (profile.toolKey !== tool.key) throw invalid(`profile ${input.profile} is of the tool ${profile.toolKey}, not ${tool.key}`);
     }
     const member = await upsertMember(tx, ref, { email: input.email, name: input.name });
-    const [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.member_id = $1 for update`, [member.id]);
+    if (input.vendorUser) await checkVendorUserFree(tx, tool, input.vendorUser, member.id);
+    const [found] = await tx.query<{ id: number }>(`select id from seats where member_id = $1 and tool_key = $2`, [member.id, tool.key]);
     const label = memberLabel(member);
-    if (!seat) return createSeat(tx, ctx, member, plan, input, now, label);
-    if (input.anchorDay != null && input.anchorDay !== seat.anchorDay) {
-      throw invalid(`the seat's anchor day is ${seat.anchorDay} and cannot change; revoke the seat and add it again to move its billing date`);
+    const context = { tx, ctx, member, tool, tools, plans, input, now, label };
+    if (!found) return createSeat(context);
+    const [seat] = await lockCurrentSeats(tx, ctx, [found.id], now);
+    if (input.anchorDay != null && input.anchorDay !== seat!.anchorDay) {
+      throw invalid(`the seat's anchor day is ${seat!.anchorDay} and cannot change; revoke the seat and add it again to move its billing date`);
     }
-    const profile = input.profile === undefined ? seat.profileKey : input.profile;
-    if (seat.status === 'revoked') return restoreSeat(tx, ctx, member, seat, plan, profile, input, now, label);
-
-    await tx.query(`update seats set plan_key = $2, profile_key = $3 where id = $1`, [seat.id, plan.key, profile]);
-    if (plan.key !== seat.planKey) {
-      await addVendorTask(tx, `Change the license of ${label} to ${plan.name} in the vendor console`, member.id, now);
-    }
-    return {
-      change: 'updated', seatId: seat.id, user: describeUser(ref), plan: plan.key, profile,
-      cycle: { start: seat.cycleStart.toISOString(), end: seat.cycleEnd.toISOString() }, credits: 0,
-      ...(plan.key !== seat.planKey ? { note: `the ${plan.name} plan's credits apply from the next cycle` } : {}),
-    };
+    if (seat!.status === 'revoked') return restoreSeat(context, seat!);
+    return updateSeat(context, seat!, catalog);
   });
 }
 
-async function issuePlanGrant(tx: Queryable, ctx: LedgerContext, seatId: number, plan: Plan, cycle: { start: Date; end: Date; name: string }, now: Date, actor: string | null) {
-  const amount = planCredits(plan.credits, cycle, now, ctx);
-  const opening = [{ seatId, cycleStart: cycle.start, cycleEnd: cycle.end }];
-  if (amount <= 0) {
-    await post(tx, [{ kind: 'seat_grant', occurredAt: now, seatId, cycleStart: cycle.start, actor, credits: 0, transfers: [] }], now, [], opening);
-    return 0;
-  }
-  const [id] = await grantIds(tx, 1);
-  const grant: NewGrant = { id: id!, source: 'plan', seatId, packId: null, profileKey: null, cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end, amount };
-  await post(tx, [{ kind: 'seat_grant', occurredAt: now, seatId, cycleStart: cycle.start, actor, credits: amount, transfers: [{ from: { system: 'issuance' }, to: { grant }, amount }] }], now, [grant], opening);
-  return amount;
+interface SeatContext {
+  tx: Queryable;
+  ctx: LedgerContext;
+  member: Member;
+  tool: Tool;
+  tools: Tools;
+  plans: Plan[];
+  input: SeatInput;
+  now: Date;
+  label: string;
 }
 
-async function createSeat(tx: Queryable, ctx: LedgerContext, member: Member, plan: Plan, input: SeatInput, now: Date, label: string): Promise<SeatResult> {
-  const anchorDay = input.anchorDay ?? ctx.settings.anchorDay;
-  const cycle = cycleAt(now, anchorDay, ctx.settings.zone);
-  const [seat] = await tx.query<{ id: number }>(
-    `insert into seats (member_id, plan_key, profile_key, anchor_day, status, cycle_start, cycle_end, started_at)
-     values ($1, $2, $3, $4, 'active', $5, $6, $7) returning id`,
-    [member.id, plan.key, input.profile ?? null, anchorDay, cycle.start, cycle.end, now],
+async function checkVendorUserFree(tx: Queryable, tool: Tool, vendorUser: string, memberId: number): Promise<void> {
+  const [taken] = await tx.query<{ memberId: number }>(
+    `select member_id as "memberId" from seats where tool_key = $1 and lower(vendor_user) = lower($2)`,
+    [tool.key, vendorUser],
   );
-  const credits = await issuePlanGrant(tx, ctx, seat!.id, plan, cycle, now, input.actor ?? null);
-  await addVendorTask(tx, `Assign a ${plan.name} license to ${label} in the vendor console`, member.id, now);
+  if (taken && taken.memberId !== memberId) throw conflict(`${vendorUser} is already the vendor login of another member's ${tool.key} seat`);
+}
+
+/** One plan grant per plan, in the seat's cycle; opening the cycle's balance row when asked. */
+async function issuePlanGrants(
+  c: SeatContext, seatId: number, plans: readonly Plan[], cycle: { start: Date; end: Date }, opening: boolean,
+): Promise<number> {
+  const amounts = plans.map((plan) => planCredits(plan.credits, { ...cycle, name: '' }, c.now, c.ctx, c.tool.zone));
+  const granted = plans.map((plan, i) => ({ plan, amount: amounts[i]! })).filter((p) => p.amount > 0);
+  const ids = await grantIds(c.tx, granted.length);
+  const grants: NewGrant[] = granted.map(({ plan, amount }, i) => ({
+    id: ids[i]!, source: 'plan', seatId, packId: null, profileKey: null, planKey: plan.key, toolKey: null,
+    cycleStart: cycle.start, startsAt: cycle.start, expiresAt: cycle.end, amount,
+  }));
+  const transfers: Transfer[] = grants.map((grant) => ({ from: { system: 'issuance' }, to: { grant }, amount: grant.amount }));
+  const total = grants.reduce((sum, g) => sum + g.amount, 0);
+  if (transfers.length > 0 || opening) {
+    await post(
+      c.tx,
+      [{ kind: 'seat_grant', occurredAt: c.now, seatId, cycleStart: cycle.start, actor: c.input.actor ?? null, credits: total, transfers }],
+      c.now,
+      grants,
+      opening ? [{ seatId, cycleStart: cycle.start, cycleEnd: cycle.end }] : [],
+    );
+  }
+  return total;
+}
+
+async function setSeatPlans(tx: Queryable, seatId: number, planKeys: readonly string[]): Promise<void> {
+  await tx.query(`delete from seat_plans where seat_id = $1 and not (plan_key = any($2::text[]))`, [seatId, planKeys]);
+  await tx.query(`insert into seat_plans (seat_id, plan_key) select $1, unnest($2::text[]) on conflict do nothing`, [seatId, planKeys]);
+}
+
+const planNames = (plans: readonly Plan[]) => plans.map((p) => p.name).join(' and ');
+
+function seatResult(c: SeatContext, change: SeatChange, seat: { id: number; cycleStart: Date; cycleEnd: Date; profileKey: string | null }, credits: number, extra: Partial<SeatResult> = {}): SeatResult {
+  const plans = c.plans.map((p) => p.key);
   return {
-    change: 'created', seatId: seat!.id, user: member.slackId ?? member.email ?? '', plan: plan.key, profile: input.profile ?? null,
-    cycle: { start: cycle.start.toISOString(), end: cycle.end.toISOString() }, credits,
+    change, seatId: seat.id, user: c.member.slackId ?? c.member.email ?? '', tool: c.tool.key, plan: plans[0]!, plans,
+    profile: seat.profileKey, cycle: { start: seat.cycleStart.toISOString(), end: seat.cycleEnd.toISOString() }, credits, ...extra,
   };
 }
 
-async function restoreSeat(
-  tx: Queryable, ctx: LedgerContext, member: Member, seat: SeatRow, plan: Plan, profile: string | null, input: SeatInput, now: Date, label: string,
-): Promise<SeatResult> {
-  const cycle = cycleAt(now, seat.anchorDay, ctx.settings.zone);
+async function createSeat(c: SeatContext): Promise<SeatResult> {
+  const anchorDay = c.input.anchorDay ?? c.tool.anchorDay;
+  const cycle = seatCycleAt({ anchorDay, toolKey: c.tool.key }, c.tools, c.now);
+  const [seat] = await c.tx.query<{ id: number }>(
+    `insert into seats (member_id, tool_key, profile_key, anchor_day, status, cycle_start, cycle_end, started_at, vendor_user)
+     values ($1, $2, $3, $4, 'active', $5, $6, $7, $8) returning id`,
+    [c.member.id, c.tool.key, c.input.profile ?? null, anchorDay, cycle.start, cycle.end, c.now, c.input.vendorUser ?? null],
+  );
+  await setSeatPlans(c.tx, seat!.id, c.plans.map((p) => p.key));
+  const credits = await issuePlanGrants(c, seat!.id, c.plans, cycle, true);
+  await addVendorTask(c.tx, `Assign a ${planNames(c.plans)} license to ${c.label} ${inConsole(c.tools, c.tool)}`, c.member.id, c.now, c.tool.key);
+  return seatResult(c, 'created', { id: seat!.id, cycleStart: cycle.start, cycleEnd: cycle.end, profileKey: c.input.profile ?? null }, credits);
+}
+
+/** The plans removed from a seat forfeit what they have left this cycle, and leave its quota. */
+async function forfeitPlans(c: SeatContext, seat: SeatRow, planKeys: readonly string[]): Promise<number> {
+  if (planKeys.length === 0) return 0;
+  const grants = await c.tx.query<GrantRow>(
+    `select ${grant_columns} from grants g where g.seat_id = $1 and g.cycle_start = $2 and g.closed_at is null
+       and g.pack_id is null and g.plan_key = any($3::text[]) order by g.id for update`,
+    [seat.id, seat.cycleStart, planKeys],
+  );
+  const transfers: Transfer[] = grants.filter((g) => g.remaining > 0).map((grant) => ({ from: { grant }, to: { system: 'forfeit' }, amount: grant.remaining }));
+  if (transfers.length > 0) {
+    await post(c.tx, [{ kind: 'plan_removed', occurredAt: c.now, seatId: seat.id, cycleStart: seat.cycleStart, actor: c.input.actor ?? null, reason: `plan ${planKeys.join(', ')} removed`, transfers }], c.now);
+  }
+  await c.tx.query(`update grants set closed_at = $2 where id = any($1::int8[])`, [grants.map((g) => g.id), c.now]);
+  return transfers.reduce((sum, t) => sum + t.amount, 0);
+}
+
+async function updateSeat(c: SeatContext, seat: SeatRow, catalog: Catalog): Promise<SeatResult> {
+  const profile = c.input.profile === undefined ? seat.profileKey : c.input.profile;
+  const wanted = c.plans.map((p) => p.key);
+  const added = c.plans.filter((p) => !seat.planKeys.includes(p.key));
+  const removed = seat.planKeys.filter((key) => !wanted.includes(key));
+  await c.tx.query(`update seats set profile_key = $2, vendor_user = case when $4 then $3 else vendor_user end where id = $1`, [
+    seat.id, profile, c.input.vendorUser ?? null, c.input.vendorUser !== undefined,
+  ]);
+  await setSeatPlans(c.tx, seat.id, wanted);
+  const forfeited = await forfeitPlans(c, seat, removed);
+  const credits = await issuePlanGrants(c, seat.id, added, { start: seat.cycleStart, end: seat.cycleEnd }, false);
+  const removedPlans = removed.map((key) => catalog.plans.get(key)!);
+  const console = inConsole(c.tools, c.tool);
+  if (added.length === 1 && removedPlans.length === 1 && wanted.length === 1) {
+    await addVendorTask(c.tx, `Change the license of ${c.label} to ${added[0]!.name} ${console}`, c.member.id, c.now, c.tool.key);
+  } else {
+    if (added.length > 0) await addVendorTask(c.tx, `Assign a ${planNames(added)} license to ${c.label} ${console}`, c.member.id, c.now, c.tool.key);
+    if (removedPlans.length > 0) await addVendorTask(c.tx, `Remove the ${planNames(removedPlans)} license from ${c.label} ${console}`, c.member.id, c.now, c.tool.key);
+  }
+  return seatResult(c, 'updated', { ...seat, profileKey: profile }, credits, forfeited > 0 ? { forfeited } : {});
+}
+
+async function restoreSeat(c: SeatContext, seat: SeatRow): Promise<SeatResult> {
+  const cycle = seatCycleAt(seat, c.tools, c.now);
+  const profile = c.input.profile === undefined ? seat.profileKey : c.input.profile;
+  const wanted = c.plans.map((p) => p.key);
   let credits = 0;
   if (seat.cycleStart.getTime() === cycle.start.getTime() && seat.revokeJournalId != null) {
-    // Same cycle: reverse what the revocation forfeited from the plan, rollover and manual grants.
-    const forfeits = await tx.query<GrantRow & { forfeited: number }>(
+    // Same cycle: reverse what the revocation forfeited from the plans it holds again, their
+    // rollover and the manual grants; a plan it did not hold before is granted now.
+    const forfeits = await c.tx.query<GrantRow & { forfeited: number }>(
       `select ${grant_columns}, t.amount as forfeited from transfers t join grants g on g.id = t.debit_grant_id
-       where t.journal_id = $1 and t.credit_account = 'forfeit' and g.source in ('plan', 'rollover', 'manual')`,
-      [seat.revokeJournalId],
+       where t.journal_id = $1 and t.credit_account = 'forfeit'
+         and (g.source = 'manual' or (g.source in ('plan', 'rollover') and g.plan_key = any($2::text[])))`,
+      [seat.revokeJournalId, wanted],
     );
-    await tx.query(
-      `update grants set closed_at = null where seat_id = $1 and cycle_start = $2 and source in ('plan', 'rollover', 'manual') and closed_at = $3`,
-      [seat.id, seat.cycleStart, seat.revokedAt],
-    );
+    await c.tx.query(`update grants set closed_at = null where id = any($1::int8[])`, [forfeits.map((g) => g.id)]);
     if (forfeits.length > 0) {
-      await post(tx, [{
-        kind: 'restore', occurredAt: now, seatId: seat.id, cycleStart: seat.cycleStart, actor: input.actor ?? null,
+      await post(c.tx, [{
+        kind: 'restore', occurredAt: c.now, seatId: seat.id, cycleStart: seat.cycleStart, actor: c.input.actor ?? null,
         transfers: forfeits.map((g) => ({ from: { system: 'forfeit' as const }, to: { grant: g }, amount: g.forfeited })),
-      }], now);
+      }], c.now);
       credits = forfeits.reduce((sum, g) => sum + g.forfeited, 0);
     }
-    await tx.query(`update seats set status = 'active', revoked_at = null, revoke_journal_id = null, plan_key = $2, profile_key = $3 where id = $1`, [seat.id, plan.key, profile]);
+    await c.tx.query(`update seats set status = 'active', revoked_at = null, revoke_journal_id = null, profile_key = $2 where id = $1`, [seat.id, profile]);
+    await setSeatPlans(c.tx, seat.id, wanted);
+    credits += await issuePlanGrants(c, seat.id, c.plans.filter((p) => !seat.planKeys.includes(p.key)), cycle, false);
   } else {
-    await tx.query(
-      `update seats set status = 'active', revoked_at = null, revoke_journal_id = null, plan_key = $2, profile_key = $3,
-              cycle_start = $4, cycle_end = $5, started_at = $6 where id = $1`,
-      [seat.id, plan.key, profile, cycle.start, cycle.end, now],
+    await c.tx.query(
+      `update seats set status = 'active', revoked_at = null, revoke_journal_id = null, profile_key = $2,
+              cycle_start = $3, cycle_end = $4, started_at = $5 where id = $1`,
+      [seat.id, profile, cycle.start, cycle.end, c.now],
     );
-    credits = await issuePlanGrant(tx, ctx, seat.id, plan, cycle, now, input.actor ?? null);
+    await setSeatPlans(c.tx, seat.id, wanted);
+    credits = await issuePlanGrants(c, seat.id, c.plans, cycle, true);
   }
-  await addVendorTask(tx, `Assign a ${plan.name} license to ${label} in the vendor console (seat restored)`, member.id, now);
-  return {
-    change: 'restored', seatId: seat.id, user: member.slackId ?? member.email ?? '', plan: plan.key, profile,
-    cycle: { start: cycle.start.toISOString(), end: cycle.end.toISOString() }, credits,
-  };
+  if (c.input.vendorUser !== undefined) await c.tx.query(`update seats set vendor_user = $2 where id = $1`, [seat.id, c.input.vendorUser]);
+  await addVendorTask(c.tx, `Assign a ${planNames(c.plans)} license to ${c.label} ${inConsole(c.tools, c.tool)} (seat restored)`, c.member.id, c.now, c.tool.key);
+  return seatResult(c, 'restored', { id: seat.id, cycleStart: cycle.start, cycleEnd: cycle.end, profileKey: profile }, credits);
 }
 
 export interface RevokePlan {
   user: string;
+  tool: string;
   seatId: number;
   cycle: { start: string; end: string };
   /** Unused credits of the plan, rollover and manual grants that the revocation forfeits. */
@@ -154,19 +260,31 @@ interface RevokeState {
   /** Catalog names for the vendor-console tasks: admins know plans and packs by name, not key. */
   planName: string;
   productNames: Map<string, string>;
+  tool: Tool;
+  tools: Tools;
+}
+
+/**
+ * Finds a member's seat in a tool (the tool named, or the org's only one) without locking it.
+ * LedgerErrors: not_found when the member or the seat does not exist, invalid when several tools
+ * exist and none is named.
+ */
+export async function findSeat(tx: Queryable, ctx: LedgerContext, user: string, toolKey: string | null | undefined, what: string) {
+  const ref = parseUserRef(user);
+  const tools = await loadTools(tx, ctx.settings);
+  const tool = tools.pick(toolKey, what);
+  const member = await findMember(tx, ref);
+  const where = tools.size > 1 ? ` in ${tool.key}` : '';
+  if (!member) throw notFound(`no member ${describeUser(ref)}${where}: add a seat with PUT /api/v1/seats/${describeUser(ref)}`);
+  const [seat] = await tx.query<{ id: number }>(`select id from seats where member_id = $1 and tool_key = $2`, [member.id, tool.key]);
+  return { ref, member, tool, tools, seatId: seat?.id ?? null, where };
 }
 
 /** Locks the member's seat and packs, bringing the seat into the cycle containing `now` first. */
-async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, now: Date): Promise<RevokeState> {
-  const ref = parseUserRef(user);
-  const member = await findMember(tx, ref);
-  if (!member) throw notFound(`no member ${describeUser(ref)}`);
-  let [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.member_id = $1 for update`, [member.id]);
-  if (!seat || seat.status !== 'active') throw conflict(`${describeUser(ref)} has no active seat to revoke`);
-  if (seat.cycleEnd.getTime() <= now.getTime()) {
-    await resetLockedSeats(tx, ctx, [seat], now);
-    [seat] = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = $1`, [seat.id]);
-  }
+async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, toolKey: string | null | undefined, now: Date): Promise<RevokeState> {
+  const { ref, member, tool, tools, seatId, where } = await findSeat(tx, ctx, user, toolKey, 'revoking a seat');
+  const [seat] = seatId == null ? [] : await lockCurrentSeats(tx, ctx, [seatId], now);
+  if (!seat || seat.status !== 'active') throw conflict(`${describeUser(ref)} has no active seat${where} to revoke`);
   const grants = await tx.query<GrantRow>(
     `select ${grant_columns} from grants g where g.seat_id = $1 and g.cycle_start = $2 and g.closed_at is null order by g.id`,
     [seat!.id, seat!.cycleStart],
@@ -182,14 +300,17 @@ async function loadRevokeState(tx: Queryable, ctx: LedgerContext, user: string, 
     ownGrants: grants.filter((g) => g.packId == null),
     packs,
     releases,
-    planName: plans.get(seat!.planKey)?.name ?? seat!.planKey,
+    planName: seat!.planKeys.map((key) => plans.get(key)?.name ?? key).join(' and '),
     productNames: new Map([...products.values()].map((p) => [p.key, p.name])),
+    tool,
+    tools,
   };
 }
 
 function describePlan(state: RevokeState, user: string): RevokePlan {
   return {
     user,
+    tool: state.tool.key,
     seatId: state.seat.id,
     cycle: { start: state.seat.cycleStart.toISOString(), end: state.seat.cycleEnd.toISOString() },
     forfeited: state.ownGrants.reduce((sum, g) => sum + g.remaining, 0),
@@ -202,15 +323,15 @@ function describePlan(state: RevokeState, user: string): RevokePlan {
  * cycle has ended is reset first, as the revoke would (and as a balance lookup does), so the
  * preview describes the cycle the revoke will act on.
  */
-export async function previewRevoke(ctx: LedgerContext, user: string): Promise<RevokePlan> {
+export async function previewRevoke(ctx: LedgerContext, user: string, tool?: string | null): Promise<RevokePlan> {
   const now = ctx.now();
-  return ctx.db.transaction(async (tx) => describePlan(await loadRevokeState(tx, ctx, user, now), user));
+  return ctx.db.transaction(async (tx) => describePlan(await loadRevokeState(tx, ctx, user, tool, now), user));
 }
 
-export async function revokeSeat(ctx: LedgerContext, user: string, actor: string | null = null): Promise<RevokePlan> {
+export async function revokeSeat(ctx: LedgerContext, user: string, actor: string | null = null, tool?: string | null): Promise<RevokePlan> {
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
-    const state = await loadRevokeState(tx, ctx, user, now);
+    const state = await loadRevokeState(tx, ctx, user, tool, now);
     const { seat } = state;
     const { transfers, newGrants } = await releaseTransfers(tx, state.releases, state.packs);
     for (const grant of state.ownGrants) {
@@ -231,10 +352,11 @@ export async function revokeSeat(ctx: LedgerContext, user: string, actor: string
     );
     await tx.query(`update seats set status = 'revoked', revoked_at = $2, revoke_journal_id = $3 where id = $1`, [seat.id, now, journalId ?? null]);
     const label = memberLabel(state.member);
-    await addVendorTask(tx, `Remove the ${state.planName} license from ${label} in the vendor console`, state.member.id, now);
+    const console = inConsole(state.tools, state.tool);
+    await addVendorTask(tx, `Remove the ${state.planName} license from ${label} ${console}`, state.member.id, now, state.tool.key);
     for (const release of state.releases) {
       const product = state.productNames.get(release.product) ?? release.product;
-      await addVendorTask(tx, `Remove the add-on pack (${product}) from ${label} in the vendor console`, state.member.id, now);
+      await addVendorTask(tx, `Remove the add-on pack (${product}) from ${label} ${console}`, state.member.id, now, state.tool.key);
     }
     return describePlan(state, user);
   });

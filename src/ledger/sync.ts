@@ -19,6 +19,8 @@ export interface SyncCorrection {
   id: number;
   slackId: string | null;
   email: string | null;
+  /** The tool of the seat the member synced. */
+  tool: string;
   /** ISO time: the seat's cycle when the member synced. */
   cycleStart: string;
   expected: number;
@@ -58,11 +60,13 @@ export interface SyncInput {
   /** The idempotency key of this sync (e.g. the Slack command's trigger id): applied once. */
   key: string;
   user: string;
+  /** The tool the member read the figure in; may be left out while the org has one tool. */
+  tool?: string | null;
   /** Own credits left as the vendor shows them: a whole number, 0 or more. */
   reported: number;
 }
 
-const correction_columns = `c.id, m.slack_id as "slackId", m.email, c.cycle_start as "cycleStart", c.expected, c.reported,
+const correction_columns = `c.id, m.slack_id as "slackId", m.email, s.tool_key as tool, c.cycle_start as "cycleStart", c.expected, c.reported,
   c.credits, c.status, c.channel_id as "channelId", c.message_ts as "messageTs", c.decided_by as "decidedBy"`;
 
 /**
@@ -81,7 +85,7 @@ export async function reportSync(ctx: LedgerContext, input: SyncInput) {
   return applyOnce(ctx, input.key, async (inTx): Promise<SyncOutcome> => {
     const now = inTx.now();
     return inTx.db.transaction(async (tx) => {
-      const seat = await lockActiveSeat(tx, inTx, input.user, now);
+      const seat = await lockActiveSeat(tx, inTx, input.user, now, input.tool, 'a sync');
       const [cycle] = await tx.query<{ remaining: number; quota: number }>(
         `select remaining, quota from seat_cycles where seat_id = $1 and cycle_start = $2`,
         [seat.id, seat.cycleStart],
@@ -102,7 +106,7 @@ export async function reportSync(ctx: LedgerContext, input: SyncInput) {
       };
       if (gap === 0) return { ...figures, result: 'matches' };
       if (gap < 0) {
-        const [usage] = await applyUsage(inTx, [{ id: input.key, user: input.user, credits: -gap, feature: 'sync', source: 'vendor sync' }]);
+        const [usage] = await applyUsage(inTx, [{ id: input.key, user: input.user, tool: seat.tool.key, credits: -gap, feature: 'sync', source: 'vendor sync' }]);
         return { ...figures, result: 'usage', credits: -gap, usage: usage! };
       }
       const [filed] = await tx.query<{ id: number }>(
@@ -141,10 +145,10 @@ export async function confirmCorrection(ctx: LedgerContext, input: { id: number;
   return decideCorrection(ctx, input.id, 'confirmed', input.by, async (tx, correction, now) => {
     const user = correction.slackId ?? correction.email;
     if (!user) throw notFound(`correction ${correction.id} names no member`);
-    const seat = await lockActiveSeat(tx, ctx, user, now);
+    const seat = await lockActiveSeat(tx, ctx, user, now, correction.tool);
     if (seat.cycleStart.toISOString() !== correction.cycleStart) return 'lapsed';
     const reason = `sync correction ${correction.id}: the vendor showed ${correction.reported.toLocaleString('en-US')} left where creditdesk expected ${correction.expected.toLocaleString('en-US')}`;
-    await adjustIn(tx, ctx, { user, credits: correction.credits, reason, actor: input.by }, now);
+    await adjustIn(tx, ctx, { user, tool: correction.tool, credits: correction.credits, reason, actor: input.by }, now);
     return 'confirmed';
   });
 }

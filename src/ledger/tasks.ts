@@ -3,10 +3,14 @@
 import type { Queryable } from '../db/client.ts';
 import type { LedgerContext } from './context.ts';
 import { conflict, notFound } from './errors.ts';
+import type { Tool, Tools } from './tools.ts';
 
-export async function addVendorTask(tx: Queryable, text: string, memberId: number | null, now: Date): Promise<void> {
-  await tx.query(`insert into vendor_tasks (text, member_id, created_at) values ($1, $2, $3)`, [text, memberId, now]);
+export async function addVendorTask(tx: Queryable, text: string, memberId: number | null, now: Date, toolKey: string | null = null): Promise<void> {
+  await tx.query(`insert into vendor_tasks (text, member_id, created_at, tool_key) values ($1, $2, $3, $4)`, [text, memberId, now, toolKey]);
 }
+
+/** Where the admin repeats a change: "in the vendor console", naming the tool once there are several. */
+export const inConsole = (tools: Tools, tool: Tool) => (tools.size > 1 ? `in the vendor console of ${tool.name}` : 'in the vendor console');
 
 export interface VendorTask {
   id: number;

@@ -1,31 +1,16 @@
 // Usage events: a batch of up to batch_events_max applied in one transaction with a fixed number
-// of statements. Each event gets its own outcome; an event id is applied once, ever.
+// of statements. Each event gets its own outcome; an event id is applied once, ever. An event
+// draws on the member's seat in its tool only: tools never mix (SPEC "Stacking").
 import type { Queryable } from '../db/client.ts';
-import type { Seat } from '../db/schema.ts';
-import { allocate, isLiveAt, ownGrantsInOrder, type Allocation, type DrawableGrant } from './allocate.ts';
-import { grant_columns, seat_columns, type GrantRow, type LedgerContext } from './context.ts';
-import { cycleAt, type Cycle } from './cycles.ts';
-import { invariant } from './errors.ts';
+import { seat_columns, type LedgerContext, type SeatRow } from './context.ts';
+import { cycleAt } from './cycles.ts';
+import { invariant, LedgerError } from './errors.ts';
 import { credits_max, event_future_skew_ms_max, event_id_length_max, text_length_max, user_ref_length_max } from './limits.ts';
 import { unstorableTextIn } from './text.ts';
-import { parseUserRef, type UserRef } from './members.ts';
-import { post, type Entry } from './post.ts';
-import { resetLockedSeats, resetPoolsIn } from './reset.ts';
-import { channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from './alerts.ts';
-
-/** A timestamp as whole epoch milliseconds in SQL (null stays null). */
-const epoch_ms = (column: string) => `(extract(epoch from ${column}) * 1000)::int8`;
-
-/**
- * The seat ids of the members whose `column` is in the array parameter `param`, found by one
- * index probe per value. A batch names up to 1,000 members: as `column = any(...)` the planner
- * judges 1,000 probes dearer than reading every row, and with statistics that lag the tables it
- * reads whole tables on every batch. A lateral subquery with OFFSET 0 cannot be flattened into a
- * join, so it is always probed through its index, whatever the statistics say.
- */
-const seatIdsOf = (param: string, column: string) =>
-  `select x.id from unnest(${param}::text[]) as k(ref)
-   cross join lateral (select s.id from members m join seats s on s.member_id = m.id where ${column} = k.ref offset 0) as x`;
+import { parseUserRef } from './members.ts';
+import { resetBudgetsIn, resetLockedSeats, resetPoolsIn } from './reset.ts';
+import { budget_thresholds_pct, channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from './alerts.ts';
+import { loadTools } from './tools.ts';
 
 export type UsageMode = 'record' | 'enforce';
 
@@ -33,7 +18,14 @@ export type UsageMode = 'record' | 'enforce';
 export interface UsageEvent {
   id: string;
   user: string;
+  /** The tool's key; may be left out while the org has only one tool. */
+  tool?: string | null;
   credits: number;
+  /**
+   * 'pool': the vendor says these credits came from the plan-level pool (Figma's
+   * plan_credits_sum), so they skip the member's own grants; beyond the pool they are overage.
+   */
+  draw?: 'pool' | null;
   at?: Date;
   feature?: string | null;
   source?: string | null;
@@ -43,15 +35,19 @@ export interface AppliedUsage {
   id: string;
   status: 'applied' | 'duplicate';
   user: string;
+  tool: string;
   credits: number;
   at: string;
   cycle: { start: string; end: string };
   /** Drawn from the member's own plan, packs and manual grants. */
   own: number;
   pool: number;
+  /** Beyond own credits and pool, drawn against the tool's overage budget or not. */
   overage: number;
   /** Charged to a cycle that had already closed (within the grace window). */
   late: boolean;
+  /** Record mode: credits of this event beyond the seat's daily limit (only when there are any). */
+  over_daily_limit?: number;
 }
 
 export interface RejectedUsage {
@@ -63,14 +59,6 @@ export interface RejectedUsage {
 }
 
 export type UsageOutcome = AppliedUsage | RejectedUsage;
-
-type SeatWithMember = Seat & { slackId: string | null; email: string | null; poolCredits: number | null; memberPoolCap: number | null };
-
-interface PoolState {
-  grant: GrantRow;
-  cap: number | null;
-  drawnBySeat: Map<number, number>;
-}
 
 const reject = (id: string, reason: string, refused?: RejectedUsage['refused']): RejectedUsage => ({
   id,
@@ -103,7 +91,8 @@ function eventProblem(event: UsageEvent): string | null {
     if (value == null) continue;
     if (typeof value !== 'string' || value.length > text_length_max) return `${field} must be text of at most ${text_length_max} characters`;
   }
-  return unstorableTextIn({ id: event.id, user: event.user, feature: event.feature, source: event.source });
+  if (event.tool != null && (typeof event.tool !== 'string' || event.tool.length > text_length_max)) return `tool must be a tool's key`;
+  return unstorableTextIn({ id: event.id, user: event.user, tool: event.tool, feature: event.feature, source: event.source });
 }
 
 /** Applies events in order; `mode` per event lets one batch carry record and enforce calls together. */
@@ -115,6 +104,49 @@ export async function applyUsage(
   return ctx.db.transaction((tx) => applyUsageIn(tx, ctx, events, ctx.now()));
 }
 
+/**
+ * One applied event as creditdesk_apply_usage returns it: [0, own, pool, overage, overDaily,
+ * cycleStartMs, cycleEndMs, late, slot]. A stored repeat: [1, credits, own, pool, overage,
+ * overDaily, cycleStartMs, cycleEndMs, late, tool, atMs, user]. A repeat of an earlier event in
+ * the batch: [2, ordinal of that event in the call]. A refusal: [3, code, x1, x2, x3, tool,
+ * cycleEndMs, slot]. A late event outside the seat's recent cycles: [4, slot]. Slots index `seats`.
+ */
+type Row =
+  | [0, number, number, number, number, number, number, boolean, number]
+  | [1, number, number, number, number, number, number, number, boolean, string, number, string]
+  | [2, number]
+  | [3, number, number, number, number, string | null, number | null, number]
+  | [4, number];
+
+/** A seat of the batch: [id, tool, toolName, unit, profile, revokedAtMs, anchorDay, zone]. */
+type SeatInfo = [number, string, string, string, string | null, number | null, number, string];
+
+interface Result {
+  events?: Row[];
+  seats?: SeatInfo[] | null;
+  /** Seats whose cycle ended before the reset reached them: reset them and call again. */
+  stale?: number[];
+  /** A pool or overage budget of the current tool cycle is not issued yet: issue it and call again. */
+  due?: boolean;
+  /** Balance rows the batch moved: [seatId, cycleStartMs, quota, consumedBefore, consumedAfter, alertsSent]. */
+  cycles?: [number, number, number, number, number, number][] | null;
+  /** Pools and budgets the batch drew on: [grantId, isPool, amount, remaining]. */
+  shared?: [number, boolean, number, number][] | null;
+}
+
+/** Refusal codes of creditdesk_apply_usage (migrations/*_usage_function.sql). */
+const code = {
+  toolRequired: 1, noTool: 2, noSeat: 3, revoked: 4, notStarted: 5, daily: 6,
+  noFit: 7, noFitPool: 8, noFitBudget: 9, noFitPoolBudget: 10,
+} as const;
+
+const apply_usage_sql = `select creditdesk_apply_usage($1, $2, $3, $4, $5) as r`;
+
+/**
+ * The usage write path: each event is checked on its own fields here, then the whole batch is
+ * resolved, allocated and written by one server-side function (creditdesk_apply_usage, in the
+ * migrations), planned once per connection. Returns one outcome per event, in order.
+ */
 async function applyUsageIn(
   tx: Queryable,
   ctx: LedgerContext,
@@ -122,292 +154,167 @@ async function applyUsageIn(
   now: Date,
 ): Promise<UsageOutcome[]> {
   const outcomes: (UsageOutcome | undefined)[] = new Array(events.length);
-  const refs = events.map((event, i) => {
-    const problem = eventProblem(event);
-    if (problem) {
-      outcomes[i] = reject(event.id, problem);
-      return null;
-    }
-    try {
-      return parseUserRef(event.user);
-    } catch (error) {
-      outcomes[i] = reject(event.id, (error as Error).message);
-      return null;
-    }
-  });
-
-  // Lock the members' seats in id order (every writer does), then read everything under the lock.
-  const slackIds = [...new Set(refs.flatMap((r) => (r && 'slackId' in r ? [r.slackId] : [])))];
-  const emails = [...new Set(refs.flatMap((r) => (r && 'email' in r ? [r.email] : [])))];
-  let seats = await tx.query<SeatWithMember>(
-    `select ${seat_columns}, m.slack_id as "slackId", lower(m.email) as email,
-            p.pool_credits as "poolCredits", p.member_pool_cap as "memberPoolCap"
-     from seats s join members m on m.id = s.member_id left join profiles p on p.key = s.profile_key
-     where s.id = any(array(${seatIdsOf('$1', 'm.slack_id')} union all ${seatIdsOf('$2', 'lower(m.email)')}))
-     order by s.id for update of s`,
-    [slackIds, emails],
-  );
-  const stale = seats.filter((s) => s.status === 'active' && s.cycleEnd.getTime() <= now.getTime());
-  if (stale.length > 0) {
-    // The reset job has not reached these seats yet; do it now so no event lands in a dead cycle.
-    await resetLockedSeats(tx, ctx, stale, now);
-    seats = seats.map((s) => {
-      if (!stale.includes(s)) return s;
-      const cycle = cycleAt(now, s.anchorDay, ctx.settings.zone);
-      return { ...s, cycleStart: cycle.start, cycleEnd: cycle.end };
-    });
-  }
-  const seatByRef = new Map<string, SeatWithMember>();
-  for (const seat of seats) {
-    if (seat.slackId) seatByRef.set(`s:${seat.slackId}`, seat);
-    if (seat.email) seatByRef.set(`e:${seat.email}`, seat);
-  }
-  const refKey = (ref: UserRef) => ('slackId' in ref ? `s:${ref.slackId}` : `e:${ref.email}`);
-
-  // Everything else the batch needs, read under the seat locks in one round trip. Rows come as
-  // JSON arrays with times in epoch milliseconds: far cheaper to decode than typed result rows.
-  const seatIds = [...new Set(seats.map((s) => s.id))];
-  const [state] = await tx.query<{
-    existing: [string, number, number, number, number, number, number, number, string | null, string | null, number | null, number][];
-    grants: [number, number, GrantRow['source'], number, number, number, number][];
-    cycles: [number, number, number, number, number][];
-  }>(
-    `select
-       (select coalesce(json_agg(json_build_array(j.event_key, j.credits, j.own_drawn, j.pool_drawn, j.overage,
-                 ${epoch_ms('j.occurred_at')}, ${epoch_ms('j.cycle_start')}, j.seat_id, m.slack_id, m.email,
-                 ${epoch_ms('sc.cycle_end')}, ${epoch_ms('j.created_at')})), '[]')
-        from unnest($1::text[]) as k(event_key)
-        cross join lateral (select * from journal j where j.event_key = k.event_key offset 0) as j
-        join seats s on s.id = j.seat_id join members m on m.id = s.member_id
-        left join seat_cycles sc on sc.seat_id = j.seat_id and sc.cycle_start = j.cycle_start) as existing,
-       (select coalesce(json_agg(json_build_array(g.id, g.seat_id, g.source, ${epoch_ms('g.cycle_start')},
-                 ${epoch_ms('g.starts_at')}, ${epoch_ms('g.expires_at')}, g.remaining)), '[]')
-        from unnest($2::int4[]) as k(seat_id)
-        cross join lateral (select * from grants g where g.seat_id = k.seat_id and g.remaining > 0 and g.closed_at is null offset 0) as g) as grants,
-       (select coalesce(json_agg(json_build_array(c.seat_id, ${epoch_ms('c.cycle_start')}, c.quota,
-                 c.used + c.pool_used + c.overage, c.alerts_sent)), '[]')
-        from unnest($2::int4[]) as k(seat_id)
-        cross join lateral (select * from seat_cycles c where c.seat_id = k.seat_id offset 0) as c) as cycles`,
-    // Only events still in play: a refused id (one holding a NUL) must not reach a statement.
-    [events.flatMap((e, i) => (outcomes[i] ? [] : [e.id])), seatIds],
-  );
-  const firstOutcome = new Map<string, UsageOutcome>();
-  for (const [eventKey, credits, own, pool, overage, occurredAt, cycleStart, , slackId, email, cycleEnd, createdAt] of state!.existing) {
-    firstOutcome.set(eventKey, {
-      id: eventKey,
-      status: 'duplicate',
-      user: slackId ?? email ?? '',
-      credits,
-      at: new Date(occurredAt).toISOString(),
-      cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd ?? cycleStart).toISOString() },
-      own,
-      pool,
-      overage,
-      late: cycleEnd != null && createdAt >= cycleEnd,
-    });
-  }
-
-  // Own grants of every seat in play, with remaining, including a closed cycle's for late events.
-  const grantsBySeat = new Map<number, DrawableGrant[]>();
-  for (const [id, seatId, source, cycleStart, startsAt, expiresAt, remaining] of state!.grants) {
-    const grant: DrawableGrant = {
-      id, seatId, source, remaining, cycleStart: new Date(cycleStart), startsAt: new Date(startsAt), expiresAt: new Date(expiresAt),
-    };
-    const list = grantsBySeat.get(seatId);
-    if (list) list.push(grant);
-    else grantsBySeat.set(seatId, [grant]);
-  }
-  const cycleRows = new Map(
-    state!.cycles.map(([seatId, cycleStart, quota, consumed, alertsSent]) => [
-      `${seatId}:${cycleStart}`,
-      { seatId, cycleStart, quota, consumed, alertsSent },
-    ]),
-  );
-
-  const eventSeats = refs.map((ref) => (ref ? seatByRef.get(refKey(ref)) : undefined));
-  const pools = await loadPools(tx, ctx, seats, events, eventSeats, grantsBySeat, now);
-
-  const entries: Entry[] = [];
-  const touched = new Map<string, { seatId: number; cycleStart: Date }>();
-  const poolsDrawn = new Set<number>();
+  const sent: number[] = [];
+  const rowsOut: {
+    i: string; s: string | null; e: string | null; t: string | null; c: number; a: Date | null; m: boolean; f: string | null; x: string | null; p: boolean;
+  }[] = [];
+  const futureMs = now.getTime() + event_future_skew_ms_max;
   events.forEach((event, i) => {
-    if (outcomes[i]) return;
-    const first = firstOutcome.get(event.id);
-    if (first) {
-      outcomes[i] = first.status === 'rejected' ? first : { ...first, status: 'duplicate' };
-      return;
+    const problem = eventProblem(event);
+    if (problem) return void (outcomes[i] = reject(event.id, problem));
+    if (event.at && event.at.getTime() > futureMs) {
+      return void (outcomes[i] = reject(event.id, `at ${event.at.toISOString()} is in the future; send the time the credits were used`));
     }
-    const outcome = decide(event, eventSeats[i], now);
-    if ('status' in outcome) {
-      outcomes[i] = outcome;
-      return;
+    let ref;
+    try {
+      ref = parseUserRef(event.user);
+    } catch (error) {
+      if (!(error instanceof LedgerError)) throw error;
+      return void (outcomes[i] = reject(event.id, error.message));
     }
-    const { seat: s, cycle, at, late } = outcome;
-    const ordered = ownGrantsInOrder(grantsBySeat.get(s.id) ?? [], at);
-    const poolLive = s.profileKey
-      ? pools.find((p) => p.grant.profileKey === s.profileKey && p.grant.startsAt <= at && at < p.grant.expiresAt)
-      : undefined;
-    const poolAvailable = poolLive
-      ? Math.max(0, Math.min(poolLive.grant.remaining, poolLive.cap == null ? Infinity : poolLive.cap - (poolLive.drawnBySeat.get(s.id) ?? 0)))
-      : 0;
-    const mode = event.mode ?? 'record';
-    const allocation = allocate(ordered, poolLive ? { grant: poolLive.grant, available: poolAvailable } : null, event.credits, mode);
-    if (!allocation) {
-      const own = ordered.reduce((sum, g) => sum + g.remaining, 0);
-      outcomes[i] = reject(
-        event.id,
-        `${event.credits.toLocaleString('en-US')} credits do not fit: ${own.toLocaleString('en-US')} of the member's own credits` +
-          (poolLive ? ` and ${poolAvailable.toLocaleString('en-US')} from the ${s.profileKey} pool` : '') +
-          ` remain until the reset on ${cycle.end.toISOString()}`,
-        { limit: poolLive ? 'own credits and pool' : 'own credits', remaining: own + poolAvailable, resetsAt: cycle.end.toISOString() },
-      );
-      return;
-    }
-    if (!cycleRows.has(`${s.id}:${cycle.start.getTime()}`)) {
-      outcomes[i] = reject(event.id, `the member held no seat in the cycle starting ${cycle.start.toISOString()}`);
-      return;
-    }
-    applyInMemory(allocation, s.id, poolLive);
-    if (poolLive && allocation.poolDrawn > 0) poolsDrawn.add(poolLive.grant.id);
-    const user = event.user.trim();
-    entries.push(usageEntry(event, s, cycle, at, allocation));
-    const row = cycleRows.get(`${s.id}:${cycle.start.getTime()}`)!;
-    row.consumed += event.credits;
-    touched.set(`${s.id}:${cycle.start.getTime()}`, { seatId: s.id, cycleStart: cycle.start });
-    const applied: AppliedUsage = {
-      id: event.id,
-      status: 'applied',
-      user,
-      credits: event.credits,
-      at: at.toISOString(),
-      cycle: { start: cycle.start.toISOString(), end: cycle.end.toISOString() },
-      own: allocation.ownDrawn,
-      pool: allocation.poolDrawn,
-      overage: allocation.overage,
-      late,
-    };
-    outcomes[i] = applied;
-    // A repeat of this id later in the same batch is a duplicate of this outcome.
-    firstOutcome.set(event.id, applied);
+    sent.push(i);
+    rowsOut.push({
+      i: event.id, s: 'slackId' in ref ? ref.slackId : null, e: 'email' in ref ? ref.email : null, t: event.tool ?? null,
+      c: event.credits, a: event.at ?? null, m: event.mode === 'enforce', f: event.feature ?? null, x: event.source ?? null,
+      p: event.draw === 'pool',
+    });
   });
+  if (sent.length === 0) return outcomes as UsageOutcome[];
 
-  await post(tx, entries, now);
-  // Only seat cycles and pools that crossed a threshold in this batch need the alert query.
-  const thresholds = [...ctx.settings.thresholds, ...channel_thresholds_pct];
-  const crossing = [...touched.values()].filter(({ seatId, cycleStart }) => {
-    const row = cycleRows.get(`${seatId}:${cycleStart.getTime()}`)!;
-    return row.quota > 0 && crossed(thresholds, row.alertsSent, (row.consumed * 100) / row.quota).length > 0;
-  });
-  const poolsCrossing = pools
-    .filter((p) => poolsDrawn.has(p.grant.id) && p.grant.amount > 0)
-    .filter((p) => ((p.grant.amount - p.grant.remaining) * 100) / p.grant.amount >= Math.min(...pool_thresholds_pct))
-    .map((p) => p.grant.id);
-  if (crossing.length > 0 || poolsCrossing.length > 0) await raiseThresholdAlerts(tx, ctx, crossing, poolsCrossing, now);
+  // The events travel as one JSON parameter: JSON.stringify is native and PostgreSQL parses it in C.
+  const params: unknown[] = [now, ctx.settings.graceMs, ctx.settings.zone, JSON.stringify(rowsOut), true];
+  let result: Result;
+  for (let attempt = 0; ; attempt++) {
+    invariant(attempt < 3, 'the usage function kept asking for resets');
+    [{ r: result }] = (await tx.query<{ r: Result }>(apply_usage_sql, params, { name: 'apply_usage' })) as [{ r: Result }];
+    if (result.stale) {
+      // The reset job has not reached these seats yet; reset them under the locks the call took.
+      const seats = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = any($1::int4[]) order by s.id`, [result.stale]);
+      await resetLockedSeats(tx, ctx, seats, now);
+    } else if (result.due) {
+      await resetPoolsIn(tx, ctx, now, null);
+      await resetBudgetsIn(tx, ctx, now, null);
+      params[4] = false;
+    } else break;
+  }
+
+  const rows = result.events!;
+  const seats = result.seats ?? [];
+  let tools: Awaited<ReturnType<typeof loadTools>> | undefined;
+  for (let k = 0; k < rows.length; k++) {
+    const i = sent[k]!;
+    const event = events[i]!;
+    const row = rows[k]!;
+    if (row[0] === 0) {
+      const [, own, pool, overage, overDaily, cycleStart, cycleEnd, late, slot] = row;
+      outcomes[i] = {
+        id: event.id, status: 'applied', user: event.user.trim(), tool: seats[slot - 1]![1], credits: event.credits,
+        at: (event.at ?? now).toISOString(), cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd).toISOString() },
+        own, pool, overage, late, ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
+      };
+    } else if (row[0] === 1) {
+      const [, credits, own, pool, overage, overDaily, cycleStart, cycleEnd, late, tool, at, user] = row;
+      outcomes[i] = {
+        id: event.id, status: 'duplicate', user, tool, credits, at: new Date(at).toISOString(),
+        cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd).toISOString() }, own, pool, overage, late,
+        ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
+      };
+    } else if (row[0] === 2) {
+      // A repeat of an event applied earlier in this batch: its first outcome again.
+      outcomes[i] = { ...(outcomes[sent[row[1] - 1]!] as AppliedUsage), status: 'duplicate' };
+    } else if (row[0] === 3) {
+      const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat;
+      if (needsTools) tools ??= await loadTools(tx, ctx.settings);
+      outcomes[i] = refusal(event, row, row[7] > 0 ? seats[row[7] - 1]! : null, tools);
+    } else {
+      outcomes[i] = outsideRecentCycles(event, seats[row[1] - 1]!, now, ctx.settings.graceMs);
+    }
+  }
   invariant(outcomes.every(Boolean), 'an event was left without an outcome');
+
+  // Alerts for the balance rows and pools the batch carried over a threshold, in this transaction.
+  const thresholds = [...ctx.settings.thresholds, ...channel_thresholds_pct];
+  const crossing = (result.cycles ?? [])
+    .filter(([, , quota, , after, alertsSent]) => quota > 0 && crossed(thresholds, alertsSent, (after * 100) / quota).length > 0)
+    .map(([seatId, cycleStart]) => ({ seatId, cycleStart: new Date(cycleStart) }));
+  const sharedCrossing = (result.shared ?? [])
+    .filter(([, isPool, amount, remaining]) => amount > 0 && ((amount - remaining) * 100) / amount >= Math.min(...(isPool ? pool_thresholds_pct : budget_thresholds_pct)))
+    .map(([id]) => id);
+  if (crossing.length > 0 || sharedCrossing.length > 0) await raiseThresholdAlerts(tx, ctx, crossing, sharedCrossing, now);
   return outcomes as UsageOutcome[];
 
-  function decide(event: UsageEvent, seat: SeatWithMember | undefined, nowAt: Date):
-    | RejectedUsage
-    | { seat: SeatWithMember; cycle: Cycle; at: Date; late: boolean } {
-    if (!seat) return reject(event.id, `no seat for ${event.user}: add one with PUT /api/v1/seats/${event.user}`);
-    if (seat.status !== 'active') return reject(event.id, `the seat of ${event.user} was revoked on ${seat.revokedAt?.toISOString()}`);
-    const at = event.at ?? nowAt;
-    if (at.getTime() > nowAt.getTime() + event_future_skew_ms_max) {
-      return reject(event.id, `at ${at.toISOString()} is in the future; send the time the credits were used`);
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+/** "a", "a and b", "a, b and c". */
+const andList = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
+/** The message and limit of a refusal the usage function decided, in people's words. */
+function refusal(
+  event: UsageEvent,
+  row: Extract<Row, [3, ...unknown[]]>,
+  seat: SeatInfo | null,
+  tools: Awaited<ReturnType<typeof loadTools>> | undefined,
+): RejectedUsage {
+  const [, refused, x1, x2, x3, toolKey, cycleEndMs] = row;
+  const [, , toolName, unit, profile, revokedAtMs] = seat ?? [0, '', '', 'credits', null, null];
+  const resetsAt = cycleEndMs == null ? '' : new Date(cycleEndMs).toISOString();
+  switch (refused) {
+    case code.toolRequired:
+      return reject(event.id, `an event must name its tool: one of ${tools!.keys()}`);
+    case code.noTool:
+      return reject(event.id, `there is no tool ${event.tool}; the tools are ${tools!.keys()}`);
+    case code.noSeat: {
+      const where = tools!.size > 1 ? ` in ${tools!.get(toolKey!).name}` : '';
+      return reject(event.id, `no seat${where} for ${event.user}: add one with PUT /api/v1/seats/${event.user}`);
     }
-    // Nearly every event falls in the seat's current cycle: skip the calendar arithmetic then.
-    const current = seat.cycleStart.getTime() <= at.getTime() && at.getTime() < seat.cycleEnd.getTime();
-    const cycle = current ? { start: seat.cycleStart, end: seat.cycleEnd, name: '' } : cycleAt(at, seat.anchorDay, ctx.settings.zone);
-    if (cycle.start.getTime() > seat.cycleStart.getTime()) {
-      return reject(event.id, `at ${at.toISOString()} falls in a cycle that has not started yet`);
-    }
-    const late = cycle.start.getTime() < seat.cycleStart.getTime();
-    if (late && nowAt.getTime() >= cycle.end.getTime() + ctx.settings.graceMs) {
-      const hours = Math.round(ctx.settings.graceMs / 3_600_000);
+    case code.revoked:
+      return reject(event.id, `the seat of ${event.user} was revoked on ${new Date(revokedAtMs!).toISOString()}`);
+    case code.notStarted:
+      return reject(event.id, `at ${event.at!.toISOString()} falls in a cycle that has not started yet`);
+    case code.daily: {
+      const [limit, used, ends] = [x1, x2, new Date(x3).toISOString()];
+      const left = Math.max(0, limit - used);
       return reject(
         event.id,
-        `too late: the cycle ${cycle.name} closed on ${cycle.end.toISOString()} and late events are accepted for ${hours} h after a cycle closes`,
+        `${n(event.credits)} ${unit} pass the daily limit of ${n(limit)}: ${n(used)} used on ${dayBefore(ends)}, ${n(left)} left until it resets at ${ends}`,
+        { limit: 'daily limit', remaining: left, resetsAt: ends },
       );
     }
-    return { seat, cycle, at, late };
+    default: {
+      const withPool = refused === code.noFitPool || refused === code.noFitPoolBudget;
+      const withBudget = refused === code.noFitBudget || refused === code.noFitPoolBudget;
+      const limits = ['own credits', ...(withPool ? ['pool'] : []), ...(withBudget ? ['overage budget'] : [])];
+      const parts = [
+        `${n(x1)} of the member's own ${unit}`,
+        ...(withPool ? [`${n(x2)} from the ${profile} pool`] : []),
+        ...(withBudget ? [`${n(x3)} of the ${toolName} overage budget`] : []),
+      ];
+      return reject(
+        event.id,
+        `${n(event.credits)} ${unit} do not fit: ${andList(parts)} remain until the reset on ${resetsAt}`,
+        { limit: andList(limits), remaining: x1 + x2 + x3, resetsAt },
+      );
+    }
   }
 }
 
-function applyInMemory(allocation: Allocation, seatId: number, pool: PoolState | undefined): void {
-  for (const { grant, amount } of allocation.draws) (grant as DrawableGrant).remaining -= amount;
-  if (pool && allocation.poolDrawn > 0) pool.drawnBySeat.set(seatId, (pool.drawnBySeat.get(seatId) ?? 0) + allocation.poolDrawn);
-}
-
-function usageEntry(event: UsageEvent, seat: Seat, cycle: Cycle, at: Date, allocation: Allocation): Entry {
-  const transfers: Entry['transfers'] = allocation.draws.map(({ grant, amount }) => ({
-    from: { grant },
-    to: { system: 'consumption' },
-    amount,
-  }));
-  if (allocation.overage > 0) transfers.push({ from: { system: 'overage' }, to: { system: 'consumption' }, amount: allocation.overage });
-  return {
-    kind: 'usage',
-    occurredAt: at,
-    seatId: seat.id,
-    cycleStart: cycle.start,
-    eventKey: event.id,
-    credits: event.credits,
-    ownDrawn: allocation.ownDrawn,
-    poolDrawn: allocation.poolDrawn,
-    overage: allocation.overage,
-    feature: event.feature ?? null,
-    source: event.source ?? null,
-    transfers,
-  };
-}
+/** The day a daily limit counts, from the instant it resets (the next day's start). */
+const dayBefore = (endsIso: string) => new Date(Date.parse(endsIso) - 12 * 3_600_000).toISOString().slice(0, 10);
 
 /**
- * Locks the pool grants this batch may draw on (after the seats: one global lock order) and
- * reads what each member has drawn from them. Only pools that someone may need are locked:
- * a pool is the hottest row of all.
+ * A late event older than the seat's recent cycles: too late when its cycle's grace window has
+ * passed, else it falls in a cycle the member held no seat in. The calendar decides, in the tool's zone.
  */
-async function loadPools(
-  tx: Queryable,
-  ctx: LedgerContext,
-  seats: readonly SeatWithMember[],
-  events: readonly UsageEvent[],
-  eventSeats: readonly (SeatWithMember | undefined)[],
-  grantsBySeat: Map<number, DrawableGrant[]>,
-  now: Date,
-): Promise<PoolState[]> {
-  const demand = new Map<number, number>();
-  events.forEach((event, i) => {
-    const seat = eventSeats[i];
-    if (seat) demand.set(seat.id, (demand.get(seat.id) ?? 0) + event.credits);
-  });
-  // A late event may need the pool of its own cycle whatever is left now: always look.
-  const late = new Set<number>();
-  events.forEach((event, i) => {
-    const seat = eventSeats[i];
-    if (seat && event.at && event.at.getTime() < seat.cycleStart.getTime()) late.add(seat.id);
-  });
-  const profileKeys = new Set<string>();
-  for (const seat of seats) {
-    if (!seat.profileKey || !seat.poolCredits) continue;
-    const own = (grantsBySeat.get(seat.id) ?? []).filter((g) => isLiveAt(g, now)).reduce((sum, g) => sum + g.remaining, 0);
-    if (late.has(seat.id) || (demand.get(seat.id) ?? 0) > own) profileKeys.add(seat.profileKey);
+function outsideRecentCycles(event: UsageEvent, seat: SeatInfo, now: Date, graceMs: number): RejectedUsage {
+  const [, , , , , , anchorDay, zone] = seat;
+  const cycle = cycleAt(event.at!, anchorDay, zone);
+  if (now.getTime() >= cycle.end.getTime() + graceMs) {
+    const hours = Math.round(graceMs / 3_600_000);
+    return reject(
+      event.id,
+      `too late: the cycle ${cycle.name} closed on ${cycle.end.toISOString()} and late events are accepted for ${hours} h after a cycle closes`,
+    );
   }
-  if (profileKeys.size === 0) return [];
-  await resetPoolsIn(tx, ctx, now, [...profileKeys]);
-  const rows = await tx.query<GrantRow & { cap: number | null }>(
-    `select ${grant_columns}, p.member_pool_cap as cap from grants g join profiles p on p.key = g.profile_key
-     where g.source = 'pool' and g.profile_key = any($1::text[]) and g.remaining > 0 and g.expires_at > $2
-     order by g.id for update of g`,
-    [[...profileKeys], new Date(now.getTime() - ctx.settings.graceMs)],
-  );
-  const draws = await tx.query<{ poolGrantId: number; seatId: number; used: number }>(
-    `select pool_grant_id as "poolGrantId", seat_id as "seatId", used from pool_draws
-     where pool_grant_id = any($1::int8[]) and seat_id = any($2::int4[])`,
-    [rows.map((r) => r.id), seats.map((s) => s.id)],
-  );
-  return rows.map((grant) => ({
-    grant,
-    cap: grant.cap,
-    drawnBySeat: new Map(draws.filter((d) => d.poolGrantId === grant.id).map((d) => [d.seatId, d.used])),
-  }));
+  return reject(event.id, `the member held no seat in the cycle starting ${cycle.start.toISOString()}`);
 }

@@ -56,13 +56,14 @@ async function verifyIn(db: Queryable): Promise<VerifyReport> {
               case when t.debit_account = 'forfeit' then -t.amount else 0 end
        from transfers t join grants g on g.id = t.credit_grant_id where g.seat_id is not null
        union all
-       -- consumption from the pool or as overage, reported under the entry's seat and cycle
+       -- consumption from the pool or as overage (within the tool's budget or beyond it),
+       -- reported under the entry's seat and cycle
        select j.seat_id, j.cycle_start, 0, 0, 0,
-              case when t.debit_account = 'grant' then t.amount else 0 end,
-              case when t.debit_account = 'overage' then t.amount else 0 end, 0, 0
+              case when g.source = 'pool' then t.amount else 0 end,
+              case when t.debit_account = 'overage' or g.source = 'budget' then t.amount else 0 end, 0, 0
        from transfers t join journal j on j.id = t.journal_id
        left join grants g on g.id = t.debit_grant_id
-       where t.credit_account = 'consumption' and (t.debit_account = 'overage' or g.source = 'pool')),
+       where t.credit_account = 'consumption' and (t.debit_account = 'overage' or g.source in ('pool', 'budget'))),
      sums as (
        select seat_id, cycle_start, sum(quota)::int8 as quota, sum(remaining)::int8 as remaining, sum(used)::int8 as used,
               sum(pool_used)::int8 as pool_used, sum(overage)::int8 as overage, sum(expired)::int8 as expired,
@@ -104,6 +105,24 @@ async function verifyIn(db: Queryable): Promise<VerifyReport> {
     [differences_listed_max],
   );
 
+  // Daily-limit rows: what each seat used (and used beyond its limit) on a day of its tool's zone.
+  const dayDiffs = await db.query<{ key: string; column: string; stored: number | null; recomputed: number | null }>(
+    `with sums as (
+       select j.seat_id, j.day, sum(j.credits)::int8 as used, coalesce(sum(j.over_daily_limit), 0)::int8 as over_limit
+       from journal j where j.kind = 'usage' and j.day is not null
+         and exists (select 1 from seat_days d where d.seat_id = j.seat_id and d.day = j.day)
+       group by j.seat_id, j.day)
+     select d.seat_id || ' ' || d.day as key, c.name as column,
+            case c.name when 'used' then d.used else d.over_limit end as stored,
+            case c.name when 'used' then coalesce(s.used, 0) else coalesce(s.over_limit, 0) end as recomputed
+     from seat_days d left join sums s on s.seat_id = d.seat_id and s.day = d.day
+     cross join (values ('used'), ('over_limit')) as c(name)
+     where case c.name when 'used' then d.used is distinct from coalesce(s.used, 0)
+                       else d.over_limit is distinct from coalesce(s.over_limit, 0) end
+     limit $1`,
+    [differences_listed_max],
+  );
+
   const [counts] = await db.query<{ grants: number; seatCycles: number; usageEntries: number; transfers: number }>(
     `select (select count(*) from grants)::int8 as grants, (select count(*) from seat_cycles)::int8 as "seatCycles",
             (select count(*) from journal where kind = 'usage')::int8 as "usageEntries", (select count(*) from transfers)::int8 as transfers`,
@@ -113,6 +132,7 @@ async function verifyIn(db: Queryable): Promise<VerifyReport> {
     ...seatDiffs.map((d) => ({ what: `seat cycle ${d.column}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
     ...usageDiffs.map((d) => ({ what: 'usage event credits', ...d })),
     ...poolDiffs.map((d) => ({ what: 'pool draws', ...d })),
+    ...dayDiffs.map((d) => ({ what: `seat day ${d.column}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
   ];
   return { ok: differences.length === 0, checked: counts!, differences };
 }

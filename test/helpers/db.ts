@@ -29,6 +29,9 @@ export async function emptyDatabase(db: Database): Promise<void> {
     `select tablename as name from pg_tables where schemaname = 'public'`,
   );
   await db.query(`truncate ${tables.map((t) => `"${t.name}"`).join(', ')} restart identity cascade`);
+  // As a freshly migrated database: the one tool every org starts with.
+  // Created before anything a test makes at its own clock's time, as the migration's tool is.
+  await db.query(`insert into tools (key, name, unit, created_at) values ('default', 'AI credits', 'credits', '2000-01-01T00:00:00Z')`);
 }
 
 /** A clock tests move by hand: no test sleeps. */

@@ -74,8 +74,8 @@ export async function journalCount(db: Database): Promise<number> {
 }
 
 /** The report row of one member for a cycle name. */
-export async function reportRow(ledger: Ledger, cycle: string, user: string) {
-  const report = await ledger.report(cycle);
+export async function reportRow(ledger: Ledger, cycle: string, user: string, tool?: string) {
+  const report = await ledger.report(cycle, tool);
   const row = report.rows.find((r) => r.user === user || r.email === user);
   expect(row, `${user} in the ${cycle} report`).toBeDefined();
   return row!;

@@ -30,7 +30,7 @@ describe.each(database_kinds)('idempotency keys on %s', (kind) => {
     const grant = () => h.ledger.once('view:V1:abc', (l) => l.adjust({ user: 'U0MAYA001', credits: 100, reason: 'bonus' }));
     const first = await grant();
     const second = await grant();
-    expect(first).toEqual({ replayed: false, outcome: { user: 'U0MAYA001', credits: 100, grantId: 2, expiresAt: '2026-06-01T00:00:00.000Z' } });
+    expect(first).toEqual({ replayed: false, outcome: { user: 'U0MAYA001', tool: 'default', credits: 100, grantId: 2, expiresAt: '2026-06-01T00:00:00.000Z' } });
     expect(second).toEqual({ replayed: true, outcome: first.outcome });
     expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4100);
     expect(await manualGrants(h)).toBe(1);

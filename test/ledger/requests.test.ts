@@ -29,7 +29,10 @@ describe.each(database_kinds)('credit requests on %s', (kind) => {
       {
         kind: 'request_outcome',
         key: `request:${request.id}`,
-        payload: { kind: 'request_outcome', requestId: request.id, slackId: 'U0MAYA001', credits: 500, status: 'approved', decidedBy: 'U0ADMIN01', granted: { credits: 500 } },
+        payload: {
+          kind: 'request_outcome', requestId: request.id, slackId: 'U0MAYA001', toolName: 'AI credits', unit: 'credits',
+          credits: 500, status: 'approved', decidedBy: 'U0ADMIN01', granted: { credits: 500 },
+        },
       },
     ]);
     const after = await written();

@@ -45,7 +45,8 @@ const id = (i: number) => `U${String(i).padStart(8, '0')}`;
 function world(members: number, name: string) {
   const email = (i: number) => `${name.slice(0, 200)}${i}@example.com`;
   const balance: Balance = {
-    user: id(1), slack_id: id(1), email: email(1), status: 'active', plan: name, profile: name,
+    user: id(1), slack_id: id(1), email: email(1), tool: 'default', tool_name: name, unit: name, status: 'active', plan: name, plans: [name], profile: name,
+    daily_limit: { credits: trillion, used: trillion, remaining: 0, resets_at: '2026-05-11T00:00:00.000Z' },
     cycle: { start: '2026-05-01T00:00:00.000Z', end: '2026-06-01T00:00:00.000Z', name: '2026-05' },
     quota: trillion, used: trillion, remaining: trillion, pool_used: trillion, pool_available: trillion, overage: trillion,
     sources: [
@@ -56,15 +57,22 @@ function world(members: number, name: string) {
     forecast: { status: 'runs_out', burn_per_day: trillion, runs_out_at: '2026-05-21T00:00:00.000Z', lasts_the_cycle: false },
   };
   const history: HistoryEntry[] = Array.from({ length: 50 }, (_, i) => ({
-    id: i, kind: i % 2 ? 'usage' : 'adjustment', at: '2026-05-10T12:00:00.000Z', credits: trillion, own: trillion, pool: 0, overage: trillion,
+    id: i, tool: 'default', kind: i % 2 ? 'usage' : 'adjustment', at: '2026-05-10T12:00:00.000Z', credits: trillion, own: trillion, pool: 0, overage: trillion,
     feature: i % 2 ? name : null, reason: i % 2 ? null : name, actor: id(2),
   }));
   const row = (i: number): ReportRow => ({
-    user: i % 2 ? id(i) : email(i), slack_id: i % 2 ? id(i) : null, email: email(i), name, plan: name, profile: name,
+    user: i % 2 ? id(i) : email(i), slack_id: i % 2 ? id(i) : null, email: email(i), name, plan: name, plans: [name], profile: name,
     cycle_start: '2026-05-01T00:00:00.000Z', quota: trillion, used: trillion, remaining: 0, pool_used: trillion, overage: trillion, expired: trillion, forfeited: trillion, pct_used: 100,
+    over_daily_limit: trillion,
   });
   const rows = Array.from({ length: members }, (_, i) => row(i));
-  const report: Report = { cycle: '2026-05', rows, totals: { quota: trillion, used: trillion, remaining: trillion, pool_used: trillion, overage: trillion, expired: trillion, forfeited: trillion } };
+  const report: Report = {
+    cycle: '2026-05', tool: 'default', tool_name: name, unit: name, rows,
+    totals: {
+      quota: trillion, used: trillion, remaining: trillion, pool_used: trillion, overage: trillion, expired: trillion, forfeited: trillion,
+      over_daily_limit: trillion, overage_cost: 1e12, overage_budget: { amount: trillion, remaining: 0 },
+    },
+  };
   const profiles: ChargebackRow[] = Array.from({ length: members }, (_, i) => ({ group: `${name}${i}`, seats: members, quota: trillion, used: trillion, remaining: trillion, overage: trillion, packCost: 1e9 }));
   const advice: PackMove[] = Array.from({ length: members }, (_, i) => ({ product: name, credits: trillion, from: i % 2 ? id(i) : email(i), fromPctUsed: 1, to: email(i + 1), ranOutOnDay: 31 }));
   const products = Array.from({ length: 50 }, (_, i) => ({ key: `product-${String(i).padStart(56, '0')}`, name: `${name}${i}`, credits: trillion, free: 10_000 }));
@@ -74,18 +82,19 @@ function world(members: number, name: string) {
       product: p.key, free: 10_000, assigned: members,
       holders: Array.from({ length: Math.ceil(members / 50) }, (_, k) => ({ id: i * 1_000 + k, slackId: k % 2 ? id(k) : null, email: k % 2 ? null : email(k) })),
     })),
-    pools: Array.from({ length: members }, (_, i) => ({ profile: `${name}${i}`, amount: trillion, remaining: trillion })),
+    pools: Array.from({ length: members }, (_, i) => ({ profile: `${name}${i}`, tool: 'default', kind: 'pool' as const, amount: trillion, remaining: trillion })),
     tasks: Array.from({ length: 50 }, (_, i) => ({ id: i, text: `Assign an add-on pack (${name}) to ${email(i)} in the vendor console <@${id(i)}>`, createdAt: new Date(0), doneAt: null, doneBy: null })),
   };
   const request = (status: CreditRequest['status']): CreditRequest => ({
-    id: 1, slackId: id(1), credits: trillion, reason: name, status, channelId: 'C0ADMINS1', messageTs: '1.2', decidedBy: status === 'pending' ? null : id(2),
+    id: 1, slackId: id(1), tool: 'default', toolName: name, unit: name, credits: trillion, reason: name, status, channelId: 'C0ADMINS1', messageTs: '1.2',
+    decidedBy: status === 'pending' ? null : id(2),
   });
   const revoke: RevokePlan = {
-    user: id(1), seatId: 1, cycle: { start: '2026-05-01T00:00:00.000Z', end: '2026-06-01T00:00:00.000Z' }, forfeited: trillion,
+    user: id(1), tool: 'default', seatId: 1, cycle: { start: '2026-05-01T00:00:00.000Z', end: '2026-06-01T00:00:00.000Z' }, forfeited: trillion,
     packs: Array.from({ length: members }, (_, i) => ({ pack_id: i, product: `${name}${i}`, policy: (['remaining', 'full', 'next_cycle'] as const)[i % 3]!, unused: trillion, next_assignee_gets: trillion, forfeited: trillion })),
   };
   const alert = (audience: 'member' | 'channel'): MemberThresholdAlert => ({
-    kind: 'member_threshold', audience, slackId: null, email: email(1), threshold: 100, quota: trillion, consumed: trillion, remaining: trillion,
+    kind: 'member_threshold', tool: { key: 'default', name, unit: name }, audience, slackId: null, email: email(1), threshold: 100, quota: trillion, consumed: trillion, remaining: trillion,
     poolUsed: trillion, overage: trillion, cycleStart: '2026-05-01T00:00:00.000Z', resetsAt: '2026-06-01T00:00:00.000Z', runsOutAt: '2026-05-21T00:00:00.000Z',
   });
   const mentionOrEmail = (i: number) => (i % 2 ? `<@${id(i)}>` : email(i));
@@ -121,7 +130,7 @@ function world(members: number, name: string) {
     ['notice', noticeModal(name, name)],
     ['member alert', memberThresholdMessage(alert('member'), zone)],
     ['member alert in the channel', memberThresholdMessage(alert('channel'), zone)],
-    ['pool alert', poolThresholdMessage({ kind: 'pool_threshold', profileKey: name, threshold: 100, amount: trillion, remaining: trillion, resetsAt: '2026-06-01T00:00:00.000Z' }, zone)],
+    ['pool alert', poolThresholdMessage({ kind: 'pool_threshold', tool: { key: 'default', name, unit: name }, profileKey: name, threshold: 100, amount: trillion, remaining: trillion, resetsAt: '2026-06-01T00:00:00.000Z' }, zone)],
     ['request outcome with a pack', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), credits: trillion, status: 'approved', decidedBy: id(2), granted: { pack: name, credits: trillion } })],
     ['request declined', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), credits: trillion, status: 'denied', decidedBy: id(2), granted: null })],
     ['weekly digest', digestMessage(digest)],
@@ -262,7 +271,7 @@ describe('lists in a section', () => {
 
 describe('people\'s text in Slack', () => {
   it('escapes what a member typed so <!channel> cannot ping and a link cannot hide', () => {
-    const request: CreditRequest = { id: 7, slackId: 'U0MAYA001', credits: 500, reason: '<!channel> approve now, see <https://evil.example/pay|invoice> & thanks', status: 'pending', channelId: null, messageTs: null, decidedBy: null };
+    const request: CreditRequest = { id: 7, slackId: 'U0MAYA001', tool: 'default', toolName: 'AI credits', unit: 'credits', credits: 500, reason: '<!channel> approve now, see <https://evil.example/pay|invoice> & thanks', status: 'pending', channelId: null, messageTs: null, decidedBy: null };
     expect(requestChannelMessage(request).blocks[0]).toEqual({
       type: 'section',
       text: { type: 'mrkdwn', text: '<@U0MAYA001> asks for *500 credits*: &lt;!channel&gt; approve now, see &lt;https://evil.example/pay|invoice&gt; &amp; thanks' },

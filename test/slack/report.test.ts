@@ -57,13 +57,17 @@ describe('/credits report', () => {
 
 describe('the report message', () => {
   const row = (i: number): ReportRow => ({
-    user: `U0M${String(i).padStart(6, '0')}`, slack_id: `U0M${String(i).padStart(6, '0')}`, email: null, name: null, plan: 'pro', profile: null,
+    user: `U0M${String(i).padStart(6, '0')}`, slack_id: `U0M${String(i).padStart(6, '0')}`, email: null, name: null, plan: 'pro', plans: ['pro'], profile: null,
     cycle_start: '2026-05-01T00:00:00.000Z', quota: 4000, used: 3900, remaining: 100, pool_used: 0, overage: 0, expired: 0, forfeited: 0, pct_used: 97.5,
+    over_daily_limit: 0,
   });
 
   it('stays within Slack\'s section size when hundreds of members are over 80 %, pointing to the CSV for the rest', () => {
     const rows = Array.from({ length: 300 }, (_, i) => row(i));
-    const report: Report = { cycle: '2026-05', rows, totals: { quota: 1_200_000, used: 1_170_000, remaining: 30_000, pool_used: 0, overage: 0, expired: 0, forfeited: 0 } };
+    const report: Report = {
+      cycle: '2026-05', tool: 'default', tool_name: 'AI credits', unit: 'credits', rows,
+      totals: { quota: 1_200_000, used: 1_170_000, remaining: 30_000, pool_used: 0, overage: 0, expired: 0, forfeited: 0, over_daily_limit: 0, overage_cost: null, overage_budget: null },
+    };
     const shown = sections(reportMessage(report));
     for (const text of shown) expect(text.length).toBeLessThanOrEqual(3000);
     expect(shown.find((t) => t.startsWith('*Over 80 %:*'))).toMatch(/<@U0M000039>, and 260 more \(the CSV has everyone\)$/);

@@ -68,7 +68,7 @@ function orgBlocks({ report, packs, pools, tasks }: OrgView): Block[] {
       maxSections: pack_sections_max,
       more: (n) => `and ${credits(n)} more pack products`,
     }),
-    ...listSections('*Pools*\n', lazyLines(pools, (p) => `• ${mrkdwnText(p.profile, name_chars_shown_max)}: ${credits(p.remaining)} of ${credits(p.amount)} left`), {
+    ...listSections('*Pools*\n', lazyLines(pools, (p) => `• ${mrkdwnText(p.profile ?? `${p.tool} overage budget`, name_chars_shown_max)}: ${credits(p.remaining)} of ${credits(p.amount)} left`), {
       empty: 'none',
       maxSections: pool_sections_max,
       more: (n) => `and ${credits(n)} more pools (\`creditdesk report --group-by profile\` has every profile)`,
