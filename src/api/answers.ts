@@ -21,6 +21,13 @@ const cycle_span = z.object({ start: iso, end: iso });
 
 export const error_answer = z.object({ error: z.string().meta({ description: 'what went wrong and what to do about it' }) });
 
+/** This document itself, in outline. */
+export const openapi_answer = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
+
 export const health_answer = z.object({ ok: z.boolean(), database: z.enum(['up', 'down']) });
 
 export const applied_usage = z.object({
@@ -91,6 +98,9 @@ sameShape<z.output<typeof balance_answer>, Balance>(true);
 /** Without `?tool=`: the first seat's balance, and every seat's in `tools`. */
 export const member_balance_answer = balance_answer.extend({ tools: z.array(balance_answer) });
 sameShape<z.output<typeof member_balance_answer>, MemberBalance>(true);
+
+/** `GET /api/v1/balances/{user}`: with `?tool=` one seat's balance, without it every seat's too. */
+export const balances_answer = z.union([balance_answer, member_balance_answer]);
 
 // PUT answers are the stored rows as the ledger names them (camelCase), as they always were.
 export const plan_row = z.object({

@@ -104,7 +104,7 @@ export const api_routes: Route[] = [
   }),
   route({
     method: 'get', path: '/api/v1/openapi.json', summary: 'This document: the OpenAPI 3.1 description of the API',
-    answers: { 200: { description: 'the OpenAPI document, generated from the schemas that validate the requests' } },
+    answers: json(answers.openapi_answer, 'the OpenAPI document, generated from the schemas that validate the requests'),
     handle: (c, _input, env) => c.json(env.document() as object),
   }),
   route({
@@ -154,7 +154,7 @@ export const api_routes: Route[] = [
     method: 'get', path: '/api/v1/balances/{user}', summary: "A member's balance, as /credits shows it",
     description: 'With `?tool=KEY`: the balance of the seat in that tool. Without: the first seat\'s balance (tools in the order they were added) and every seat\'s in `tools`.',
     params: user_path, query: tool_query,
-    answers: json(answers.member_balance_answer, 'the balance; `tools` only without ?tool='),
+    answers: json(answers.balances_answer, 'the balance of one seat with ?tool=; without it, the first seat\'s with every seat\'s in `tools`'),
     refusals: [404, 422],
     handle: async (c, { params, query }, { ledger }) =>
       c.json(query.tool ? await ledger.balance(params.user, query.tool) : await ledger.balances(params.user)),

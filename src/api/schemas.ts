@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { catalog_key, credits_or_zero, cycle_name, identifier, optionalText, positive_credits, row_id, text, wholeNumber } from '../input.ts';
 import { isTimeZone } from '../ledger/cycles.ts';
+import { invariant } from '../ledger/errors.ts';
 import {
   batch_events_max, credits_max, event_id_length_max, int4_max, pack_expires_days_max, purchase_packs_max, unit_cost_max, user_ref_length_max,
 } from '../ledger/limits.ts';
@@ -176,12 +177,19 @@ export const tool_body = z.strictObject({
     .meta({ description: 'a weekly DM asks each member with a seat what the vendor shows; left out: kept' }),
 });
 
-/** Page size: digits, as a query string carries them. */
+/**
+ * Page size: the whole numbers 1 to list_page_items_max (500) as a query string carries them, as
+ * one pattern so that the document says exactly what is taken. The list tests hold it to the limit.
+ */
+const page_limit_pattern = /^([1-9]\d?|[1-4]\d\d|500)$/;
+invariant(
+  page_limit_pattern.test(String(list_page_items_max)) && !page_limit_pattern.test(String(list_page_items_max + 1)),
+  'page_limit_pattern must take 1 to list_page_items_max exactly',
+);
 const page_limit = z
   .string()
-  .regex(/^\d{1,4}$/, `must be a whole number of items from 1 to ${list_page_items_max}`)
+  .regex(page_limit_pattern, `must be a whole number of items from 1 to ${list_page_items_max}`)
   .transform(Number)
-  .pipe(wholeNumber(1, list_page_items_max, 'items'))
   .optional()
   .meta({ description: `items on the page, 1 to ${list_page_items_max}; ${list_page_items_default} when left out` });
 
