@@ -216,9 +216,8 @@ export const tool_answer = z.object({
   key: z.string(),
   name: z.string(),
   unit: z.string(),
-  /** Resolved: the tool's own, or ORG_TIMEZONE / CYCLE_ANCHOR_DAY when it follows the environment. */
-  time_zone: z.string(),
-  anchor_day: z.number().int(),
+  time_zone: z.string().meta({ description: "the tool's own zone, or ORG_TIMEZONE when it follows the environment" }),
+  anchor_day: z.number().int().meta({ description: "the tool's own anchor day, or CYCLE_ANCHOR_DAY when it follows the environment" }),
   overage_budget: z.number().int().nullable(),
   overage_unit_cost: z.string().nullable(),
   sync_nudge: z.boolean(),
@@ -268,8 +267,7 @@ export const presentProfile = (p: Profile): z.output<typeof profile_item> => ({
 
 export const seat_item = z.object({
   id: z.number().int(),
-  /** The member's Slack id, else their email. */
-  user: z.string(),
+  user: z.string().meta({ description: "the member's Slack id, else their email" }),
   slack_id: z.string().nullable(),
   email: z.string().nullable(),
   name: z.string().nullable(),
@@ -297,8 +295,7 @@ export const pack_item = z.object({
   tool: z.string(),
   purchase_id: z.number().int(),
   status: z.enum(['free', 'assigned', 'expired']).meta({ description: 'free: in inventory and assignable now; expired: a one-time pack past its expiry' }),
-  /** Who holds it: their Slack id, else their email; null while it is in inventory. */
-  user: z.string().nullable(),
+  user: z.string().nullable().meta({ description: 'who holds it: their Slack id, else their email; null while it is in inventory' }),
   slack_id: z.string().nullable(),
   email: z.string().nullable(),
   assigned_at: iso.nullable(),

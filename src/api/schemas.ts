@@ -22,6 +22,8 @@ export const user_param = text({ max: user_ref_length_max });
 export const seat_plans_max = 20;
 /** Length of a tool's unit name ("premium requests"). */
 export const unit_name_length_max = 100;
+/** Length of a time zone's name: IANA's longest are about 30 characters. */
+export const time_zone_length_max = 64;
 /** Largest price of one overage credit: what tools.overage_unit_cost, numeric(14,6), holds. */
 export const overage_unit_cost_max = 99_999_999.999999;
 
@@ -155,7 +157,7 @@ export const report_query = z.object({
 export const tool_body = z.strictObject({
   name: text(),
   unit: text({ max: unit_name_length_max }).nullish().meta({ description: 'what one unit is called, such as premium requests; left out: kept (a new tool: credits)' }),
-  time_zone: text({ max: 100 })
+  time_zone: text({ max: time_zone_length_max })
     .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin')
     .nullable()
     .optional()
