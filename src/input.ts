@@ -12,9 +12,15 @@ const refuseUnstorable = (label?: string) => (value: string, ctx: z.core.$Refine
   if (problem) ctx.addIssue({ code: 'custom', message: label ? `${label} ${problem}` : problem, input: value });
 };
 
+/**
+ * What refuseUnstorable checks, for the API's OpenAPI document: a JSON Schema (ECMA-262 patterns,
+ * matched with the `u` flag) refusing a NUL and a surrogate that is not half of a pair.
+ */
+const storable_json_schema = { not: { pattern: '\\u0000|[\\uD800-\\uDFFF]' } };
+
 /** Any string the database can store, as sent: for values another check reads further (dates, CSV cells). */
 export function storableString(label?: string) {
-  return z.string({ error: label ? `${label} must be text` : 'must be text' }).superRefine(refuseUnstorable(label));
+  return z.string({ error: label ? `${label} must be text` : 'must be text' }).superRefine(refuseUnstorable(label)).meta(storable_json_schema);
 }
 
 export interface TextLimits {
@@ -42,7 +48,9 @@ export function text(limits: TextLimits = {}) {
     .trim()
     .min(min, limits.tooShort ?? say(min === 1 ? 'must not be empty' : `must be at least ${min} characters`))
     .max(max, limits.tooLong ?? say(`must be at most ${max.toLocaleString('en-US')} characters`))
-    .superRefine(refuseUnstorable(limits.label));
+    .superRefine(refuseUnstorable(limits.label))
+    // The document cannot say "after trimming"; for text that must not be empty it says "not blank".
+    .meta(min > 0 ? { ...storable_json_schema, pattern: '\\S' } : storable_json_schema);
 }
 
 /** Text that may be left out or empty: null then. Out: the trimmed string, or null. */
@@ -62,7 +70,8 @@ export function identifier(max: number, limits: Pick<TextLimits, 'label' | 'tooS
     .string({ error: say('must be text') })
     .min(1, limits.tooShort ?? say('must not be empty'))
     .max(max, say(`must be at most ${max.toLocaleString('en-US')} characters`))
-    .superRefine(refuseUnstorable(limits.label));
+    .superRefine(refuseUnstorable(limits.label))
+    .meta(storable_json_schema);
 }
 
 /** A whole number from `min` to `max`, such as a count or a number of days. */
@@ -104,7 +113,9 @@ export const cycle_name = z
   .refine((name) => {
     const year = Number(name.slice(0, 4));
     return year >= cycle_year_min && year <= cycle_year_max;
-  }, `must be a cycle from ${cycle_year_min}-01 to ${cycle_year_max}-12`);
+  }, `must be a cycle from ${cycle_year_min}-01 to ${cycle_year_max}-12`)
+  // The same years as one pattern, for the API's OpenAPI document (a refinement has no JSON Schema).
+  .meta({ override: { pattern: '^(19[7-9]\\d|[2-8]\\d{3}|9[0-8]\\d{2}|99[0-8]\\d|999[0-8])-(0[1-9]|1[0-2])$' } });
 
 /** Every cell of a CSV row, by column name: each storable, whatever the column means. */
 const csv_cells = z.record(z.string(), storableString());
