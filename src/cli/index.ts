@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
         console.error('import-seats: name one CSV file');
         return import_exit.refused;
       }
-      const { importSeats, mapping_schema, readSeatExport, seatImportExitCode, seatImportSummary, slackLookup } = await import('./import-seats.ts');
+      const { importSeats, mapping_schema, readSeatExport, SeatMappingError, seatImportExitCode, seatImportSummary, slackLookup } = await import('./import-seats.ts');
       let mapFile: unknown = {};
       if (values.map) {
         try {
@@ -154,7 +154,15 @@ async function main(argv: string[]): Promise<number> {
       const lookup = config.SLACK_BOT_TOKEN ? slackLookup(config.SLACK_BOT_TOKEN, config.SLACK_API_URL) : undefined;
       if (!lookup) console.error('import-seats: Slack is not configured; members are kept by email until they can be matched');
       return withLedger(config, async (ledger) => {
-        const result = await importSeats(ledger, file, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        let result;
+        try {
+          result = await importSeats(ledger, file, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        } catch (error) {
+          // Raised before any row is read: nothing was written.
+          if (!(error instanceof SeatMappingError)) throw error;
+          console.error(`import-seats: the mapping file is not right: ${error.message}`);
+          return import_exit.refused;
+        }
         // The summary for the person at the terminal, the JSON for scripts.
         console.error(seatImportSummary(result));
         console.log(JSON.stringify(result, null, 2));
