@@ -1,16 +1,10 @@
 // creditdesk report: one tool's report, named with --tool once the org has several tools.
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { openPglite, openPostgres, type Database } from '../../src/db/client.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { parseReportArgs, runReport } from '../../src/cli/report.ts';
 import { database_kinds, TestClock, testLedger } from '../helpers/db.ts';
 import { useLedger } from '../helpers/ledger-harness.ts';
+import { commandDatabase } from './command.ts';
 
 const csv_header = 'user,email,plan,profile,cycle_start,quota,used,remaining,pool_used,overage,expired,forfeited,pct_used';
 
@@ -68,32 +62,6 @@ describe.each(database_kinds)('creditdesk report on %s', (kind) => {
     });
   });
 });
-
-/**
- * A migrated database the command can open by its environment: a scratch PostgreSQL database when
- * TEST_DATABASE_URL is set (it opens in a fraction of PGlite's time), else a PGlite folder.
- */
-async function commandDatabase(): Promise<{ db: Database; env: Record<string, string>; remove: () => Promise<void> }> {
-  const server = process.env.TEST_DATABASE_URL;
-  if (!server) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-report-'));
-    const db = await openPglite(dataDir);
-    await migrate(db);
-    return { db, env: { DATA_DIR: dataDir }, remove: async () => rmSync(dataDir, { recursive: true, force: true }) };
-  }
-  const name = `creditdesk_cli_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const db = openPostgres(url.toString());
-  await migrate(db);
-  return { db, env: { DATABASE_URL: url.toString() }, remove: () => admin(`drop database if exists ${name} with (force)`) };
-}
 
 describe('the report command line', () => {
   it('reads the cycle, --tool, --csv and --group-by, and says what is wrong in one line', () => {

@@ -1,6 +1,10 @@
 // The seat import with several plans and several tools: a row's configurations stack plans of one
 // tool on one seat and give each other tool its own seat; re-runs change nothing; a dry run says
 // per row and tool what would change; seats of tools the mapping does not name are left alone.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CsvFileError, import_exit } from '../../src/cli/csv.ts';
 import {
@@ -8,6 +12,7 @@ import {
 } from '../../src/cli/import-seats.ts';
 import { database_kinds } from '../helpers/db.ts';
 import { expectVerified, journalCount, useLedger } from '../helpers/ledger-harness.ts';
+import { commandDatabase } from './command.ts';
 
 /** The Adobe Admin Console's "Export users list to CSV" header, with a column the admin added for GitHub logins. */
 const console_header =
@@ -289,5 +294,44 @@ describe('the mapping file with several tools', () => {
     const copilotLogins = mapping_schema.parse({ entries: [{ match: 'Creative Cloud Pro', plan: 'pro' }], vendor_user_columns: { default: 'GitHub Login' } });
     await expect(importSeats(h.ledger, exportOf(jacob), { mapping: copilotLogins, dryRun: false })).rejects.toThrow(CsvFileError);
     await expect(importSeats(h.ledger, exportOf(jacob), { mapping: copilotLogins, dryRun: false })).rejects.toThrow(/^the file has no GitHub Login column;/);
+  });
+});
+
+describe('creditdesk import-seats with a mapping that is not right', () => {
+  /** The export and the mapping as files, and the command run on them with `env` naming the database. */
+  const runImport = (mappingFile: unknown, env: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'creditdesk-import-'));
+    writeFileSync(join(dir, 'users.csv'), exportOf(jacob));
+    writeFileSync(join(dir, 'mapping.json'), JSON.stringify(mappingFile));
+    return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'import-seats', join(dir, 'users.csv'), '--map', join(dir, 'mapping.json')], {
+      env: { PATH: process.env.PATH, ...env }, encoding: 'utf8',
+    });
+  };
+
+  it('exits 2 on a mapping that mixes both forms, without opening the database', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'creditdesk-import-'));
+    // DATA_DIR names a file, not a folder: had the command opened the database, it would fail otherwise.
+    writeFileSync(join(dir, 'not-a-folder'), '');
+    const run = runImport({ plans: { 'Creative Cloud Pro': 'cc-pro' }, entries: [{ match: 'Firefly Standard', plan: 'firefly' }] }, { DATA_DIR: join(dir, 'not-a-folder') });
+    expect(run.stderr).toBe('import-seats: the mapping file is not right: entries: give either "plans" (one plan per tool, the first match) or "entries" (every match), not both\n');
+    expect(run.stdout).toBe('');
+    expect(run.status).toBe(import_exit.refused);
+  });
+
+  it('exits 2 on a vendor login column for a tool creditdesk does not have', async () => {
+    const { db, env, remove } = await commandDatabase();
+    try {
+      await db.close();
+      const run = runImport({ entries: [{ match: 'Creative Cloud Pro', plan: 'pro' }], vendor_user_columns: { github: 'GitHub Username' } }, env);
+      expect(run.stderr.split('\n')).toEqual([
+        'import-seats: Slack is not configured; members are kept by email until they can be matched',
+        'import-seats: the mapping file is not right: vendor_user_columns names the tool "github", which creditdesk does not have; the tools are default',
+        '',
+      ]);
+      expect(run.stdout).toBe('');
+      expect(run.status).toBe(import_exit.refused);
+    } finally {
+      await remove();
+    }
   });
 });
