@@ -249,6 +249,10 @@ interface WantedSeat {
   vendorUser?: string;
 }
 
+/**
+ * The mapping read against the catalog and the org's tools. Throws SeatMappingError when it names
+ * a tool creditdesk does not have; plans and profiles it lacks are reported by the rows they meet.
+ */
 function seatPlanner(mapping: SeatMapping, catalog: Awaited<ReturnType<Ledger['catalog']>>, tools: Tools): SeatPlanner {
   for (const tool of Object.keys(mapping.vendor_user_columns ?? {})) {
     if (!tools.byKey.has(tool)) {
@@ -275,41 +279,39 @@ const missingProfile = (profile: string) => `profile "${profile}" is not in cred
 /**
  * The seats one row asks for, one per tool its matches reach, in the tools' order; or why the
  * row cannot be imported at all (a row is imported whole or not at all, so a typo in the mapping
- * never strips a plan from a seat). `names` are the row's product configurations, then its user
- * groups; `products` says whether it lists any configuration (only then is `default_plan` off).
+ * never strips a plan from a seat). Matches are tested against the row's product configurations
+ * and user groups; `default_plan` applies only when it lists no configuration.
  */
-function plannedSeats(p: SeatPlanner, row: CsvRow, products: readonly string[], groups: readonly string[]): WantedSeat[] | string {
+function plannedSeats(planner: SeatPlanner, row: CsvRow, products: readonly string[], groups: readonly string[]): WantedSeat[] | string {
+  const { mapping, planTools, profileTools } = planner;
   const names = [...products, ...groups];
-  let picked = p.rules.filter((rule) => names.some(rule.matches));
+  let picked = planner.rules.filter((rule) => names.some(rule.matches));
   if (picked.length === 0) {
     const named = names.map((n) => `"${n}"`).join(', ');
     if (products.length > 0) return `no plan maps from ${named}: add a mapping entry for one of them`;
-    if (!p.mapping.default_plan) {
+    if (!mapping.default_plan) {
       return `lists no product configuration${groups.length > 0 ? ` and no plan maps from its user groups ${named}` : ''}: give a default plan (--plan KEY) to import such rows`;
     }
-    picked = [{ key: 'default_plan', plan: p.mapping.default_plan, profile: null, matches: () => true }];
+    picked = [{ key: 'default_plan', plan: mapping.default_plan, profile: null, matches: () => true }];
   }
-  const unknown = picked.find((rule) => !p.planTools.has(rule.plan));
+  const unknown = picked.find((rule) => !planTools.has(rule.plan));
   if (unknown) return missingPlan(unknown.plan);
-  const profileMatches = matchProducts(names, p.profileEntries).map((m) => m.value);
+  const profileMatches = matchProducts(names, planner.profileEntries).map((m) => m.value);
   const seats: WantedSeat[] = [];
-  for (const tool of p.tools) {
-    const rules = picked.filter((rule) => p.planTools.get(rule.plan) === tool);
+  for (const tool of planner.tools) {
+    const rules = picked.filter((rule) => planTools.get(rule.plan) === tool);
     if (rules.length === 0) continue;
-    const plans = p.every ? [...new Set(rules.map((r) => r.plan))] : [rules[0]!.plan];
+    const plans = planner.every ? [...new Set(rules.map((r) => r.plan))] : [rules[0]!.plan];
+    // A profile the catalog lacks could be meant for any tool: it stops the row wherever it is met.
+    const mayBeOfTool = (key: string) => !profileTools.has(key) || profileTools.get(key) === tool;
     const entry = rules.find((r) => r.profile);
-    // A profile the catalog lacks could be meant for any tool: it stops the row wherever it matches.
-    const profile =
-      entry?.profile ??
-      profileMatches.find((key) => !p.profileTools.has(key) || p.profileTools.get(key) === tool) ??
-      (p.mapping.default_profile && (!p.profileTools.has(p.mapping.default_profile) || p.profileTools.get(p.mapping.default_profile) === tool)
-        ? p.mapping.default_profile
-        : null);
-    if (profile && !p.profileTools.has(profile)) return missingProfile(profile);
-    if (profile && p.profileTools.get(profile) !== tool) {
-      return `profile "${profile}" is of the tool ${p.profileTools.get(profile)}, not ${tool}: fix the mapping entry "${entry!.key}"`;
+    const fromDefault = mapping.default_profile && mayBeOfTool(mapping.default_profile) ? mapping.default_profile : null;
+    const profile = entry?.profile ?? profileMatches.find(mayBeOfTool) ?? fromDefault;
+    if (profile && !profileTools.has(profile)) return missingProfile(profile);
+    if (profile && profileTools.get(profile) !== tool) {
+      return `profile "${profile}" is of the tool ${profileTools.get(profile)}, not ${tool}: fix the mapping entry "${entry!.key}"`;
     }
-    const loginColumn = p.mapping.vendor_user_columns?.[tool];
+    const loginColumn = mapping.vendor_user_columns?.[tool];
     const vendorUser = loginColumn ? column(row, loginColumn) : undefined;
     seats.push({ tool, plans, profile, ...(vendorUser ? { vendorUser } : {}) });
   }
@@ -328,7 +330,7 @@ async function heldSeats(ledger: Ledger, email: string, slackId: string | null):
   return new Map(rows.map(({ tool, ...seat }) => [tool, seat]));
 }
 
-/** Another member's seat of the tool with this vendor login (the ledger refuses a second one), or null. */
+/** Whether another member's seat of the tool holds this vendor login, which the ledger would refuse (case-insensitive). */
 async function vendorUserTaken(ledger: Ledger, tool: string, vendorUser: string, email: string, slackId: string | null): Promise<boolean> {
   const [taken] = await ledger.ctx.db.query<{ id: number }>(
     `select s.id from seats s join members m on m.id = s.member_id
@@ -339,6 +341,7 @@ async function vendorUserTaken(ledger: Ledger, tool: string, vendorUser: string,
   return taken !== undefined;
 }
 
+/** One seat a row asks for, against what the member holds in its tool: the change, the plans added and removed. */
 function seatLine(row: CsvRow, email: string, slackId: string | null, wanted: WantedSeat, held: (SeatState & { status: string }) | undefined): SeatImportLine {
   const plans = [...wanted.plans];
   const before = held ? { plans: held.plans, profile: held.profile, vendorUser: held.vendorUser } : null;
