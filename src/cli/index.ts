@@ -5,7 +5,6 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { createLedger } from '../ledger/index.ts';
-import { fullReport, reportCsv } from '../ledger/report.ts';
 import { ledgerSettings } from '../settings.ts';
 import { CsvFileError, import_exit, type CsvFile } from './csv.ts';
 
@@ -14,9 +13,10 @@ const usage = `usage: creditdesk <command> [options]
 commands:
   migrate                      apply the database migrations
   verify                       recompute every balance from the ledger entries; exits 1 on any difference
-  report [YYYY-MM] [--csv] [--group-by profile|attribute:NAME]
-                               the admin report for a cycle (default: the current one) as JSON or CSV, with
-                               breakage, pack advice and, grouped, chargeback
+  report [YYYY-MM] [--tool KEY] [--csv] [--group-by profile|attribute:NAME]
+                               the admin report of a tool (which must be named once there are several) for
+                               a cycle (default: the current one) as JSON or CSV, with breakage, pack advice
+                               and, grouped, chargeback
   import-seats <csv> [--map mapping.json] [--plan KEY] [--profile KEY] [--dry-run]
                                seats from the vendor console's user export; members matched to Slack by email
   import-usage <csv>           usage rows (email or Slack id, credits, date, feature, optional event id)
@@ -79,27 +79,19 @@ async function main(argv: string[]): Promise<number> {
         return result.ok ? 0 : 1;
       });
     case 'report': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        options: { csv: { type: 'boolean' }, 'group-by': { type: 'string' } },
-        allowPositionals: true,
-      });
-      const cycle = positionals[0];
-      if (cycle && !/^\d{4}-(0[1-9]|1[0-2])$/.test(cycle)) {
-        console.error(`report: the cycle must look like 2026-05, got ${cycle}`);
-        return 2;
-      }
-      const groupBy = values['group-by'];
-      if (groupBy && !/^(profile|attribute:.+)$/.test(groupBy)) {
-        console.error('report: --group-by takes profile or attribute:<name>, such as attribute:department');
+      const { parseReportArgs, runReport } = await import('./report.ts');
+      const args = parseReportArgs(rest);
+      if (typeof args === 'string') {
+        console.error(`report: ${args}`);
         return 2;
       }
       return withLedger(config, async (ledger) => {
-        if (values.csv) {
-          process.stdout.write(reportCsv(await ledger.report(cycle)));
-          return 0;
+        const report = await runReport(ledger, args);
+        if (report.code !== 0) {
+          console.error(report.error);
+          return report.code;
         }
-        console.log(JSON.stringify(await fullReport(ledger.ctx, cycle, groupBy), null, 2));
+        process.stdout.write(report.out);
         return 0;
       });
     }
@@ -130,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
         console.error('import-seats: name one CSV file');
         return import_exit.refused;
       }
-      const { importSeats, mapping_schema, readSeatExport, seatImportExitCode, seatImportSummary, slackLookup } = await import('./import-seats.ts');
+      const { importSeats, mapping_schema, readSeatExport, SeatMappingError, seatImportExitCode, seatImportSummary, slackLookup } = await import('./import-seats.ts');
       let mapFile: unknown = {};
       if (values.map) {
         try {
@@ -154,7 +146,15 @@ async function main(argv: string[]): Promise<number> {
       const lookup = config.SLACK_BOT_TOKEN ? slackLookup(config.SLACK_BOT_TOKEN, config.SLACK_API_URL) : undefined;
       if (!lookup) console.error('import-seats: Slack is not configured; members are kept by email until they can be matched');
       return withLedger(config, async (ledger) => {
-        const result = await importSeats(ledger, file, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        let result;
+        try {
+          result = await importSeats(ledger, file, { mapping: mapping.data, lookup, dryRun: values['dry-run'] ?? false });
+        } catch (error) {
+          // Raised before any row is read: nothing was written.
+          if (!(error instanceof SeatMappingError)) throw error;
+          console.error(`import-seats: the mapping file is not right: ${error.message}`);
+          return import_exit.refused;
+        }
         // The summary for the person at the terminal, the JSON for scripts.
         console.error(seatImportSummary(result));
         console.log(JSON.stringify(result, null, 2));
