@@ -81,6 +81,7 @@ const server = setupServer(
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterAll(() => server.close());
 afterEach(() => {
+  server.resetHandlers();
   Object.assign(fake, { rows: [], pageSize: 1000, first: [], rowsFor: null, holdUntil: 0, held: [], requests: [], tokens: [] });
 });
 
