@@ -59,6 +59,8 @@ export interface Connector {
 
 /** Unknown people and refused rows kept in a run record, and shown by the summary; the rest are counted. */
 export const run_details_listed_max = 100;
+/** How far a vendor's clock may be behind creditdesk's: the last day asked for is today as of this long ago. */
+export const vendor_clock_skew_ms = 5 * 60_000;
 /** Run records are kept this long; older ones are deleted when a pull starts. */
 export const runs_kept_ms = 90 * 86_400_000;
 
@@ -185,11 +187,13 @@ export async function runPull(ledger: Ledger, connector: Connector, options: Pul
   try {
     const tool = pickTool(await ledger.loadTools(), connector);
     summary.tool = tool;
-    const today = utcDay(started);
+    // Asked a few minutes behind, so a pull at midnight never names a day the vendor's clock has not reached.
+    const today = utcDay(new Date(started.getTime() - vendor_clock_skew_ms));
     const mark = await watermarkOf(db, connector.name, tool);
     const since = laterDay(options.since ?? mark ?? (await firstDay(ledger, tool, started)), connector.earliestDay(today));
     summary.since = since;
     summary.until = today;
+    if (since > today) throw new VendorError(`nothing to pull: ${since} is after today (${today}, UTC)`, 'config');
     // The first day that may still grow, as of this pull's start: the watermark never passes it.
     const settled = earlierDay(utcDay(new Date(started.getTime() - connector.settleMs)), today);
     const readFrom = mark ?? since;

@@ -301,6 +301,17 @@ describe.each(database_kinds)('pulling Figma on %s', (kind) => {
     await expectVerified(h.ledger);
   });
 
+  it("asks for yesterday still in the first minutes of a UTC day, which Figma's clock may not have reached", async () => {
+    await setup();
+    h.clock.set('2026-05-11T00:01:00Z');
+    await pull();
+    expect(fake.requests[0]!.searchParams.get('end_date')).toBe('2026-05-10');
+    h.clock.set('2026-05-11T00:05:00Z');
+    await pull();
+    expect(fake.requests[1]!.searchParams.get('end_date')).toBe('2026-05-11');
+    expect(await pull({ since: '2026-05-12' })).toMatchObject({ status: 'failed', error: 'nothing to pull: 2026-05-12 is after today (2026-05-11, UTC)' });
+  });
+
   it('names FIGMA_TOOL when it names a tool creditdesk does not have', async () => {
     await setup();
     const summary = await runPull(h.ledger, figmaConnector({ token, apiUrl: figma_api, tool: 'figjam' }), { http: vendorHttp });
