@@ -301,7 +301,7 @@ describe.each(database_kinds)('pulling Figma on %s', (kind) => {
     await expectVerified(h.ledger);
   });
 
-  it("asks for yesterday still in the first minutes of a UTC day, which Figma's clock may not have reached", async () => {
+  it("asks for yesterday still in the first minutes of a UTC day, which Figma's clock may not have reached, and from no day before Figma's first", async () => {
     await setup();
     h.clock.set('2026-05-11T00:01:00Z');
     await pull();
@@ -310,6 +310,9 @@ describe.each(database_kinds)('pulling Figma on %s', (kind) => {
     await pull();
     expect(fake.requests[1]!.searchParams.get('end_date')).toBe('2026-05-11');
     expect(await pull({ since: '2026-05-12' })).toMatchObject({ status: 'failed', error: 'nothing to pull: 2026-05-12 is after today (2026-05-11, UTC)' });
+    // A backfill from before Figma kept AI usage asks from the first day it has.
+    await pull({ since: '2025-01-01' });
+    expect(fake.requests.at(-1)!.searchParams.get('start_date')).toBe('2025-12-01');
   });
 
   it('names FIGMA_TOOL when it names a tool creditdesk does not have', async () => {
@@ -370,5 +373,12 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two Figma pulls at once on Post
       { vendor_user: 'maya@example.com', recorded: 300 },
     ]);
     await expectVerified(h.ledger);
+  });
+});
+
+describe("the days Figma serves", () => {
+  it('starts no earlier than 2025-12-01, when Figma began collecting, nor more than 366 days back', () => {
+    expect(figma().earliestDay('2026-05-10')).toBe('2025-12-01');
+    expect(figma().earliestDay('2027-03-01')).toBe('2026-03-01');
   });
 });

@@ -208,6 +208,12 @@ describe.each(database_kinds)('GitHub premium requests on %s', (kind) => {
   });
 });
 
+describe('the days GitHub serves', () => {
+  it('reach back 23 whole months: "only data from the past 24 months is accessible"', () => {
+    expect(github().earliestDay('2026-05-10')).toBe('2024-06-01');
+  });
+});
+
 describe('the premium request usage report', () => {
   it('is refused whole, before anything is written, without a username column, naming the columns it has', () => {
     expect(() => readGithubUsageFile('date,product,sku,model,quantity,unit_type\r\n2026-05-09,Copilot,x,GPT-5,1,requests\r\n')).toThrow(
