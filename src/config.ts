@@ -8,6 +8,11 @@ const slackId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id 
 const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C012ABCDEF');
 
 
+/** A tool's key as the API and catalog write it. */
+const toolKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a tool key such as figma (lowercase letters, digits, - or _)');
+/** A GitHub organisation's login: letters, digits and single hyphens, at most 39 characters. */
+const githubOrg = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, 'must be the organisation\'s login as in github.com/<org>');
+
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
 
@@ -52,6 +57,18 @@ export const configSchema = z.object({
   PRORATION: z.preprocess(emptyAsUndefined, z.enum(['none', 'daily']).default('none')),
   LATE_EVENT_GRACE_HOURS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(24 * 31).default(72)),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  // Usage from the vendors (SPEC): a connector is on when its token is set.
+  FIGMA_TOKEN: optional(z.string().min(8, 'must be a Figma plan access token')),
+  FIGMA_API_URL: z.preprocess(emptyAsUndefined, z.url().default('https://api.figma.com')),
+  FIGMA_TOOL: optional(toolKey),
+  GITHUB_TOKEN: optional(z.string().min(8, 'must be a GitHub token')),
+  GITHUB_ORG: optional(githubOrg),
+  GITHUB_API_URL: z.preprocess(emptyAsUndefined, z.url().default('https://api.github.com')),
+  GITHUB_TOOL: optional(toolKey),
+  SYNC_NUDGE_CRON: z.preprocess(
+    emptyAsUndefined,
+    z.string().default('0 10 * * 1').refine((expression) => cron.validate(expression), 'must be a cron expression such as 0 10 * * 1 (Mondays 10:00)'),
+  ),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -80,6 +97,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   slackMode(result.data);
+  if (result.data.GITHUB_TOKEN && !result.data.GITHUB_ORG) {
+    throw new ConfigError('invalid configuration: GITHUB_ORG is missing (the pull of GitHub usage needs the organisation GITHUB_TOKEN reads)');
+  }
   return result.data;
 }
 

@@ -9,6 +9,7 @@ import { createMetrics } from './metrics.ts';
 import { createHttpServer, listen } from './server.ts';
 import { ledgerSettings } from './settings.ts';
 import { startJobs } from './jobs/index.ts';
+import { configuredConnectors } from './connectors/index.ts';
 import { startSlack, type RunningSlack } from './slack/index.ts';
 
 /** The one line to say when the HTTP port cannot be had, or null for an error that is not about the port. */
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   }
   const jobs = await startJobs({
     ledger, log, metrics, digestCron: config.DIGEST_CRON,
+    vendors: { connectors: configuredConnectors(config), nudgeCron: config.SYNC_NUDGE_CRON },
     slack: mode.mode === 'off' ? undefined : {
       botToken: mode.botToken, apiUrl: config.SLACK_API_URL, adminChannelId: config.ADMIN_CHANNEL_ID, alertChannelId: config.ALERT_CHANNEL_ID,
     },

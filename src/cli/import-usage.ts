@@ -1,11 +1,15 @@
 // creditdesk import-usage <csv>: usage from a file (email or Slack id, credits, date, feature,
 // optional event id). An id derived from the row's content stands in when none is given, so
 // importing the same file again applies nothing twice. Bad rows are listed by line and fail the run.
+// With --format github, GitHub's premium request usage report instead (see below).
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Ledger } from '../ledger/index.ts';
-import { identifier, storableString, text } from '../input.ts';
+import { recordVendorRows, type VendorRow } from '../connectors/apply.ts';
+import { isDay } from '../connectors/days.ts';
+import { githubModelKey, premium_request_unit } from '../connectors/github.ts';
+import { csvCellsProblem, identifier, storableString, text } from '../input.ts';
 import { batch_events_max, credits_max, event_id_length_max, text_length_max, user_ref_length_max } from '../ledger/limits.ts';
 import type { UsageEvent } from '../ledger/usage.ts';
 import { column, import_exit, readCsv, type CsvFile } from './csv.ts';
@@ -114,4 +118,154 @@ export function usageImportSummary(summary: UsageImportSummary): string {
 /** The command's exit code (see import_exit): a row that could not be imported fails the run. */
 export function usageImportExitCode(summary: UsageImportSummary): number {
   return summary.rejected.length > 0 ? import_exit.rows_failed : import_exit.ok;
+}
+
+// --format github: GitHub's premium request usage report, as its billing pages export it
+// (docs.github.com/billing, "About usage reports"). Columns are found by header name: date (UTC),
+// product, sku, model, quantity, unit_type, applied_cost_per_quantity, gross_amount,
+// discount_amount, net_amount, username, organization, cost_center_name; only date, username and
+// quantity are needed. quantity is fractional (a model with a 0.33x multiplier counts 0.33 of a
+// premium request): a login's quantities of one UTC day and model are summed over the file's rows
+// (a model's SKUs, such as chat and the coding agent, add up) and the sum is rounded once to the
+// nearest whole request, halves up (connectors/apply.ts, wholeUnits). Members are matched by their
+// seat's vendor_user (the GitHub login) in the tool. The rows share their running totals with
+// `creditdesk pull github`, so importing after a pull, or the same report twice, records nothing
+// twice; a report exported again later records what grew.
+
+/** The columns the GitHub report must have, with other names accepted for each. */
+export const github_usage_columns = {
+  date: { label: 'date', names: ['date'] },
+  username: { label: 'username', names: ['username', 'user', 'login'] },
+  quantity: { label: 'quantity', names: ['quantity'] },
+} as const;
+
+/** GitHub's report as import-usage --format github reads it; throws CsvFileError when it is refused as a whole. */
+export function readGithubUsageFile(input: Uint8Array | string): CsvFile {
+  return readCsv(input, { required: [github_usage_columns.date, github_usage_columns.username, github_usage_columns.quantity] });
+}
+
+/** A report's rows summed per login, UTC day and model, with the rows that cannot be read and those of another unit. */
+export interface GithubReportRows {
+  rows: VendorRow[];
+  rejected: { line: number; reason: string }[];
+  /** Rows whose unit_type is not premium requests (`requests`): skipped. */
+  otherUnits: number;
+}
+
+const github_quantity = /^\d+(?:\.\d+)?$/;
+
+/**
+ * The report's rows as vendor rows: one per login, UTC day and model, its quantity the sum of the
+ * file's rows (kept fractional: recordVendorRows rounds each total once). A row without a
+ * username, with a date that is not a day (2026-05-20, or a time on it) or with a quantity that is
+ * not a number of 0 or more is rejected by its line; a row whose unit_type is not `requests` is
+ * skipped and counted.
+ */
+export function githubReportRows(file: CsvFile): GithubReportRows {
+  const byKey = new Map<string, VendorRow>();
+  const rejected: GithubReportRows['rejected'] = [];
+  let otherUnits = 0;
+  for (const row of file.rows) {
+    const unit = column(row, 'unit_type');
+    if (unit && unit.trim().toLowerCase() !== premium_request_unit) {
+      otherUnits++;
+      continue;
+    }
+    const cells = csvCellsProblem(row.values);
+    const login = column(row, ...github_usage_columns.username.names)?.trim();
+    const date = column(row, ...github_usage_columns.date.names)?.trim() ?? '';
+    const quantityText = column(row, ...github_usage_columns.quantity.names)?.trim() ?? '';
+    const day = date.slice(0, 10);
+    if (cells) rejected.push({ line: row.line, reason: cells });
+    else if (!login) rejected.push({ line: row.line, reason: 'has no username' });
+    else if (!isDay(day) || !/^(?:$|[T ])/.test(date.slice(10))) rejected.push({ line: row.line, reason: `date "${date.slice(0, 40)}" is not a day such as 2026-05-20` });
+    else if (!github_quantity.test(quantityText)) rejected.push({ line: row.line, reason: `quantity "${quantityText.slice(0, 40)}" is not a number of 0 or more, such as 1 or 0.33` });
+    else {
+      const model = (column(row, 'model') ?? column(row, 'sku') ?? 'unknown model').trim();
+      const vendorUser = login.toLowerCase();
+      const key = `${vendorUser}\u001f${day}\u001f${githubModelKey(model)}`;
+      const summed = byKey.get(key) ?? { vendorUser, day, kind: githubModelKey(model), total: 0, feature: model, lines: [] };
+      summed.total += Number(quantityText);
+      summed.lines!.push(row.line);
+      byKey.set(key, summed);
+    }
+  }
+  return { rows: [...byKey.values()], rejected, otherUnits };
+}
+
+export interface GithubImportSummary {
+  /** The file's rows. */
+  rows: number;
+  tool: string;
+  /** Usage events recorded, and the premium requests they carried. */
+  applied: number;
+  units: number;
+  /** Sums (login, day, model) recorded before, by an earlier import or pull. */
+  unchanged: number;
+  /** Rows of another unit than premium requests, skipped. */
+  otherUnits: number;
+  /** Logins no seat in the tool carries as vendor_user: their rows and the premium requests they hold. */
+  unknown: { username: string; rows: number; quantity: number }[];
+  rejected: { line: number; reason: string }[];
+}
+
+/** Sums recorded in one transaction: a large report commits in steps, each one whole. */
+const github_rows_per_transaction_max = 1_000;
+
+/**
+ * Records a premium request usage report (as readGithubUsageFile read it) in `tool` (the tool's
+ * key; null: the org's only tool). Out: what was recorded, the logins creditdesk does not know
+ * (not recorded; listed with their rows), and every row that failed, by line.
+ * Throws a LedgerError (invalid) when no tool is named and the org has several.
+ */
+export async function importGithubUsage(ledger: Ledger, file: CsvFile, tool: string | null): Promise<GithubImportSummary> {
+  const toolKey = (await ledger.loadTools()).pick(tool, 'import-usage --format github (set --tool or GITHUB_TOOL)').key;
+  const { rows, rejected, otherUnits } = githubReportRows(file);
+  rows.sort((a, b) => (a.vendorUser < b.vendorUser ? -1 : a.vendorUser > b.vendorUser ? 1 : 0));
+  const summary: GithubImportSummary = { rows: file.rows.length, tool: toolKey, applied: 0, units: 0, unchanged: 0, otherUnits, unknown: [], rejected };
+  const target = { connector: 'github', tool: toolKey, matchBy: 'vendor_user', source: 'github csv import' } as const;
+  const unknown = new Set<string>();
+  for (let from = 0; from < rows.length; from += github_rows_per_transaction_max) {
+    const recorded = await recordVendorRows(ledger, target, rows.slice(from, from + github_rows_per_transaction_max));
+    summary.applied += recorded.applied;
+    summary.units += recorded.units;
+    summary.unchanged += recorded.unchanged;
+    for (const person of recorded.unknown) unknown.add(person.vendorUser);
+    for (const refused of recorded.refused) for (const line of refused.lines ?? []) summary.rejected.push({ line, reason: refused.reason });
+  }
+  const byLogin = new Map<string, { username: string; rows: number; quantity: number }>();
+  for (const row of rows) {
+    if (!unknown.has(row.vendorUser)) continue;
+    const entry = byLogin.get(row.vendorUser) ?? { username: row.vendorUser, rows: 0, quantity: 0 };
+    entry.rows += row.lines?.length ?? 1;
+    entry.quantity = Math.round((entry.quantity + row.total) * 1e6) / 1e6;
+    byLogin.set(row.vendorUser, entry);
+  }
+  summary.unknown = [...byLogin.values()];
+  summary.rejected.sort((a, b) => a.line - b.line);
+  return summary;
+}
+
+/** For the person at the terminal: what was recorded, the logins creditdesk does not know, and every row that failed. */
+export function githubImportSummary(summary: GithubImportSummary): string {
+  const n = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const lines = [
+    `import-usage --format github into ${summary.tool}: ${n(summary.applied)} usage event(s) recorded, ${n(summary.units)} premium request(s); ` +
+      `${n(summary.unchanged)} sum(s) of login, day and model recorded before` +
+      (summary.otherUnits > 0 ? `; ${n(summary.otherUnits)} row(s) of another unit than premium requests skipped` : ''),
+  ];
+  if (summary.unknown.length > 0) {
+    const rowsOf = summary.unknown.reduce((sum, u) => sum + u.rows, 0);
+    lines.push(`${n(summary.unknown.length)} username(s) no seat in ${summary.tool} carries as vendor_user, ${n(rowsOf)} row(s) not recorded (give each a seat in the tool whose vendor_user is that GitHub login, then import the file again):`);
+    for (const u of summary.unknown) lines.push(`  ${u.username}: ${n(u.rows)} row(s), ${n(u.quantity)} premium request(s)`);
+  }
+  if (summary.rejected.length > 0) {
+    lines.push(`${n(summary.rejected.length)} row(s) not imported:`, ...summary.rejected.map((r) => `  line ${r.line}: ${r.reason}`));
+  }
+  return lines.join('\n');
+}
+
+/** The command's exit code (see import_exit): a row not recorded, for want of a seat or by refusal, fails the run. */
+export function githubImportExitCode(summary: GithubImportSummary): number {
+  return summary.rejected.length > 0 || summary.unknown.length > 0 ? import_exit.rows_failed : import_exit.ok;
 }

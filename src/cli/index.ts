@@ -7,6 +7,11 @@ import { migrate } from '../db/migrate.ts';
 import { createLedger } from '../ledger/index.ts';
 import { ledgerSettings } from '../settings.ts';
 import { CsvFileError, import_exit, type CsvFile } from './csv.ts';
+import { connectorFor } from '../connectors/index.ts';
+import { isDay } from '../connectors/days.ts';
+import { realSleep } from '../connectors/http.ts';
+import { pullSummaryText, runPull } from '../connectors/runner.ts';
+import { LedgerError } from '../ledger/errors.ts';
 
 const usage = `usage: creditdesk <command> [options]
 
@@ -20,9 +25,15 @@ commands:
   import-seats <csv> [--map mapping.json] [--plan KEY] [--profile KEY] [--dry-run]
                                seats from the vendor console's user export; members matched to Slack by email
   import-usage <csv>           usage rows (email or Slack id, credits, date, feature, optional event id)
+  import-usage --format github [--tool KEY] <csv>
+                               GitHub's premium request usage report; members matched by their seat's
+                               vendor_user (the GitHub login), in --tool, GITHUB_TOOL or the only tool
                                imports read UTF-8 or UTF-16 files separated by , ; or tab, and exit 0 when
                                every row is as the file says, 1 when some rows failed (the rest applied),
                                2 when the file was refused and nothing was written
+  pull figma|github [--since YYYY-MM-DD]
+                               usage from the vendor's API since the last pull (or the UTC day given);
+                               exits 0 when the pull finished, 1 when it failed (the reason on stderr)
   bench [--seats N] [--events N] [--alerts N]
                                measure the ledger's performance figures (JSON lines) on a fresh database
   help                         this text
@@ -96,12 +107,39 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'import-usage': {
-      const { positionals } = parseArgs({ args: rest, allowPositionals: true });
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { format: { type: 'string' }, tool: { type: 'string' } } });
       if (positionals.length !== 1) {
         console.error('import-usage: name one CSV file');
         return import_exit.refused;
       }
-      const { importUsage, readUsageFile, usageImportExitCode, usageImportSummary } = await import('./import-usage.ts');
+      const format = values.format ?? 'csv';
+      if (format !== 'csv' && format !== 'github') {
+        console.error(`import-usage: --format takes csv (the default) or github, got ${format}`);
+        return import_exit.refused;
+      }
+      const usage = await import('./import-usage.ts');
+      if (format === 'github') {
+        const file = await readImportFile('import-usage', positionals[0]!, usage.readGithubUsageFile);
+        if (!file) return import_exit.refused;
+        return withLedger(config, async (ledger) => {
+          let summary;
+          try {
+            summary = await usage.importGithubUsage(ledger, file, values.tool ?? config.GITHUB_TOOL ?? null);
+          } catch (error) {
+            if (!(error instanceof LedgerError)) throw error;
+            console.error(`import-usage: ${error.message}`);
+            return import_exit.refused;
+          }
+          console.error(usage.githubImportSummary(summary));
+          console.log(JSON.stringify(summary, null, 2));
+          return usage.githubImportExitCode(summary);
+        });
+      }
+      if (values.tool) {
+        console.error('import-usage: --tool is for --format github');
+        return import_exit.refused;
+      }
+      const { importUsage, readUsageFile, usageImportExitCode, usageImportSummary } = usage;
       // The file is read and checked before the database is opened: a refused file writes nothing.
       const file = await readImportFile('import-usage', positionals[0]!, readUsageFile);
       if (!file) return import_exit.refused;
@@ -110,6 +148,30 @@ async function main(argv: string[]): Promise<number> {
         console.error(usageImportSummary(summary));
         console.log(JSON.stringify(summary, null, 2));
         return usageImportExitCode(summary);
+      });
+    }
+    case 'pull': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { since: { type: 'string' } } });
+      const name = positionals[0];
+      if (positionals.length !== 1 || (name !== 'figma' && name !== 'github')) {
+        console.error('pull: name one vendor, figma or github (creditdesk pull figma)');
+        return 2;
+      }
+      if (values.since !== undefined && !isDay(values.since)) {
+        console.error(`pull: --since takes a UTC day such as 2026-05-01, got ${values.since}`);
+        return 2;
+      }
+      const connector = connectorFor(config, name);
+      if ('missing' in connector) {
+        console.error(`pull: ${connector.missing}`);
+        return 2;
+      }
+      return withLedger(config, async (ledger) => {
+        const http = { fetch: (...args: Parameters<typeof fetch>) => globalThis.fetch(...args), sleep: realSleep() };
+        const summary = await runPull(ledger, connector, { http, since: values.since });
+        console.error(pullSummaryText(summary));
+        console.log(JSON.stringify(summary, null, 2));
+        return summary.status === 'ok' ? 0 : 1;
       });
     }
     case 'import-seats': {

@@ -420,6 +420,78 @@ export const jobRuns = pgTable(
   (t) => [primaryKey({ columns: [t.job, t.period] })],
 );
 
+/**
+ * What a connector has recorded of each vendor row (SPEC "Usage from the vendors"). A vendor row is
+ * a running total for its key (the person as the vendor names them, the UTC day, the kind of
+ * usage), so a pull records only what grew past `recorded`, in the same transaction as the usage
+ * events it writes: the row's lock is what keeps two pulls at once from recording one growth twice.
+ */
+export const vendorTotals = pgTable(
+  'vendor_totals',
+  {
+    /** The connector that reads this vendor: 'figma' or 'github' (the CSV import and the pull share one). */
+    connector: text('connector').notNull(),
+    toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
+    /** The person as the vendor names them, lower-cased: an email (Figma) or a login (GitHub). */
+    vendorUser: text('vendor_user').notNull(),
+    /** The vendor's UTC day. */
+    day: date('day', { mode: 'string' }).notNull(),
+    /** What the row counts, e.g. `design:seat` (Figma's editor type and credit source) or a Copilot model. */
+    kind: text('kind').notNull(),
+    /** The vendor's running total as last recorded, as the vendor wrote it (GitHub's quantities are fractional). */
+    total: numeric('total').notNull().default('0'),
+    /** Whole units recorded as usage events for this row so far: the total rounded to the nearest unit. */
+    recorded: credits('recorded').notNull().default(0),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connector, t.toolKey, t.vendorUser, t.day, t.kind] })],
+);
+
+/**
+ * Where each connector's next pull starts: the earliest UTC day whose rows may still grow. Moved
+ * forward only (by the pull that fetched everything from it), so replicas and a pull that died
+ * half way never skip a day; what they fetch twice, vendor_totals records once.
+ */
+export const connectorWatermarks = pgTable(
+  'connector_watermarks',
+  {
+    connector: text('connector').notNull(),
+    /** A connector pointed at another tool starts that tool's rows afresh. */
+    toolKey: text('tool_key').notNull().references(() => tools.key, { onUpdate: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.connector, t.toolKey] })],
+);
+
+/** One pull of a connector: when, what it read and recorded, whom it did not know, and why it failed. */
+export const connectorRuns = pgTable(
+  'connector_runs',
+  {
+    id: serial('id').primaryKey(),
+    connector: text('connector').notNull(),
+    toolKey: text('tool_key'),
+    status: text('status', { enum: ['running', 'ok', 'failed'] }).notNull(),
+    startedAt: instant('started_at').notNull(),
+    finishedAt: instant('finished_at'),
+    /** The UTC days asked for, inclusive. */
+    since: date('since', { mode: 'string' }),
+    until: date('until', { mode: 'string' }),
+    /** Vendor rows read. */
+    rows: integer('rows').notNull().default(0),
+    /** Usage events recorded, and the units they carried. */
+    applied: integer('applied').notNull().default(0),
+    units: credits('units').notNull().default(0),
+    unknownCount: integer('unknown_count').notNull().default(0),
+    refusedCount: integer('refused_count').notNull().default(0),
+    /** The people the vendor named whom creditdesk does not know, and the rows the ledger refused (first entries of each). */
+    details: jsonb('details').notNull().default({}),
+    /** What went wrong, in words an admin can act on (never a token). */
+    error: text('error'),
+  },
+  (t) => [index('connector_runs_latest_idx').on(t.connector, t.startedAt)],
+);
+
 export type Tool = typeof tools.$inferSelect;
 export type Member = typeof members.$inferSelect;
 export type Plan = typeof plans.$inferSelect;

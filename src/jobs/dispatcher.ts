@@ -9,6 +9,8 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Digest } from './digest.ts';
 import { alertMessage, digestMessage, requestOutcomeMessage, type SlackMessage } from './messages.ts';
+import type { SyncNudgePayload } from './nudge.ts';
+import { syncNudgeMessage } from '../slack/blocks/nudge.ts';
 
 /** Messages claimed per round. */
 export const claim_batch_max = 50;
@@ -80,7 +82,7 @@ export interface DispatcherDeps {
 interface Claimed {
   id: number;
   kind: string;
-  payload: AlertPayload | RequestOutcomePayload | ({ kind: 'digest' } & Digest);
+  payload: AlertPayload | RequestOutcomePayload | ({ kind: 'digest' } & Digest) | SyncNudgePayload;
   attempts: number;
 }
 
@@ -99,7 +101,7 @@ function destination(message: Claimed, deps: DispatcherDeps): { channel: string 
   if (p.kind === 'member_threshold' && p.audience === 'member') {
     return p.slackId ? { channel: p.slackId } : { problem: `${p.email ?? 'the member'} has no Slack user id` };
   }
-  if (p.kind === 'request_outcome') return { channel: p.slackId };
+  if (p.kind === 'request_outcome' || p.kind === 'sync_nudge') return { channel: p.slackId };
   if (p.kind === 'digest') return deps.adminChannelId ? { channel: deps.adminChannelId } : { problem: 'ADMIN_CHANNEL_ID is not set' };
   return deps.alertChannelId ? { channel: deps.alertChannelId } : { problem: 'ALERT_CHANNEL_ID is not set' };
 }
@@ -108,6 +110,7 @@ function render(message: Claimed, zone: string): SlackMessage {
   const p = message.payload;
   if (p.kind === 'digest') return digestMessage(p);
   if (p.kind === 'request_outcome') return requestOutcomeMessage(p);
+  if (p.kind === 'sync_nudge') return syncNudgeMessage(p);
   return alertMessage(p, zone);
 }
 

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.ts';
 import { enqueueDigest, isoWeek } from './digest.ts';
 import { Dispatcher, slackSender, type SlackSender } from './dispatcher.ts';
 import { runCronJob, runOncePerPeriod } from './runs.ts';
+import { startVendorJobs, type VendorJobDeps } from './vendors.ts';
 
 export interface JobDeps {
   ledger: Ledger;
@@ -19,6 +20,8 @@ export interface JobDeps {
   slack?: { botToken: string; apiUrl?: string; adminChannelId?: string; alertChannelId?: string; sender?: SlackSender };
   /** When the weekly digest goes out, as a cron expression in the org's zone. */
   digestCron?: string;
+  /** The vendor connectors' hourly pulls and the weekly sync nudge (jobs/vendors.ts). */
+  vendors?: Omit<VendorJobDeps, 'ledger' | 'log'>;
 }
 
 export interface RunningJobs {
@@ -95,6 +98,8 @@ export async function startJobs(deps: JobDeps): Promise<RunningJobs> {
     }),
   ];
 
+  const vendors = startVendorJobs({ ledger, log, connectors: [], ...deps.vendors });
+
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
@@ -128,6 +133,7 @@ export async function startJobs(deps: JobDeps): Promise<RunningJobs> {
       stopped = true;
       if (timer) clearTimeout(timer);
       for (const task of tasks) await task.stop();
+      await vendors.stop();
       await current;
     },
   };

@@ -68,9 +68,10 @@ export async function applyOnce<T>(ctx: LedgerContext, key: string, work: (inTra
 /**
  * The ledger's context with its database bound to one open transaction: a ledger function called
  * with it joins that transaction instead of opening its own. A deadlock or a lost race inside
- * propagates to the outer transaction, which runs again whole (key claim included).
+ * propagates to the outer transaction, which runs again whole (key claim included). A caller
+ * with rows of its own to commit together with a ledger write opens the transaction itself.
  */
-function inTransaction(ctx: LedgerContext, tx: Queryable): LedgerContext {
+export function inTransaction(ctx: LedgerContext, tx: Queryable): LedgerContext {
   const outer = ctx.db;
   const joined: Database = {
     kind: outer.kind,

@@ -3,6 +3,9 @@ import type { WebClient } from '@slack/web-api';
 import { LedgerError } from '../ledger/errors.ts';
 import { isAdmin } from './admins.ts';
 import { homeView, type OrgView } from './blocks/home.ts';
+import { connectorBlocks } from './blocks/connectors.ts';
+import { view_blocks_max } from './blocks/limits.ts';
+import { connectorStatuses } from '../connectors/status.ts';
 import { zoneOf, type SlackContext } from './context.ts';
 
 async function orgView(ctx: SlackContext): Promise<OrgView> {
@@ -22,5 +25,8 @@ export async function publishHome(ctx: SlackContext, client: WebClient, userId: 
   });
   const history = balance ? await ctx.ledger.history(userId) : [];
   const org = (await isAdmin(ctx.ledger, ctx.adminUserIds, userId)) ? await orgView(ctx) : null;
-  await client.views.publish({ user_id: userId, view: homeView({ balance, history, zone: zoneOf(ctx), org }) });
+  const view = homeView({ balance, history, zone: zoneOf(ctx), org });
+  // Admins also see the vendors' pulls, in whatever room the Home has left.
+  if (org) view.blocks.push(...connectorBlocks(await connectorStatuses(ctx.ledger.ctx.db), zoneOf(ctx), view_blocks_max - view.blocks.length));
+  await client.views.publish({ user_id: userId, view });
 }

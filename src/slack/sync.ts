@@ -26,11 +26,12 @@ function memberText(outcome: SyncOutcome): string {
 
 /**
  * Reports the sync to the ledger under `key` (the command's trigger id, which Slack's retries
- * repeat) and returns what to tell the member. Only the delivery that applied it talks to the
- * admin channel, so retries and concurrent duplicates post nothing twice.
+ * repeat; a nudge modal's submission key) and returns what to tell the member. `tool` names the
+ * tool the figure was read in, where known. Only the delivery that applied it talks to the admin
+ * channel, so retries and concurrent duplicates post nothing twice.
  */
-export async function syncWithVendor(ctx: SlackContext, client: WebClient, user: string, reported: number, key: string): Promise<string> {
-  const { outcome, replayed } = await ctx.ledger.reportSync({ key, user, reported });
+export async function syncWithVendor(ctx: SlackContext, client: WebClient, user: string, reported: number, key: string, tool?: string): Promise<string> {
+  const { outcome, replayed } = await ctx.ledger.reportSync({ key, user, reported, tool });
   const said = memberText(outcome);
   if (replayed) return said;
   await Promise.all(outcome.superseded.map((old) => showCorrection(ctx, client, old.id)));

@@ -1,5 +1,5 @@
 // Buttons: history, request more, approve and deny a request, a vendor task done, the admin menu,
-// and (in sync.ts) a sync correction's Confirm and Dismiss.
+// (in sync.ts) a sync correction's Confirm and Dismiss, and (in nudge.ts) the weekly sync nudge.
 import type { App } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { adminForm, noticeModal } from '../../blocks/admin.ts';
@@ -14,10 +14,12 @@ import type { CreditRequest } from '../../../ledger/index.ts';
 import type { Logger } from '../../../log.ts';
 import { openThenFill } from '../open.ts';
 import { respondWith, type ButtonArgs } from './common.ts';
+import * as nudge from './nudge.ts';
 import * as sync from './sync.ts';
 
 export function register(app: App, ctx: SlackContext): void {
   sync.register(app, ctx);
+  nudge.register(app, ctx);
 
   app.action(actions.history, async (args) => {
     const { ack, body, respond, client } = args as ButtonArgs;

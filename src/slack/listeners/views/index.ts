@@ -5,10 +5,12 @@ import type { App } from '@slack/bolt';
 import type { ListenerContext } from '../../background.ts';
 import * as admin from './admin.ts';
 import * as approve from './approve.ts';
+import * as nudge from './nudge.ts';
 import * as request from './request.ts';
 
 export function register(app: App, ctx: ListenerContext): void {
   request.register(app, ctx);
   approve.register(app, ctx);
   admin.register(app, ctx);
+  nudge.register(app, ctx);
 }
