@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { digestMessage, memberThresholdMessage, poolThresholdMessage, requestOutcomeMessage } from '../../src/jobs/messages.ts';
-import type { Digest } from '../../src/jobs/digest.ts';
+import type { LegacyDigest } from '../../src/jobs/digest.ts';
 import type { MemberThresholdAlert } from '../../src/ledger/alerts.ts';
 import type { Balance, HistoryEntry } from '../../src/ledger/balance.ts';
 import type { CreditRequest } from '../../src/ledger/requests.ts';
@@ -77,7 +77,7 @@ function world(members: number, name: string) {
   const advice: PackMove[] = Array.from({ length: members }, (_, i) => ({ product: name, credits: trillion, from: i % 2 ? id(i) : email(i), fromPctUsed: 1, to: email(i + 1), ranOutOnDay: 31 }));
   const products = Array.from({ length: 50 }, (_, i) => ({ key: `product-${String(i).padStart(56, '0')}`, name: `${name}${i}`, credits: trillion, free: 10_000 }));
   const org: OrgView = {
-    report,
+    reports: [report],
     packs: products.map((p, i) => ({
       product: p.key, free: 10_000, assigned: members,
       holders: Array.from({ length: Math.ceil(members / 50) }, (_, k) => ({ id: i * 1_000 + k, slackId: k % 2 ? id(k) : null, email: k % 2 ? null : email(k) })),
@@ -98,7 +98,7 @@ function world(members: number, name: string) {
     poolUsed: trillion, overage: trillion, cycleStart: '2026-05-01T00:00:00.000Z', resetsAt: '2026-06-01T00:00:00.000Z', runsOutAt: '2026-05-21T00:00:00.000Z',
   });
   const mentionOrEmail = (i: number) => (i % 2 ? `<@${id(i)}>` : email(i));
-  const digest: Digest = {
+  const digest: LegacyDigest = {
     week: '2026-W20', usedThisWeek: trillion, usedPreviousWeek: trillion - 1,
     profiles: Array.from({ length: members }, (_, i) => ({ profile: i === 0 ? null : `${name}${i}`, quota: trillion, used: trillion })),
     topConsumers: Array.from({ length: Math.min(members, 5) }, (_, i) => ({ user: mentionOrEmail(i), quota: trillion, used: trillion })),
@@ -134,9 +134,9 @@ function world(members: number, name: string) {
     ['request outcome with a pack', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), credits: trillion, status: 'approved', decidedBy: id(2), granted: { pack: name, credits: trillion } })],
     ['request declined', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), credits: trillion, status: 'denied', decidedBy: id(2), granted: null })],
     ['weekly digest', digestMessage(digest)],
-    ['App Home of a member', homeView({ balance, history, zone, org: null })],
-    ['App Home of an admin', homeView({ balance, history, zone, org })],
-    ['App Home of an admin without a seat', homeView({ balance: null, history: [], zone, org })],
+    ['App Home of a member', homeView({ balances: [balance], history, zone, org: null })],
+    ['App Home of an admin', homeView({ balances: [balance], history, zone, org })],
+    ['App Home of an admin without a seat', homeView({ balances: [], history: [], zone, org })],
   ];
   return surfaces;
 }
