@@ -300,12 +300,12 @@ async function saveEntry(l: LedgerOperations, tools: Tools, e: EntryInput): Prom
   // or daily limit left empty) keep what the entry has, instead of being wiped by a save from Slack.
   const existing = await l.catalog();
   const tool = e.tool ? knownTool(tools, e.tool).key : null;
-  let saved: { what: string; toolKey: string };
+  let saved: { what: string; toolKey: string; limit?: number | null };
   if (e.kind === 'plan') {
     const plan = existing.plans.find((p) => p.key === e.key);
     const dailyLimit = e.dailyLimit ?? plan?.dailyLimit ?? null;
     const put = await l.putPlan(e.key, { name: e.name, credits: e.credits, tool, rolloverCap: plan?.rolloverCap ?? null, dailyLimit });
-    saved = { what: `plan ${e.key}${dailyLimit != null ? `, at most ${credits(dailyLimit)} a member per day` : ''}`, toolKey: put.toolKey };
+    saved = { what: `plan ${e.key}`, toolKey: put.toolKey, limit: dailyLimit };
   } else if (e.kind === 'profile') {
     const profile = existing.profiles.find((p) => p.key === e.key);
     const put = await l.putProfile(e.key, { name: e.name, tool, poolCredits: e.credits, memberPoolCap: profile?.memberPoolCap ?? null });
@@ -320,5 +320,6 @@ async function saveEntry(l: LedgerOperations, tools: Tools, e: EntryInput): Prom
     saved = { what: `${what}, reassigned ${reassign_words[policy]}`, toolKey: put.toolKey };
   }
   const of = tools.size > 1 ? ` of ${tools.byKey.get(saved.toolKey)?.name ?? saved.toolKey}` : '';
-  return `Saved ${saved.what}${of} (${e.name}, ${credits(e.credits)} ${unitOf(tools, saved.toolKey)}). Changes to credits apply from each holder's next cycle.`;
+  const limit = saved.limit != null ? `, at most ${credits(saved.limit)} a member per day` : '';
+  return `Saved ${saved.what}${of} (${e.name}, ${credits(e.credits)} ${unitOf(tools, saved.toolKey)}${limit}). Changes to credits apply from each holder's next cycle.`;
 }
