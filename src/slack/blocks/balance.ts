@@ -95,7 +95,7 @@ export interface BalancesOptions {
 }
 
 const own_more_tools = (hidden: readonly Balance[]) =>
-  `and ${credits(hidden.length)} more tools: \`/credits balance <tool>\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
+  `and ${credits(hidden.length)} more tools: \`/credits balance &lt;tool&gt;\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
 
 /**
  * A member's balance in every tool they hold a seat in. With one tool in the org it is the

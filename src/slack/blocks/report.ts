@@ -71,8 +71,8 @@ const tool_sections_max = 40;
  * use in its unit, overage and its cost, what went past daily limits) and how to ask for one.
  */
 export function toolsSummaryMessage(reports: readonly Report[], cycle: string | null): Message {
-  const example = reports[0] ? `\`/credits report ${escapeMrkdwn(reports[0].tool)}\`` : '`/credits report <tool>`';
-  const ask = `For one tool's report, with its CSV and chart in your DM: \`/credits report <tool> [YYYY-MM]\`, such as ${truncate(example, name_chars_shown_max)}.`;
+  const example = reports[0] ? `\`/credits report ${escapeMrkdwn(reports[0].tool)}\`` : '`/credits report &lt;tool&gt;`';
+  const ask = `For one tool's report, with its CSV and chart in your DM: \`/credits report &lt;tool&gt; [YYYY-MM]\`, such as ${truncate(example, name_chars_shown_max)}.`;
   const lines = lazyLines(reports, (r) => {
     const t = r.totals;
     const unit = mrkdwnText(r.unit, name_chars_shown_max);

@@ -2,7 +2,7 @@
 // the admin channel sees it (Confirm, Dismiss, then who decided), and what the member hears. With
 // several tools in the org each names the tool synced and counts in its unit.
 import type { SyncCorrection } from '../../ledger/index.ts';
-import { credits, mrkdwnText } from '../format.ts';
+import { credits, mrkdwnText, userRef } from '../format.ts';
 import { actions } from '../ids.ts';
 import { actionsRow, button, context, section, type Block, type Message } from './common.ts';
 import { name_chars_shown_max } from './limits.ts';
@@ -18,11 +18,14 @@ const ofTool = (tool?: SyncTool | null) => (tool ? ` of ${mrkdwnText(tool.name, 
 /** The unit amounts are in: "credits" where the org has one tool, as it always was. */
 export const unitOf = (tool?: SyncTool | null) => (tool ? mrkdwnText(tool.unit, name_chars_shown_max) : 'credits');
 
-/** The flag the admins have always seen for a sync gap: "expected 3,120, reported 2,400: 720 unaccounted". */
+/**
+ * The flag the admins have always seen for a sync gap: "expected 3,120, reported 2,400: 720
+ * unaccounted". `user` is a Slack id (shown as a mention) or, for a member without one, their email.
+ */
 export const syncFlagText = (user: string, expected: number, reported: number, tool?: SyncTool | null) =>
-  `<@${user}> synced with the vendor${ofTool(tool)}: expected ${credits(expected)}, reported ${credits(reported)}: ${credits(Math.abs(expected - reported))} unaccounted.`;
+  `${userRef(user)} synced with the vendor${ofTool(tool)}: expected ${credits(expected)}, reported ${credits(reported)}: ${credits(Math.abs(expected - reported))} unaccounted.`;
 
-const member = (c: SyncCorrection) => c.slackId ?? c.email ?? 'a member';
+const member = (c: SyncCorrection) => c.slackId ?? (c.email ? mrkdwnText(c.email, name_chars_shown_max) : 'a member');
 
 function decidedLine(c: SyncCorrection, tool?: SyncTool | null): string {
   switch (c.status) {
@@ -48,7 +51,7 @@ export function correctionMessage(c: SyncCorrection, tool?: SyncTool | null): Me
   } else {
     blocks.push(context(decidedLine(c, tool)));
   }
-  return { text: `Sync correction for <@${member(c)}>: +${credits(c.credits)} ${unitOf(tool)}${ofTool(tool) ? ` (${mrkdwnText(tool!.name, name_chars_shown_max)})` : ''} (${c.status})`, blocks };
+  return { text: `Sync correction for ${userRef(member(c))}: +${credits(c.credits)} ${unitOf(tool)}${ofTool(tool) ? ` (${mrkdwnText(tool!.name, name_chars_shown_max)})` : ''} (${c.status})`, blocks };
 }
 
 /** Said to an admin who clicks a correction that is no longer pending. */

@@ -92,7 +92,7 @@ export function creditsCommand(ctx: SlackContext) {
           if (parsed.kind === 'member') {
             const title = names.several ? `<@${parsed.userId}>'s credits` : `<@${parsed.userId}>'s AI credits`;
             const moreTools = (hidden: readonly Balance[]) =>
-              `and ${credits(hidden.length)} more tools: \`/credits @someone <tool>\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
+              `and ${credits(hidden.length)} more tools: \`/credits @someone &lt;tool&gt;\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
             return await reply(await balanceReply(ctx, tools, names, parsed.userId, parsed.tool, { title, buttons: false, moreTools }));
           }
           return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined, parsed.tool));
