@@ -16,7 +16,8 @@ export const request_more_action_id = 'request_more_open';
 
 export type SlackMessage = Message;
 
-const requestButton = actionsRow(button('Request more', request_more_action_id, 'alert'));
+/** The alert's Request more: its value is the tool the alert is about, so the request modal offers that one first. */
+const requestButton = (toolKey: string | undefined) => actionsRow(button('Request more', request_more_action_id, toolKey ?? 'alert'));
 
 /** A date twice: as a token for the blocks, as the org's day for the text fallback. */
 const day = (iso: string, zone: string) => ({ token: dateToken(iso, zone), text: dateText(iso, zone) });
@@ -46,7 +47,7 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
       : '');
   return {
     text: `${headline} ${detail('text')}`,
-    blocks: [section(`*${headline}*`), section(detail('token')), ...(alert.audience === 'member' ? [requestButton] : [])],
+    blocks: [section(`*${headline}*`), section(detail('token')), ...(alert.audience === 'member' ? [requestButton(alert.tool?.key)] : [])],
   };
 }
 

@@ -454,6 +454,11 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       const alerts = postsTo(alert_channel).map((m) => m.text as string);
       expect(alerts).toContain('The design shared pool of Figma AI credits is 75 % used. 250 of 1,000 AI credits left; the pool refills on 1 Jun 2026.');
       expect(alerts).toContain('The Copilot premium requests overage budget is 75 % used. 25 of 100 premium requests left; the budget renews on 1 Jun 2026.');
+      // Request more under the alert opens the request for the alert's tool, still letting Jacob pick another.
+      const button = postsTo('U0JACOB01')[0]!.blocks.at(-1).elements[0];
+      expect(button).toMatchObject({ action_id: actions.requestOpen, value: 'copilot' });
+      await h.slack.click('U0JACOB01', button.action_id, button.value);
+      expect(filledModal().view.blocks[0].element.initial_option).toEqual({ text: { type: 'plain_text', text: 'Copilot premium requests' }, value: 'copilot' });
     });
 
     it('sends the weekly digest per tool, each in its unit', async () => {

@@ -12,10 +12,19 @@ import { menu_options_max, name_chars_shown_max, section_text_chars_max, slackLe
 const option_unit_chars_max = 20;
 
 /** The tools a request may be for, when the member has a choice; the one it is for, when not. */
-export type RequestTools = { choose: readonly { key: string; name: string }[] } | { tool: { key: string; name: string } };
+export type RequestTools = { choose: readonly { key: string; name: string }[]; initial?: string } | { tool: { key: string; name: string } };
 
 /** What a request modal remembers: the tool it is for when the member had no choice. */
 export const requestMetadata = (tools?: RequestTools) => (tools && 'tool' in tools ? JSON.stringify({ tool: tools.tool.key }) : '');
+
+function toolMenu(choose: readonly { key: string; name: string }[], initial: string | undefined): Block {
+  const options = choose.slice(0, menu_options_max).map((t) => option(t.name, t.key));
+  const picked = options.find((o) => o.value === initial);
+  return {
+    type: 'input', block_id: blockIds.tool, label: plain('Which tool?'),
+    element: { type: 'static_select', action_id: inputs.tool, options, ...(picked ? { initial_option: picked } : {}) },
+  };
+}
 
 /**
  * The member's request modal, prefilled from the command. With several tools in the org it names
@@ -27,10 +36,7 @@ export function requestModal(prefill: { amount: number | null; reason: string | 
     ? []
     : 'tool' in tools
       ? [context(`For *${mrkdwnText(tools.tool.name, name_chars_shown_max)}*.`)]
-      : [{
-          type: 'input', block_id: blockIds.tool, label: plain('Which tool?'),
-          element: { type: 'static_select', action_id: inputs.tool, options: tools.choose.slice(0, menu_options_max).map((t) => option(t.name, t.key)) },
-        }];
+      : [toolMenu(tools.choose, tools.initial)];
   return {
     type: 'modal',
     callback_id: views.request,

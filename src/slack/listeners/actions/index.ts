@@ -36,9 +36,10 @@ export function register(app: App, ctx: SlackContext): void {
   });
 
   app.action(actions.requestOpen, async (args) => {
-    const { ack, body, client } = args as ButtonArgs;
+    const { ack, body, client, action } = args as ButtonArgs;
     await ack();
-    await openRequestModal(ctx, client, body.trigger_id, body.user.id, { amount: null, reason: null });
+    // An alert's button carries the tool it was about; the one under /credits carries none.
+    await openRequestModal(ctx, client, body.trigger_id, body.user.id, { amount: null, reason: null }, action.value || undefined);
   });
 
   app.action(actions.approve, async (args) => {
