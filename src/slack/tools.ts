@@ -29,10 +29,11 @@ const seatsToChoose = (seats: readonly Balance[]) => {
 const keysOf = (seats: readonly { tool: string }[]) => seats.map((s) => s.tool).join(', ');
 
 /**
- * The tool a member's command means: the one named (a LedgerError not_found naming the tools if
- * there is none such), else the org's only tool, else the member's only seat, else `fallback`'s
- * choice among the seats; null when nothing decides (the caller then asks, or lets the ledger say
- * which keys there are). `example` is the command with `<tool>` where the key goes, for the refusal.
+ * The tool a member's command means: the one named, else the member's only seat, else
+ * `fallback`'s choice among their seats. Null with one tool in the org (nothing needs naming) or
+ * for a member with no seat (the ledger then says so). LedgerErrors (invalid): a named tool that
+ * does not exist, listing the tools; several seats and no choice, listing their keys in a refusal
+ * that shows `example`, the command with `<tool>` where the key goes.
  */
 export async function commandTool(
   ctx: SlackContext,
@@ -77,16 +78,14 @@ export interface ToolNames {
   several: boolean;
   /** The tool of a key as people know it; the key itself for one this lookup has never seen. */
   name(key: string): string;
-  unit(key: string): string;
 }
 
 export function toolNames(tools: Tools): ToolNames {
   return {
     several: tools.size > 1,
     name: (key) => tools.byKey.get(key)?.name ?? key,
-    unit: (key) => tools.byKey.get(key)?.unit ?? 'credits',
   };
 }
 
 /** Names for surfaces drawn without the database (tests, the one-tool org): nothing is named. */
-export const one_tool: ToolNames = { several: false, name: (key) => key, unit: () => 'credits' };
+export const one_tool: ToolNames = { several: false, name: (key) => key };

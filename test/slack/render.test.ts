@@ -166,7 +166,7 @@ function surfacesSince(
 ): [string, unknown][] {
   const toolKey = (i: number) => `tool-${String(i).padStart(59, '0')}`;
   const tools = Array.from({ length: 50 }, (_, i) => ({ key: toolKey(i), name: `${name}${i}` }));
-  const names: ToolNames = { several: true, name: (key) => `${name}${key}`, unit: () => name };
+  const names: ToolNames = { several: true, name: (key) => `${name}${key}` };
   const balances = Array.from({ length: 20 }, (_, i): Balance => ({ ...w.balance, tool: toolKey(i), tool_name: `${name}${i}`, unit: name, plans: [name, `${name}2`] }));
   const reports = tools.map((t): Report => ({ ...w.report, tool: t.key, tool_name: t.name, unit: name }));
   const seven = Array.from({ length: 100 }, (_, i) => ({ key: `plan-${String(i).padStart(59, '0')}`, name: `${name}${i}`, toolKey: toolKey(i % 50) }));
