@@ -118,7 +118,7 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       const shown = sections(responses[0]!);
       expect(shown[0]).toBe('*Your credits* in 12 tools');
       // Ten tools of two blocks each, then the two left out by key.
-      expect(shown[21]).toBe('and 2 more tools: `/credits balance <tool>` shows any one (tool-7, tool-8)');
+      expect(shown[21]).toBe('and 2 more tools: `/credits balance &lt;tool&gt;` shows any one (tool-7, tool-8)');
       expect(shown).toHaveLength(23);
     });
 
@@ -367,7 +367,7 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
           '• *Adobe generative credits* (`default`), cycle 2026-05: 1 seats · 0 of 10,000 generative credits used (0 %) · :red_circle: 0 overage\n' +
           '• *Figma AI credits* (`figma`), cycle 2026-05: 2 seats · 4,700 of 4,750 AI credits used (99 %) · :red_circle: 250 overage (10.00) · 50 past daily limits\n' +
           '• *Copilot premium requests* (`copilot`), cycle 2026-05: 1 seats · 0 of 300 premium requests used (0 %) · :red_circle: 0 overage',
-        "For one tool's report, with its CSV and chart in your DM: `/credits report <tool> [YYYY-MM]`, such as `/credits report default`.",
+        "For one tool's report, with its CSV and chart in your DM: `/credits report &lt;tool&gt; [YYYY-MM]`, such as `/credits report default`.",
       ]);
       // No files: the admin has not said which tool.
       expect(callsTo('files.getUploadURLExternal')).toEqual([]);
