@@ -7,7 +7,8 @@ import type { LedgerContext } from '../ledger/context.ts';
 import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Digest } from './digest.ts';
+import type { Digest, LegacyDigest } from './digest.ts';
+import { loadTools } from '../ledger/tools.ts';
 import { alertMessage, digestMessage, requestOutcomeMessage, type SlackMessage } from './messages.ts';
 import type { SyncNudgePayload } from './nudge.ts';
 import { syncNudgeMessage } from '../slack/blocks/nudge.ts';
@@ -82,7 +83,7 @@ export interface DispatcherDeps {
 interface Claimed {
   id: number;
   kind: string;
-  payload: AlertPayload | RequestOutcomePayload | ({ kind: 'digest' } & Digest) | SyncNudgePayload;
+  payload: AlertPayload | RequestOutcomePayload | ({ kind: 'digest' } & (Digest | LegacyDigest)) | SyncNudgePayload;
   attempts: number;
 }
 
@@ -106,12 +107,13 @@ function destination(message: Claimed, deps: DispatcherDeps): { channel: string 
   return deps.alertChannelId ? { channel: deps.alertChannelId } : { problem: 'ALERT_CHANNEL_ID is not set' };
 }
 
-function render(message: Claimed, zone: string): SlackMessage {
+/** `several`: the org has several tools, so a pool or a request names its tool. */
+function render(message: Claimed, zone: string, several: boolean): SlackMessage {
   const p = message.payload;
   if (p.kind === 'digest') return digestMessage(p);
-  if (p.kind === 'request_outcome') return requestOutcomeMessage(p);
+  if (p.kind === 'request_outcome') return requestOutcomeMessage(p, several);
   if (p.kind === 'sync_nudge') return syncNudgeMessage(p);
-  return alertMessage(p, zone);
+  return alertMessage(p, zone, several);
 }
 
 export class Dispatcher {
@@ -133,6 +135,7 @@ export class Dispatcher {
       [now, new Date(now.getTime() + claim_lease_ms), claim_batch_max],
     );
     result.claimed = claimed.length;
+    const several = claimed.length > 0 && (await loadTools(ctx.db, ctx.settings)).size > 1;
     const leaseEnd = now.getTime() + claim_lease_ms;
     const queue = claimed.sort((a, b) => a.id - b.id);
     for (const [index, message] of queue.entries()) {
@@ -161,7 +164,7 @@ export class Dispatcher {
         continue;
       }
       this.#lastPostAt.set(target.channel, at);
-      const sent = await this.deps.sender.postMessage(target.channel, render(message, ctx.settings.zone));
+      const sent = await this.deps.sender.postMessage(target.channel, render(message, ctx.settings.zone, several));
       if (sent.ok) {
         await ctx.db.query(`update outbox set sent_at = $2, last_error = null where id = $1 and sent_at is null`, [message.id, ctx.now()]);
         result.sent++;

@@ -12,6 +12,8 @@ export interface UsageChartInput {
   quota: number;
   /** The ten biggest consumers. */
   top: { name: string; used: number; quota: number }[];
+  /** The tool charted, as people know it, and its unit; default AI credits, counted in credits. */
+  tool?: { name: string; unit: string };
 }
 
 export const chart_width_px = 1200;
@@ -31,6 +33,8 @@ const panel_left_px = 90;
 const panel_right_px = 470;
 const members_left_px = 900;
 
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 export function usageChartSvg(input: UsageChartInput): string {
   let running = 0;
   const cumulative = input.days.map((d) => (d.used == null ? null : (running += d.used)));
@@ -43,19 +47,20 @@ export function usageChartSvg(input: UsageChartInput): string {
   const dayLabels = input.days.map((d) => d.day.slice(8));
   const first = input.days[0]?.day ?? '';
   const last = input.days.at(-1)?.day ?? '';
+  const tool = input.tool ?? { name: 'AI credits', unit: 'credits' };
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: chart_width_px, height: chart_height_px });
   chart.setOption({
     animation: false,
     backgroundColor: '#ffffff',
     textStyle: { fontFamily: 'DejaVu Sans' },
     title: [
-      { text: `AI credits, cycle ${input.cycle}: ${n(running)} of ${n(input.quota)} used`, left: 20, top: 12, textStyle: { fontSize: 22, color: ink } },
+      { text: `${tool.name}, cycle ${input.cycle}: ${n(running)} of ${n(input.quota)} used`, left: 20, top: 12, textStyle: { fontSize: 22, color: ink, width: chart_width_px - 40, overflow: 'truncate' } },
       {
         text: `Used so far (solid) against the pace that uses the quota exactly by the cycle's end (dashed red), ${first} to ${last}`,
         left: 20, top: 46, textStyle: { fontSize: 13, fontWeight: 'normal', color: '#555555' },
       },
-      { text: 'Credits used each day', left: panel_left_px - 10, top: 462, textStyle: { fontSize: 13, color: ink } },
-      { text: 'Top ten members, credits used', left: members_left_px - 10, top: 84, textStyle: { fontSize: 14, color: ink } },
+      { text: `${capitalised(tool.unit)} used each day`, left: panel_left_px - 10, top: 462, textStyle: { fontSize: 13, color: ink, width: panel_right_px, overflow: 'truncate' } },
+      { text: `Top ten members, ${tool.unit} used`, left: members_left_px - 10, top: 84, textStyle: { fontSize: 14, color: ink, width: chart_width_px - members_left_px - 20, overflow: 'truncate' } },
       { text: 'red: over their own quota', left: members_left_px - 10, top: 104, textStyle: { fontSize: 12, fontWeight: 'normal', color: pace_red } },
     ],
     grid: [
@@ -69,7 +74,7 @@ export function usageChartSvg(input: UsageChartInput): string {
       { type: 'value', gridIndex: 2, axisLabel: { show: false }, splitLine: { show: false } },
     ],
     yAxis: [
-      { type: 'value', gridIndex: 0, name: 'credits, cumulative', nameTextStyle: { align: 'left' }, axisLabel: { formatter: (v: number) => n(v) } },
+      { type: 'value', gridIndex: 0, name: `${tool.unit}, cumulative`, nameTextStyle: { align: 'left' }, axisLabel: { formatter: (v: number) => n(v) } },
       { type: 'value', gridIndex: 1, splitNumber: 2, axisLabel: { formatter: (v: number) => n(v) } },
       { type: 'category', gridIndex: 2, data: top.map((t) => t.name), axisTick: { show: false }, axisLabel: { width: 115, overflow: 'truncate', fontSize: 12 } },
     ],

@@ -54,3 +54,9 @@ export function dateToken(at: string | Date, zone: string, format = '{date_short
   const moment = toDateTime(at, zone);
   return `<!date^${Math.floor(moment.toSeconds())}^${format}|${moment.toFormat('d LLL yyyy')}>`;
 }
+
+/** A moment as a Slack date token showing the day and the time (a daily limit renews at a tool's midnight, not the reader's). */
+export function dateTimeToken(at: string | Date, zone: string): string {
+  const moment = toDateTime(at, zone);
+  return `<!date^${Math.floor(moment.toSeconds())}^{date_short} {time}|${moment.toFormat('d LLL yyyy HH:mm')}>`;
+}

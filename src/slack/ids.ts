@@ -39,6 +39,12 @@ export const blocks = {
   reference: 'reference',
   reassign: 'reassign',
   expires: 'expires',
+  tool: 'tool',
+  plans: 'plans',
+  vendorUser: 'vendor_user',
+  unit: 'unit',
+  dailyLimit: 'daily_limit',
+  budget: 'overage_budget',
 } as const;
 
 /** The action inside each input block. */
@@ -55,4 +61,10 @@ export const inputs = {
   reference: 'reference_input',
   reassign: 'reassign_select',
   expires: 'expires_input',
+  tool: 'tool_select',
+  plans: 'plans_select',
+  vendorUser: 'vendor_user_input',
+  unit: 'unit_input',
+  dailyLimit: 'daily_limit_input',
+  budget: 'overage_budget_input',
 } as const;

@@ -4,56 +4,69 @@
 // pending correction with Confirm and Dismiss, or the flag of a large gap.
 import type { WebClient } from '@slack/web-api';
 import type { SyncCorrection, SyncOutcome } from '../ledger/index.ts';
-import { correctionMessage, syncFlagText } from './blocks/sync.ts';
+import { correctionMessage, syncFlagText, unitOf, type SyncTool } from './blocks/sync.ts';
 import { inSlackWords, type SlackContext } from './context.ts';
-import { credits } from './format.ts';
+import { credits, mrkdwnText } from './format.ts';
+import { name_chars_shown_max } from './blocks/limits.ts';
 
-function memberText(outcome: SyncOutcome): string {
+/** What the member hears; with several tools (`tool` given) it names the tool and counts in its unit. */
+function memberText(outcome: SyncOutcome, tool: SyncTool | null): string {
   const { expected, reported } = outcome;
+  const unit = unitOf(tool);
+  const name = tool ? mrkdwnText(tool.name, name_chars_shown_max) : '';
   switch (outcome.result) {
     case 'matches':
-      return `Your balance matches: ${credits(expected)} credits left.`;
+      return `Your ${tool ? `${name} ` : ''}balance matches: ${credits(expected)} ${unit} left.`;
     case 'usage':
       if (outcome.usage.status === 'rejected') return `:warning: ${inSlackWords(outcome.usage.reason)}`;
-      return `Recorded ${credits(outcome.credits)} credits of usage: creditdesk expected ${credits(expected)} left, the vendor shows ${credits(reported)}.`;
+      return `Recorded ${credits(outcome.credits)} ${unit} of usage${tool ? ` in ${name}` : ''}: creditdesk expected ${credits(expected)} left, the vendor shows ${credits(reported)}.`;
     case 'pending':
       return (
-        `The vendor shows ${credits(reported)} left where creditdesk expected ${credits(expected)}: a correction of +${credits(outcome.credits)} credits ` +
+        `The vendor${tool ? ` of ${name}` : ''} shows ${credits(reported)} left where creditdesk expected ${credits(expected)}: a correction of +${credits(outcome.credits)} ${unit} ` +
         `now awaits an admin's confirmation. Your balance stays at ${credits(expected)} until then.`
       );
   }
 }
 
+/** The tool of a correction as Slack names it: null while the org has one tool, so nothing changes for it. */
+export async function syncToolOf(ctx: SlackContext, key: string): Promise<SyncTool | null> {
+  const tools = await ctx.ledger.loadTools();
+  const tool = tools.byKey.get(key);
+  return tools.size > 1 && tool ? { name: tool.name, unit: tool.unit } : null;
+}
+
 /**
  * Reports the sync to the ledger under `key` (the command's trigger id, which Slack's retries
- * repeat; a nudge modal's submission key) and returns what to tell the member. `tool` names the
- * tool the figure was read in, where known. Only the delivery that applied it talks to the admin
- * channel, so retries and concurrent duplicates post nothing twice.
+ * repeat) and returns what to tell the member. `tool` is the tool's key (null: the org's only one)
+ * and `named` the tool as Slack names it where there are several. Only the delivery that applied
+ * it talks to the admin channel, so retries and concurrent duplicates post nothing twice.
  */
-export async function syncWithVendor(ctx: SlackContext, client: WebClient, user: string, reported: number, key: string, tool?: string): Promise<string> {
+export async function syncWithVendor(
+  ctx: SlackContext, client: WebClient, user: string, reported: number, key: string, tool: string | null = null, named: SyncTool | null = null,
+): Promise<string> {
   const { outcome, replayed } = await ctx.ledger.reportSync({ key, user, reported, tool });
-  const said = memberText(outcome);
+  const said = memberText(outcome, named);
   if (replayed) return said;
   await Promise.all(outcome.superseded.map((old) => showCorrection(ctx, client, old.id)));
   if (outcome.result === 'pending') {
-    if (!(await postCorrection(ctx, client, outcome.correction))) {
+    if (!(await postCorrection(ctx, client, outcome.correction, named))) {
       return `${said} Slack did not pass it to the admins just now: run /credits sync again in a few minutes.`;
     }
   } else if (outcome.flagged && ctx.adminChannelId && !(outcome.result === 'usage' && outcome.usage.status === 'rejected')) {
     await client.chat
-      .postMessage({ channel: ctx.adminChannelId, text: syncFlagText(user, outcome.expected, reported) })
+      .postMessage({ channel: ctx.adminChannelId, text: syncFlagText(user, outcome.expected, reported, named) })
       .catch((error) => ctx.log.warn('sync flag not posted', { error }));
   }
   return said;
 }
 
 /** Posts a pending correction to the admin channel and remembers where; false when Slack did not take it. */
-async function postCorrection(ctx: SlackContext, client: WebClient, correction: SyncCorrection): Promise<boolean> {
+async function postCorrection(ctx: SlackContext, client: WebClient, correction: SyncCorrection, named: SyncTool | null): Promise<boolean> {
   if (!ctx.adminChannelId) {
     ctx.log.warn('a sync correction waits, but no ADMIN_CHANNEL_ID is set to ask an admin');
     return false;
   }
-  const posted = await client.chat.postMessage({ channel: ctx.adminChannelId, ...correctionMessage(correction) } as never).catch((error) => {
+  const posted = await client.chat.postMessage({ channel: ctx.adminChannelId, ...correctionMessage(correction, named) } as never).catch((error) => {
     ctx.log.warn('sync correction not posted to the admin channel', { error });
     return null;
   });
@@ -69,7 +82,8 @@ async function postCorrection(ctx: SlackContext, client: WebClient, correction: 
 export async function showCorrection(ctx: SlackContext, client: WebClient, id: number): Promise<void> {
   const correction = await ctx.ledger.syncCorrection(id);
   if (!correction?.channelId || !correction.messageTs) return;
+  const named = await syncToolOf(ctx, correction.tool);
   await client.chat
-    .update({ channel: correction.channelId, ts: correction.messageTs, ...correctionMessage(correction) } as never)
+    .update({ channel: correction.channelId, ts: correction.messageTs, ...correctionMessage(correction, named) } as never)
     .catch((error) => ctx.log.warn('sync correction message not updated', { error }));
 }

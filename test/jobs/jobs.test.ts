@@ -451,8 +451,8 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
       }
       expect(await digestKeys()).toEqual(['digest:2026-W19', 'digest:2026-W20']);
       // The week up to Monday 09:00, as if it had gone out on time: Tuesday's 50 belong to next week's.
-      const [digest] = await db.query<{ payload: { week: string; usedThisWeek: number } }>(`select payload from outbox where dedupe_key = 'digest:2026-W20'`);
-      expect(digest!.payload).toMatchObject({ week: '2026-W20', usedThisWeek: 300 });
+      const [digest] = await db.query<{ payload: { week: string; tools: { usedThisWeek: number }[] } }>(`select payload from outbox where dedupe_key = 'digest:2026-W20'`);
+      expect(digest!.payload).toMatchObject({ week: '2026-W20', tools: [{ tool: { key: 'default' }, usedThisWeek: 300 }] });
       clock.set('2026-05-13T10:05:00Z');
       expect((await runTick(ledger, clock.now(), { log })).digest).toEqual({ status: 'done' });
     });

@@ -4,21 +4,28 @@
 // checked for member text that could ping @channel or hide a link.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { digestMessage, memberThresholdMessage, poolThresholdMessage, requestOutcomeMessage } from '../../src/jobs/messages.ts';
-import type { Digest } from '../../src/jobs/digest.ts';
+import { budgetThresholdMessage, digestMessage, memberThresholdMessage, poolThresholdMessage, requestOutcomeMessage } from '../../src/jobs/messages.ts';
+import type { Digest, LegacyDigest } from '../../src/jobs/digest.ts';
 import type { MemberThresholdAlert } from '../../src/ledger/alerts.ts';
+import type { SyncCorrection } from '../../src/ledger/sync.ts';
 import type { Balance, HistoryEntry } from '../../src/ledger/balance.ts';
 import type { CreditRequest } from '../../src/ledger/requests.ts';
 import type { ChargebackRow, PackMove, Report, ReportRow } from '../../src/ledger/report.ts';
 import type { RevokePlan } from '../../src/ledger/seats.ts';
 import { adminForm, adminMenu, admin_forms, noticeModal, revokePreview } from '../../src/slack/blocks/admin.ts';
-import { balanceMessage, historyMessage, historyModal, loadingModal, recordedTitle } from '../../src/slack/blocks/balance.ts';
+import { balanceMessage, balancesMessage, historyMessage, historyModal, loadingModal, recordedTitle } from '../../src/slack/blocks/balance.ts';
+import { loadingModal as loadingView, resultModal, workingModal } from '../../src/slack/blocks/progress.ts';
+import { reportMessage as toolReportMessage, toolsSummaryMessage } from '../../src/slack/blocks/report.ts';
+import { alreadyDecidedText, correctionMessage, correctionOutcomeText, syncFlagText } from '../../src/slack/blocks/sync.ts';
+import { seatPicker, type AdminFormData } from '../../src/slack/blocks/admin.ts';
+import type { ToolNames } from '../../src/slack/tools.ts';
 import { helpMessage } from '../../src/slack/blocks/help.ts';
 import { homeView, type OrgView } from '../../src/slack/blocks/home.ts';
 import { listSection, listSections } from '../../src/slack/blocks/common.ts';
 import { cappedLines, chunkLines, slackLength, truncate } from '../../src/slack/blocks/limits.ts';
 import { reportMessage } from '../../src/slack/blocks/report.ts';
 import { approveModal, requestChannelMessage, requestModal } from '../../src/slack/blocks/request.ts';
+import { section as sectionBlock } from '../../src/slack/blocks/common.ts';
 import { dateText, dateToken, escapeMrkdwn } from '../../src/slack/format.ts';
 import { parseCommand, typedText } from '../../src/slack/parse/command.ts';
 import { database_kinds } from '../helpers/db.ts';
@@ -77,7 +84,7 @@ function world(members: number, name: string) {
   const advice: PackMove[] = Array.from({ length: members }, (_, i) => ({ product: name, credits: trillion, from: i % 2 ? id(i) : email(i), fromPctUsed: 1, to: email(i + 1), ranOutOnDay: 31 }));
   const products = Array.from({ length: 50 }, (_, i) => ({ key: `product-${String(i).padStart(56, '0')}`, name: `${name}${i}`, credits: trillion, free: 10_000 }));
   const org: OrgView = {
-    report,
+    reports: [report],
     packs: products.map((p, i) => ({
       product: p.key, free: 10_000, assigned: members,
       holders: Array.from({ length: Math.ceil(members / 50) }, (_, k) => ({ id: i * 1_000 + k, slackId: k % 2 ? id(k) : null, email: k % 2 ? null : email(k) })),
@@ -98,7 +105,7 @@ function world(members: number, name: string) {
     poolUsed: trillion, overage: trillion, cycleStart: '2026-05-01T00:00:00.000Z', resetsAt: '2026-06-01T00:00:00.000Z', runsOutAt: '2026-05-21T00:00:00.000Z',
   });
   const mentionOrEmail = (i: number) => (i % 2 ? `<@${id(i)}>` : email(i));
-  const digest: Digest = {
+  const digest: LegacyDigest = {
     week: '2026-W20', usedThisWeek: trillion, usedPreviousWeek: trillion - 1,
     profiles: Array.from({ length: members }, (_, i) => ({ profile: i === 0 ? null : `${name}${i}`, quota: trillion, used: trillion })),
     topConsumers: Array.from({ length: Math.min(members, 5) }, (_, i) => ({ user: mentionOrEmail(i), quota: trillion, used: trillion })),
@@ -109,7 +116,7 @@ function world(members: number, name: string) {
   const typed = (command: string) => parseCommand(command.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
   const asRequest = typed(`request 1,000,000,000,000 ${name}`);
   const unknown = typed(name.replace(/\s/g, '_'));
-  const surfaces: [string, unknown][] = [
+  const surfaces = (): [string, unknown][] => [
     ['balance', balanceMessage(balance, zone)],
     ['balance after /credits log', balanceMessage(balance, zone, recordedTitle(trillion, name))],
     ['balance of another member', balanceMessage(balance, zone, `<@${id(2)}>'s AI credits`, false)],
@@ -134,22 +141,125 @@ function world(members: number, name: string) {
     ['request outcome with a pack', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), credits: trillion, status: 'approved', decidedBy: id(2), granted: { pack: name, credits: trillion } })],
     ['request declined', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), credits: trillion, status: 'denied', decidedBy: id(2), granted: null })],
     ['weekly digest', digestMessage(digest)],
-    ['App Home of a member', homeView({ balance, history, zone, org: null })],
-    ['App Home of an admin', homeView({ balance, history, zone, org })],
-    ['App Home of an admin without a seat', homeView({ balance: null, history: [], zone, org })],
+    ['App Home of a member', homeView({ balances: [balance], history, zone, org: null })],
+    ['App Home of an admin', homeView({ balances: [balance], history, zone, org })],
+    ['App Home of an admin without a seat', homeView({ balances: [], history: [], zone, org })],
   ];
-  return surfaces;
+  return { surfaces, since: () => surfacesSince(members, name, { balance, history, report, org, request, revoke, products, digest, advice, profiles }) };
+}
+
+/** A text a listener sends as a message of one section (a DM, a reply to a click). */
+const asMessage = (text: string) => ({ text, blocks: [sectionBlock(text)] });
+
+/**
+ * The surfaces added after the check was first written: the sync correction and what follows it,
+ * the progress views, the budget alert; and every surface of an org with several tools, at its
+ * worst: a member with seats in 20 tools, 50 tools in the org, tool names and units of 500 characters.
+ */
+function surfacesSince(
+  members: number,
+  name: string,
+  w: {
+    balance: Balance; history: HistoryEntry[]; report: Report; org: OrgView; request: (s: CreditRequest['status']) => CreditRequest; revoke: RevokePlan;
+    products: { key: string; name: string; credits: number; free: number }[]; digest: LegacyDigest; advice: PackMove[]; profiles: ChargebackRow[];
+  },
+): [string, unknown][] {
+  const toolKey = (i: number) => `tool-${String(i).padStart(59, '0')}`;
+  const tools = Array.from({ length: 50 }, (_, i) => ({ key: toolKey(i), name: `${name}${i}` }));
+  const names: ToolNames = { several: true, name: (key) => `${name}${key}` };
+  const balances = Array.from({ length: 20 }, (_, i): Balance => ({ ...w.balance, tool: toolKey(i), tool_name: `${name}${i}`, unit: name, plans: [name, `${name}2`] }));
+  const reports = tools.map((t): Report => ({ ...w.report, tool: t.key, tool_name: t.name, unit: name }));
+  const seven = Array.from({ length: 100 }, (_, i) => ({ key: `plan-${String(i).padStart(59, '0')}`, name: `${name}${i}`, toolKey: toolKey(i % 50) }));
+  const formData: AdminFormData = { tools, plans: seven };
+  const moreThanAMenu: AdminFormData = { tools: [...tools, ...tools, ...tools].map((t, i) => ({ ...t, key: `${t.key.slice(0, 60)}${i}` })), plans: [...seven, ...seven] };
+  const correction = (status: SyncCorrection['status']): SyncCorrection => ({
+    id: 1, slackId: members % 2 ? null : id(1), email: `${name.slice(0, 200)}@example.com`, tool: toolKey(1), cycleStart: '2026-05-01T00:00:00.000Z',
+    expected: trillion, reported: trillion, credits: trillion, status, channelId: 'C0ADMINS1', messageTs: '1.2', decidedBy: status === 'pending' ? null : id(2),
+  });
+  const syncTool = { name, unit: name };
+  const { week: _week, ...figures } = w.digest;
+  const toolDigest = (i: number) => ({ ...figures, tool: { key: toolKey(i), name: `${name}${i}`, unit: name } });
+  const digest: Digest = { week: '2026-W20', tools: Array.from({ length: 50 }, (_, i) => toolDigest(i)) };
+  const extraSection = Array.from({ length: 32 }, (_, i) => sectionBlock(`${escapeMrkdwn(name)}${i}`));
+  const homeInput = { balances, history: w.history, zone, names, planNames: new Map([[name, name]]) };
+  return [
+    ['sync correction pending', correctionMessage(correction('pending'))],
+    ...(['confirmed', 'dismissed', 'superseded', 'lapsed'] as const).map((status): [string, unknown] => [`sync correction ${status}`, correctionMessage(correction(status), syncTool)]),
+    ['sync correction of a tool', correctionMessage(correction('pending'), syncTool)],
+    ['sync flag', asMessage(syncFlagText(id(1), trillion, 0, syncTool))],
+    ['sync correction already decided', asMessage(alreadyDecidedText(correction('confirmed')))],
+    ['sync outcome confirmed', asMessage(correctionOutcomeText(correction('confirmed'), syncTool)!)],
+    ['sync outcome dismissed', asMessage(correctionOutcomeText(correction('dismissed'), syncTool)!)],
+    ['loading view', loadingView(name)],
+    ['working view', workingModal(name)],
+    ['late result', resultModal(name, `Adjusted <@${id(1)}> by +${trillion} ${name}: ${name}. `.repeat(10))],
+    ['budget alert', budgetThresholdMessage({ kind: 'budget_threshold', tool: { key: toolKey(1), name, unit: name }, threshold: 100, amount: trillion, remaining: 0, resetsAt: '2026-06-01T00:00:00.000Z' }, zone)],
+    ['pool alert naming its tool', poolThresholdMessage({ kind: 'pool_threshold', tool: { key: toolKey(1), name, unit: name }, profileKey: name, threshold: 100, amount: trillion, remaining: trillion, resetsAt: '2026-06-01T00:00:00.000Z' }, zone, true)],
+    ['member alert in a tool', memberThresholdMessage({ kind: 'member_threshold', tool: { key: toolKey(1), name, unit: name }, audience: 'member', slackId: id(1), email: null, threshold: 100, quota: trillion, consumed: trillion, remaining: 0, poolUsed: trillion, overage: trillion, cycleStart: '2026-05-01T00:00:00.000Z', resetsAt: '2026-06-01T00:00:00.000Z', runsOutAt: null }, zone)],
+    ['balance in 20 tools', balancesMessage(balances, zone, { names, planNames: new Map([[name, name]]) })],
+    ['balance in one of several tools', balancesMessage(balances.slice(0, 1), zone, { names, title: recordedTitle(trillion, name, name) })],
+    ["a member's balance in 20 tools", balancesMessage(balances, zone, { names, title: `<@${id(2)}>'s credits`, buttons: false })],
+    ['history naming 50 tools', historyMessage(w.history.map((e, i) => ({ ...e, tool: toolKey(i) })), zone, names)],
+    ['history modal naming 50 tools', historyModal(w.history.map((e, i) => ({ ...e, tool: toolKey(i) })), zone, names)],
+    ['help with 50 tools', helpMessage({ isAdmin: true, selfReporting: true, tools, error: name })],
+    ['report of one of 50 tools', toolReportMessage(reports[0]!, { breakage: { cycle: '2026-04', expired: trillion, packCredits: trillion, packCost: 1e12 }, advice: w.advice, profiles: w.profiles }, true)],
+    ['report summary of 50 tools', toolsSummaryMessage(reports, '2026-05')],
+    ['request modal asking among 50 tools', requestModal({ amount: trillion, reason: name }, { choose: tools })],
+    ['request modal naming its tool', requestModal({ amount: trillion, reason: name }, { tool: tools[0]! })],
+    ['request of a tool in the admin channel', requestChannelMessage(w.request('pending'), true)],
+    ['decided request of a tool', requestChannelMessage(w.request('denied'), true)],
+    ['approve modal of a tool', approveModal(w.request('pending'), w.products, true)],
+    ['approve modal of a tool without free packs', approveModal(w.request('pending'), [], true)],
+    ['request outcome naming its tool', requestOutcomeMessage({ kind: 'request_outcome', requestId: 1, slackId: id(1), toolName: name, unit: name, credits: trillion, status: 'approved', decidedBy: id(2), granted: { pack: name, credits: trillion } }, true)],
+    ['seat form with 100 plans of 50 tools', adminForm('seat', formData)],
+    ['seat form with more plans than a menu holds', adminForm('seat', moreThanAMenu)],
+    ['catalog form with 50 tools', adminForm('catalog', formData)],
+    ['catalog form with more tools than a menu holds', adminForm('catalog', moreThanAMenu)],
+    ['revoke: which seat of 20', seatPicker('revoke', id(1), balances.map((b) => ({ key: b.tool, name: b.tool_name })))],
+    ['adjust: which seat of 20', seatPicker('adjust', id(1), balances.map((b) => ({ key: b.tool, name: b.tool_name })), { credits: -trillion, reason: name })],
+    ['revoke preview of a tool', revokePreview(w.revoke, id(1), name)],
+    ['weekly digest of 50 tools', digestMessage(digest)],
+    ['App Home of a member with seats in 20 tools', homeView({ ...homeInput, org: null })],
+    ['App Home of an admin of 50 tools', homeView({ ...homeInput, org: { ...w.org, reports, productTools: new Map(w.products.map((p, i) => [p.key, toolKey(i)])) }, adminSections: [extraSection] })],
+  ];
 }
 
 const broken = (surfaces: [string, unknown][], check: (s: unknown) => string[]) => surfaces.flatMap(([label, s]) => check(s).map((v) => `${label}: ${v}`));
 
 describe.each([0, 1, 5_000])('every Slack surface with %i members', (members) => {
   it.each(Object.keys(texts) as TextKind[])('stays inside Slack\'s limits with 500-character %s names, reasons and features', (kind) => {
-    expect(broken(world(members, texts[kind]), slackLimitViolations)).toEqual([]);
+    expect(broken(world(members, texts[kind]).surfaces(), slackLimitViolations)).toEqual([]);
   });
 
   it.each(Object.keys(texts) as TextKind[])('shows %s text as text: no @channel, no disguised link', (kind) => {
-    expect(broken(world(members, texts[kind]), unescapedControls)).toEqual([]);
+    expect(broken(world(members, texts[kind]).surfaces(), unescapedControls)).toEqual([]);
+  });
+});
+
+describe.each([0, 1, 5_000])('every surface added since, and of 50 tools with seats in 20, with %i members', (members) => {
+  it.each(Object.keys(texts) as TextKind[])('stays inside Slack\'s limits with 500-character %s tool names, units, names and reasons', (kind) => {
+    expect(broken(world(members, texts[kind]).since(), slackLimitViolations)).toEqual([]);
+  });
+
+  it.each(Object.keys(texts) as TextKind[])('shows %s text as text in them: no @channel, no disguised link', (kind) => {
+    expect(broken(world(members, texts[kind]).since(), unescapedControls)).toEqual([]);
+  });
+});
+
+describe('the App Home with further admin sections', () => {
+  it('keeps 32 of its 100 blocks for them however full the rest, and leaves out whole one that does not fit', () => {
+    const surfaces = world(5_000, texts.emoji).since();
+    const admin = surfaces.find(([label]) => label === 'App Home of an admin of 50 tools')![1] as { blocks: { text?: { text: string } }[] };
+    expect(admin.blocks.length).toBeLessThanOrEqual(100);
+    // The 32-block section made it in whole: its last block is the Home's last.
+    expect(admin.blocks.at(-1)!.text!.text).toBe(`${escapeMrkdwn(texts.emoji)}31`);
+    const home = homeView({
+      balances: [], history: [], zone, org: { reports: [], packs: [], pools: [], tasks: [] },
+      adminSections: [Array.from({ length: 5 }, () => sectionBlock('five')), Array.from({ length: 90 }, () => sectionBlock('too many'))],
+    });
+    const shown = home.blocks.map((b) => (b as { text?: { text: string } }).text?.text);
+    expect(shown.filter((t) => t === 'five')).toHaveLength(5);
+    expect(shown).not.toContain('too many');
   });
 });
 

@@ -1,11 +1,12 @@
 // /credits report: the cycle in a few lines, by profile, the top consumers, members over 80 %,
 // what expired unused and what it cost, and the pack moves that would have helped. Each list fits
 // its section however large the org; the CSV in the admin's DM has every member, and
-// `creditdesk report` every profile and pack move.
+// `creditdesk report` every profile and pack move. With several tools a report is one tool's, named
+// with its unit, and `/credits report` without a tool gives a line per tool.
 import type { Breakage, ChargebackRow, PackMove, Report } from '../../ledger/report.ts';
-import { credits, mrkdwnText, percent, userRef } from '../format.ts';
-import { listSection, section, type Message } from './common.ts';
-import { lazyLines, name_chars_shown_max } from './limits.ts';
+import { credits, escapeMrkdwn, mrkdwnText, percent, userRef } from '../format.ts';
+import { listSection, listSections, section, type Message } from './common.ts';
+import { lazyLines, name_chars_shown_max, truncate } from './limits.ts';
 
 const rows_shown_max = 10;
 const profiles_shown_max = 15;
@@ -15,13 +16,41 @@ const moves_shown_max = 10;
 /** A member in a list: a mention by Slack id, otherwise the email or name, escaped and shortened. */
 const who = (r: Report['rows'][number]) => (r.slack_id ? `<@${r.slack_id}>` : mrkdwnText(r.user, name_chars_shown_max));
 
-export function reportMessage(report: Report, extras?: { breakage: Breakage; advice: PackMove[]; profiles: ChargebackRow[] }): Message {
+/** Money as the report writes it: two decimals, in the org's currency. */
+const money = (amount: number) => amount.toFixed(2);
+
+/**
+ * What the tool's own settings add to a report, where it has them: overage priced at the tool's
+ * unit cost, its overage budget's use this cycle, and what went past plans' daily limits.
+ */
+function toolExtras(report: Report, unit: string): string {
   const t = report.totals;
-  const head = `*Cycle ${report.cycle}*: ${credits(report.rows.length)} seats · ${credits(t.used)} of ${credits(t.quota)} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused`;
+  const lines: string[] = [];
+  if (t.overage_cost != null) lines.push(`Overage priced at the tool's unit cost: ${money(t.overage_cost)}.`);
+  if (t.overage_budget) {
+    const b = t.overage_budget;
+    lines.push(`Overage budget: ${credits(b.amount - b.remaining)} of ${credits(b.amount)} ${unit} used (${percent(b.amount - b.remaining, b.amount)}), ${credits(b.remaining)} left.`);
+  }
+  if (t.over_daily_limit > 0) lines.push(`${credits(t.over_daily_limit)} ${unit} used past plans' daily limits.`);
+  return lines.map((l) => `\n${l}`).join('');
+}
+
+/**
+ * The report of one tool and cycle. `several`: the org has several tools, so the report names its
+ * tool and counts in its unit; with one it reads as it always has.
+ */
+export function reportMessage(report: Report, extras?: { breakage: Breakage; advice: PackMove[]; profiles: ChargebackRow[] }, several = false): Message {
+  const t = report.totals;
+  const unit = mrkdwnText(report.unit, name_chars_shown_max);
+  const title = several ? `${mrkdwnText(report.tool_name, name_chars_shown_max)}, cycle ${report.cycle}` : `Cycle ${report.cycle}`;
+  const inUnit = several ? ` ${unit}` : '';
+  const head =
+    `*${title}*: ${credits(report.rows.length)} seats · ${credits(t.used)} of ${credits(t.quota)}${inUnit} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused` +
+    toolExtras(report, unit);
   const top = lazyLines(report.rows, (r) => `• ${who(r)}: ${credits(r.used)} of ${credits(r.quota)} (${r.pct_used} %)${r.overage ? `, ${credits(r.overage)} over` : ''}`);
   const over80 = lazyLines(report.rows.filter((r) => r.pct_used >= 80), who);
   return {
-    text: `Cycle ${report.cycle}: ${credits(t.used)} of ${credits(t.quota)} credits used`,
+    text: `${title}: ${credits(t.used)} of ${credits(t.quota)} ${unit} used`,
     blocks: [
       section(head),
       ...(extras && extras.profiles.length > 0
@@ -29,7 +58,38 @@ export function reportMessage(report: Report, extras?: { breakage: Breakage; adv
         : []),
       listSection('*Top consumers*\n', top, { empty: 'no usage yet', maxLines: rows_shown_max, more: (n) => `and ${credits(n)} more (the CSV has everyone)` }),
       listSection('*Over 80 %:* ', over80, { empty: 'nobody', maxLines: over80_shown_max, separator: ', ', more: (n) => `and ${credits(n)} more (the CSV has everyone)` }),
-      ...(extras ? [section(breakageText(extras.breakage)), adviceSection(extras.advice)] : []),
+      ...(extras ? [section(breakageText(extras.breakage, unit)), adviceSection(extras.advice)] : []),
+    ],
+  };
+}
+
+/** Sections of the one-line-per-tool summary: 50 tools of 100-character names fit well inside. */
+const tool_sections_max = 40;
+
+/**
+ * `/credits report` without a tool in an org with several: one line per tool (its cycle, seats,
+ * use in its unit, overage and its cost, what went past daily limits) and how to ask for one.
+ */
+export function toolsSummaryMessage(reports: readonly Report[], cycle: string | null): Message {
+  const example = reports[0] ? `\`/credits report ${escapeMrkdwn(reports[0].tool)}\`` : '`/credits report &lt;tool&gt;`';
+  const ask = `For one tool's report, with its CSV and chart in your DM: \`/credits report &lt;tool&gt; [YYYY-MM]\`, such as ${truncate(example, name_chars_shown_max)}.`;
+  const lines = lazyLines(reports, (r) => {
+    const t = r.totals;
+    const unit = mrkdwnText(r.unit, name_chars_shown_max);
+    const cost = t.overage_cost != null ? ` (${money(t.overage_cost)})` : '';
+    const daily = t.over_daily_limit > 0 ? ` · ${credits(t.over_daily_limit)} past daily limits` : '';
+    return (
+      `• *${mrkdwnText(r.tool_name, name_chars_shown_max)}* (\`${mrkdwnText(r.tool, name_chars_shown_max)}\`), cycle ${r.cycle}: ${credits(r.rows.length)} seats · ` +
+      `${credits(t.used)} of ${credits(t.quota)} ${unit} used (${percent(t.used, t.quota)}) · :red_circle: ${credits(t.overage)} overage${cost}${daily}`
+    );
+  });
+  return {
+    text: `Reports of ${credits(reports.length)} tools${cycle ? ` for cycle ${cycle}` : ''}: name one for its CSV and chart`,
+    blocks: [
+      ...listSections(`*${credits(reports.length)} tools, ${cycle ? `cycle ${cycle}` : 'each in its current cycle'}*\n`, lines, {
+        empty: 'no tools', maxSections: tool_sections_max, more: (n) => `and ${credits(n)} more tools`,
+      }),
+      section(ask),
     ],
   };
 }
@@ -40,11 +100,11 @@ function profileLine(p: ChargebackRow): string {
   return `• ${p.group == null ? 'no profile' : mrkdwnText(p.group, name_chars_shown_max)}: ${credits(p.used)} of ${credits(p.quota)} used (${percent(p.used, p.quota)})${over}, ${credits(p.remaining)} left${cost}`;
 }
 
-function breakageText(b: Breakage): string {
+function breakageText(b: Breakage, unit: string): string {
   const head = `*Expired unused in ${b.cycle}:*`;
   if (b.expired === 0) return `${head} nothing (so far).`;
-  const cost = b.packCost != null && b.packCredits > 0 ? `, ${credits(b.packCredits)} of them from packs that cost ${b.packCost.toFixed(2)}` : '';
-  return `${head} ${credits(b.expired)} credits${cost}.`;
+  const cost = b.packCost != null && b.packCredits > 0 ? `, ${credits(b.packCredits)} of them from packs that cost ${money(b.packCost)}` : '';
+  return `${head} ${credits(b.expired)} ${unit}${cost}.`;
 }
 
 function adviceSection(moves: PackMove[]) {

@@ -1,7 +1,7 @@
 // The /credits text, parsed with zod into one of the forms SPEC lists. Anything else is an
 // error value carrying what was wrong, shown together with the help.
 import { z } from 'zod';
-import { cycle_name } from '../../input.ts';
+import { catalog_key, cycle_name } from '../../input.ts';
 import { credits_max, cycle_year_max, cycle_year_min, text_length_max } from '../../ledger/limits.ts';
 import { textProblem } from '../../ledger/text.ts';
 import { truncate } from '../blocks/limits.ts';
@@ -59,17 +59,30 @@ function rest(words: string[]): { text: string | null } | { error: string } {
 /** A word of the command quoted back in an error: as typed, and short. */
 const quote = (word: string, max: number) => truncate(typedText(word), max);
 
+/**
+ * A command that may name a tool carries its key in `tool`, absent when not named. With one tool
+ * in the org nobody needs to name it; with several, the listener decides which tool an unnamed one means.
+ */
 export type CreditsCommand =
-  | { kind: 'balance' }
+  | { kind: 'balance'; tool?: string }
   | { kind: 'history' }
   | { kind: 'help' }
   | { kind: 'request'; amount: number | null; reason: string | null }
-  | { kind: 'log'; amount: number; feature: string | null }
-  | { kind: 'sync'; remaining: number }
-  | { kind: 'member'; userId: string }
-  | { kind: 'report'; cycle: string | null }
+  | { kind: 'log'; tool?: string; amount: number; feature: string | null }
+  | { kind: 'sync'; tool?: string; remaining: number }
+  | { kind: 'member'; userId: string; tool?: string }
+  | { kind: 'report'; tool?: string; cycle: string | null }
   | { kind: 'admin' }
   | { kind: 'invalid'; error: string };
+
+/** A word typed where a tool key may stand: keys are lowercase, so `Figma` means `figma`. Null when it cannot be a key. */
+function toolWord(word: string): string | null {
+  const key = typedText(word).toLowerCase();
+  return catalog_key.safeParse(key).success ? key : null;
+}
+
+/** A word that is meant as a cycle (`2026-05`, or a mistyped `2026-5`), rather than a tool key. */
+const cycle_like = /^\d{4}-/;
 
 export function parseCommand(text: string): CreditsCommand {
   const unstorable = textProblem(text);
@@ -77,9 +90,18 @@ export function parseCommand(text: string): CreditsCommand {
   // A thin space inside a number groups its digits; every other space separates words.
   const words = text.trim().split(/[^\S\u2009\u202F]+/).filter(Boolean);
   const [first, ...others] = words;
-  if (!first || first === 'balance') return others.length === 0 ? { kind: 'balance' } : invalid(`"balance" takes nothing after it`);
+  if (!first) return { kind: 'balance' };
+  if (first === 'balance') {
+    if (others.length === 0) return { kind: 'balance' };
+    const tool = others.length === 1 ? toolWord(others[0]!) : null;
+    return tool ? { kind: 'balance', tool } : invalid(`"balance" takes at most a tool's key after it, such as /credits balance figma`);
+  }
   const mention = /^<@([UW][A-Z0-9]+)(\|[^>]*)?>$/.exec(first);
-  if (mention) return others.length === 0 ? { kind: 'member', userId: mention[1]! } : invalid('name one member, such as /credits @maya');
+  if (mention) {
+    if (others.length === 0) return { kind: 'member', userId: mention[1]! };
+    const tool = others.length === 1 ? toolWord(others[0]!) : null;
+    return tool ? { kind: 'member', userId: mention[1]!, tool } : invalid('name one member, and at most one tool, such as /credits @maya or /credits @maya figma');
+  }
   switch (first.toLowerCase()) {
     case 'history':
       return { kind: 'history' };
@@ -88,11 +110,25 @@ export function parseCommand(text: string): CreditsCommand {
     case 'admin':
       return { kind: 'admin' };
     case 'report': {
-      const cycle = others[0] ?? null;
-      if (cycle && !cycle_name.safeParse(cycle).success) {
-        return invalid(`the cycle must look like 2026-05 (from ${cycle_year_min}-01 to ${cycle_year_max}-12), not "${quote(cycle, 20)}"`);
+      // `report [tool] [YYYY-MM]`: a word that looks like a month is the cycle, any other the tool.
+      let cycle: string | null = null;
+      let tool: string | null = null;
+      if (others.length > 2) return invalid('/credits report takes at most a tool and a cycle, such as /credits report figma 2026-05');
+      for (const word of others) {
+        if (cycle_like.test(word)) {
+          if (!cycle_name.safeParse(word).success) {
+            return invalid(`the cycle must look like 2026-05 (from ${cycle_year_min}-01 to ${cycle_year_max}-12), not "${quote(word, 20)}"`);
+          }
+          if (cycle) return invalid('/credits report takes one cycle, such as /credits report figma 2026-05');
+          cycle = word;
+        } else {
+          const key = toolWord(word);
+          if (!key) return invalid(`"${quote(word, 30)}" is neither a cycle such as 2026-05 nor a tool's key`);
+          if (tool) return invalid('/credits report takes one tool, such as /credits report figma 2026-05');
+          tool = key;
+        }
       }
-      return { kind: 'report', cycle };
+      return { kind: 'report', cycle, ...named(tool) };
     }
     case 'request': {
       if (others.length === 0) return { kind: 'request', amount: null, reason: null };
@@ -105,18 +141,21 @@ export function parseCommand(text: string): CreditsCommand {
       return { kind: 'request', amount: parsed ? parsed.data! : null, reason: said.text };
     }
     case 'log': {
-      const [word, ...feature] = others;
+      // `log [tool] <amount> [feature]`: a first word that is no number but is followed by one names the tool.
+      const [tool, afterTool] = leadingTool(others);
+      const [word, ...feature] = afterTool;
       if (!word || !number_like.test(word)) return invalid('/credits log needs an amount: the amount must be a number of credits, such as 500');
       const parsed = amount.safeParse(word);
       if (!parsed.success) return invalid(`/credits log needs an amount: "${quote(word, 30)}" is not one; ${parsed.error.issues[0]!.message}`);
       const said = rest(feature);
       if ('error' in said) return invalid(`the feature ${said.error}`);
-      return { kind: 'log', amount: parsed.data, feature: said.text };
+      return { kind: 'log', amount: parsed.data, feature: said.text, ...named(tool) };
     }
     case 'sync': {
-      const parsed = remaining.safeParse(others[0] ?? '');
-      if (!parsed.success || others.length > 1) return invalid(`/credits sync needs the remaining balance the vendor's app shows, such as /credits sync 2400`);
-      return { kind: 'sync', remaining: parsed.data };
+      const [tool, afterTool] = leadingTool(others);
+      const parsed = remaining.safeParse(afterTool[0] ?? '');
+      if (!parsed.success || afterTool.length > 1) return invalid(`/credits sync needs the remaining balance the vendor's app shows, such as /credits sync 2400`);
+      return { kind: 'sync', remaining: parsed.data, ...named(tool) };
     }
     default:
       return invalid(`"${quote(first, 30)}" is not a /credits command`);
@@ -124,3 +163,15 @@ export function parseCommand(text: string): CreditsCommand {
 }
 
 const invalid = (error: string): CreditsCommand => ({ kind: 'invalid', error });
+
+const named = (tool: string | null) => (tool ? { tool } : {});
+
+/** A tool key before the amount (`figma 500`), and the words after it; no tool when the first word is the amount. */
+function leadingTool(words: string[]): [string | null, string[]] {
+  const [first, second] = words;
+  if (first && second && !number_like.test(first) && number_like.test(second)) {
+    const key = toolWord(first);
+    if (key) return [key, words.slice(1)];
+  }
+  return [null, words];
+}

@@ -7,7 +7,7 @@ import { isAdmin, not_admin_text } from '../../admins.ts';
 import { alreadyDecidedText, correctionOutcomeText } from '../../blocks/sync.ts';
 import { humanError, type SlackContext } from '../../context.ts';
 import { actions } from '../../ids.ts';
-import { showCorrection } from '../../sync.ts';
+import { showCorrection, syncToolOf } from '../../sync.ts';
 import { respondWith, type ButtonArgs } from './common.ts';
 
 export function register(app: App, ctx: SlackContext): void {
@@ -25,7 +25,7 @@ export function register(app: App, ctx: SlackContext): void {
     }
     if (!decision.decided) return respondWith(a, decision.correction ? alreadyDecidedText(decision.correction) : 'That correction no longer exists.');
     await showCorrection(ctx, a.client, id);
-    const told = correctionOutcomeText(decision.correction);
+    const told = correctionOutcomeText(decision.correction, await syncToolOf(ctx, decision.correction.tool));
     const member = decision.correction.slackId;
     if (told && member) {
       await a.client.chat.postMessage({ channel: member, text: told }).catch((error) => ctx.log.warn('sync correction outcome not sent to the member', { error }));

@@ -43,8 +43,8 @@ export function register(app: App, ctx: ListenerContext): void {
         }
         if (!decision.decided) return fieldErrors({ [field]: alreadyDecided(decision.request, by) });
         const { request, granted } = decision;
-        const what = granted && 'pack' in granted ? `a pack (${granted.pack}), ${credits(granted.credits)} credits` : `${credits(granted?.credits ?? 0)} credits`;
-        return done(`Approved: <@${request.slackId}> gets ${what}.`, { after: () => showDecision(args.client as never, ctx.log, request) });
+        const what = granted && 'pack' in granted ? `a pack (${granted.pack}), ${credits(granted.credits)} ${request.unit}` : `${credits(granted?.credits ?? 0)} ${request.unit}`;
+        return done(`Approved: <@${request.slackId}> gets ${what}.`, { after: () => showDecision(ctx, args.client as never, request) });
       },
       (text) => fieldErrors({ [blocks.amount]: text }),
     ),
