@@ -40,7 +40,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('the service process', () => {
+// Each test starts the service as a process (tsx, then a PGlite cluster on disk): up to 30 s on a
+// very busy 2-core machine, so these get more than the suite's 45 s.
+describe('the service process', { timeout: 90_000 }, () => {
   it('starts on embedded PGlite with no configuration, answers /healthz, and exits 0 on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
     try {

@@ -197,12 +197,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** dataDir undefined keeps the database in memory (tests). */
-export async function openPglite(dataDir?: string): Promise<Database> {
+/**
+ * dataDir undefined keeps the database in memory (tests). options.loadDataDir starts it from a
+ * PGlite.dumpDataDir() tarball instead of an empty cluster (tests start from a migrated one).
+ */
+export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob } = {}): Promise<Database> {
   const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   let db: PGlite;
   try {
     db = await PGlite.create(dataDir ?? 'memory://', {
+      loadDataDir: options.loadDataDir,
       parsers: { [int8_oid]: parseInt8, [pgliteTypes.NUMERIC]: (value: string) => value },
     });
   } catch (error) {

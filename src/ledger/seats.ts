@@ -209,10 +209,11 @@ async function restoreSeat(c: SeatContext, seat: SeatRow): Promise<SeatResult> {
   let credits = 0;
   if (seat.cycleStart.getTime() === cycle.start.getTime() && seat.revokeJournalId != null) {
     // Same cycle: reverse what the revocation forfeited from the plans it holds again, their
-    // rollover and the manual grants; a plan it did not hold before is granted now.
+    // rollover and the manual grants; a plan it did not hold before is granted now. A pack's own
+    // rollover grant stays with the pack, which went back to inventory.
     const forfeits = await c.tx.query<GrantRow & { forfeited: number }>(
       `select ${grant_columns}, t.amount as forfeited from transfers t join grants g on g.id = t.debit_grant_id
-       where t.journal_id = $1 and t.credit_account = 'forfeit'
+       where t.journal_id = $1 and t.credit_account = 'forfeit' and g.pack_id is null
          and (g.source = 'manual' or (g.source in ('plan', 'rollover') and g.plan_key = any($2::text[])))`,
       [seat.revokeJournalId, wanted],
     );

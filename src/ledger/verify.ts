@@ -1,5 +1,9 @@
 // verify: recompute every balance from the transfers and report each difference. The rules for
 // seat balance rows mirror seatCycleEffects in post.ts; the property test holds the two together.
+// Checked: each grant's remaining; each seat cycle's quota, remaining, used, pool_used, overage,
+// expired and forfeited; each member's pool draws; each usage entry's credits, own_drawn,
+// pool_drawn and overage (within the tool's budget or beyond it) against its consumption transfers. An entry needs no sum-to-zero check:
+// a transfer row is one debit and one credit of one positive amount, so it balances by the schema.
 import type { Queryable } from '../db/client.ts';
 import type { LedgerContext } from './context.ts';
 
@@ -26,6 +30,9 @@ export async function verify(ctx: LedgerContext): Promise<VerifyReport> {
 async function verifyIn(db: Queryable): Promise<VerifyReport> {
   // One snapshot for every check, so writes landing meanwhile cannot show as differences. And
   // whole-table recomputation wants hash joins whatever stale statistics make the planner think.
+  // So no query below may need a nested loop (a cross join does): with nested loops off its cost
+  // reads as 10^10, and PostgreSQL then compiles the query with LLVM (JIT), a second or more
+  // spent even on an empty ledger. Rows are unpivoted with unnest() in the select list instead.
   await db.query('set transaction isolation level repeatable read');
   await db.query('set local enable_nestloop = off');
   const grantDiffs = await db.query<{ key: string; stored: number | null; recomputed: number | null }>(
@@ -39,7 +46,7 @@ async function verifyIn(db: Queryable): Promise<VerifyReport> {
     [differences_listed_max],
   );
 
-  const seatDiffs = await db.query<{ key: string; column: string; stored: number | null; recomputed: number | null }>(
+  const seatDiffs = await db.query<{ key: string; quantity: string; stored: number | null; recomputed: number | null }>(
     `with effects as (
        -- debits from a seat's grant
        select g.seat_id, g.cycle_start,
@@ -75,21 +82,45 @@ async function verifyIn(db: Queryable): Promise<VerifyReport> {
               array[coalesce(s.quota, 0), coalesce(s.remaining, 0), coalesce(s.used, 0), coalesce(s.pool_used, 0),
                     coalesce(s.overage, 0), coalesce(s.expired, 0), coalesce(s.forfeited, 0)] as recomputed,
               sc.seat_id is null as missing
-       from seat_cycles sc full join sums s on s.seat_id = sc.seat_id and s.cycle_start = sc.cycle_start)
-     select p.key, c.name as column, case when p.missing then null else p.stored[c.i] end as stored, p.recomputed[c.i] as recomputed
-     from pairs p cross join (values (1, 'quota'), (2, 'remaining'), (3, 'used'), (4, 'pool_used'), (5, 'overage'), (6, 'expired'), (7, 'forfeited')) as c(i, name)
-     where p.missing or p.stored[c.i] is distinct from p.recomputed[c.i]
+       from seat_cycles sc full join sums s on s.seat_id = sc.seat_id and s.cycle_start = sc.cycle_start),
+     unpivoted as (
+       select key, missing, unnest(array['quota', 'remaining', 'used', 'pool_used', 'overage', 'expired', 'forfeited']) as quantity,
+              unnest(stored) as stored, unnest(recomputed) as recomputed
+       from pairs)
+     select key, quantity, case when missing then null else stored end as stored, recomputed
+     from unpivoted where missing or stored is distinct from recomputed
      limit $1`,
     [differences_listed_max],
   );
 
-  const usageDiffs = await db.query<{ key: string; stored: number; recomputed: number }>(
+  // A usage entry's figures against its consumption transfers: the total, and each part by the
+  // account it came from (own grants, the pool, the overage account). Checking the parts and the
+  // total, not only credits = own + pool + overage, catches a split shifted between the parts.
+  // Only entries that differ somewhere are unpivoted, so the common case builds no arrays.
+  const usageDiffs = await db.query<{ key: string; quantity: string; stored: number | null; recomputed: number | null }>(
     `with consumed as materialized (
-       select journal_id, sum(amount)::int8 as total from transfers where credit_account = 'consumption' group by journal_id)
-     select j.event_key as key, j.credits as stored, coalesce(c.total, 0) as recomputed
-     from journal j left join consumed c on c.journal_id = j.id
-     where j.kind = 'usage'
-       and (j.credits is distinct from coalesce(c.total, 0) or j.credits is distinct from j.own_drawn + j.pool_drawn + j.overage)
+       select t.journal_id, sum(t.amount)::int8 as total,
+              coalesce(sum(t.amount) filter (where t.debit_account = 'grant' and g.source not in ('pool', 'budget')), 0)::int8 as own,
+              coalesce(sum(t.amount) filter (where g.source = 'pool'), 0)::int8 as pool,
+              -- overage within the tool's budget is drawn from its budget grant (SPEC "Overage budget")
+              coalesce(sum(t.amount) filter (where t.debit_account = 'overage' or g.source = 'budget'), 0)::int8 as overage
+       from transfers t left join grants g on g.id = t.debit_grant_id
+       where t.credit_account = 'consumption' group by t.journal_id),
+     differing as (
+       select j.event_key as key, j.credits, j.own_drawn, j.pool_drawn, j.overage,
+              coalesce(c.total, 0) as total, coalesce(c.own, 0) as own, coalesce(c.pool, 0) as pool, coalesce(c.overage, 0) as overage_drawn
+       from journal j left join consumed c on c.journal_id = j.id
+       where j.kind = 'usage'
+         and (j.credits is distinct from coalesce(c.total, 0) or j.own_drawn is distinct from coalesce(c.own, 0)
+              or j.pool_drawn is distinct from coalesce(c.pool, 0) or j.overage is distinct from coalesce(c.overage, 0)
+              or j.credits is distinct from j.own_drawn + j.pool_drawn + j.overage)
+       limit $1),
+     unpivoted as (
+       select key, unnest(array['credits', 'own_drawn', 'pool_drawn', 'overage', 'credits = own + pool + overage']) as quantity,
+              unnest(array[credits, own_drawn, pool_drawn, overage, credits]) as stored,
+              unnest(array[total, own, pool, overage_drawn, own_drawn + pool_drawn + overage]) as recomputed
+       from differing)
+     select key, quantity, stored, recomputed from unpivoted where stored is distinct from recomputed
      limit $1`,
     [differences_listed_max],
   );
@@ -129,8 +160,8 @@ async function verifyIn(db: Queryable): Promise<VerifyReport> {
   );
   const differences: Difference[] = [
     ...grantDiffs.map((d) => ({ what: 'grant remaining', ...d })),
-    ...seatDiffs.map((d) => ({ what: `seat cycle ${d.column}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
-    ...usageDiffs.map((d) => ({ what: 'usage event credits', ...d })),
+    ...seatDiffs.map((d) => ({ what: `seat cycle ${d.quantity}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
+    ...usageDiffs.map((d) => ({ what: `usage event ${d.quantity}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
     ...poolDiffs.map((d) => ({ what: 'pool draws', ...d })),
     ...dayDiffs.map((d) => ({ what: `seat day ${d.column}`, key: d.key, stored: d.stored, recomputed: d.recomputed })),
   ];

@@ -5,15 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../../src/ledger/index.ts';
 import { LedgerError } from '../../src/ledger/errors.ts';
 import { applyUsage, type AppliedUsage, type UsageEvent, type UsageOutcome } from '../../src/ledger/usage.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeOnPostgres } from '../helpers/db.ts';
 import { expectVerified, strandedGrants, useLedger } from '../helpers/ledger-harness.ts';
 
 const applied = (outcomes: UsageOutcome[]) => outcomes.filter((o): o is AppliedUsage => o.status === 'applied');
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const padded = (prefix: string, i: number) => `${prefix}${String(i).padStart(6, '0')}`;
 
-describe.each(database_kinds.filter((k) => k === 'pglite'))('transactions on %s', (kind) => {
-  const h = useLedger(kind);
+describe('transactions on pglite', () => {
+  const h = useLedger('pglite');
 
   it('runs concurrent transactions one after another, so the races below need PostgreSQL', async () => {
     await h.db.query(`create temporary table if not exists counter (n int)`);
@@ -31,8 +31,10 @@ describe.each(database_kinds.filter((k) => k === 'pglite'))('transactions on %s'
   });
 });
 
-describe.each(database_kinds.filter((k) => k === 'postgres'))('ledger under concurrency on %s', (kind) => {
-  const h = useLedger(kind, { poolMax: 64 });
+describeOnPostgres('ledger under concurrency on postgres', () => {
+  // 20 connections: every race below still overlaps 20 transactions, and two runs of the suite
+  // beside each other stay well inside PostgreSQL's default 100 connections (64 did not).
+  const h = useLedger('postgres', { poolMax: 20 });
   /** Several replicas: each ledger has its own group-commit queue, so calls really overlap. */
   const replicas = (n: number): Ledger[] => Array.from({ length: n }, () => createLedger(h.ledger.ctx));
 
@@ -69,7 +71,7 @@ describe.each(database_kinds.filter((k) => k === 'postgres'))('ledger under conc
 
   it('never overdraws a member under 64 concurrent enforce-mode batches of uneven events', async () => {
     await hotMember();
-    // Each batch its own transaction on its own connection: no group commit hides the race.
+    // Each batch its own transaction (no group commit hides the race), 20 at a time.
     const batches = Array.from({ length: 64 }, (_, b) =>
       Array.from({ length: 3 }, (_, k): UsageEvent & { mode: 'enforce' } => ({
         id: `b${b}-${k}`, user: 'U0HOT0001', credits: 5 + ((b * 7 + k * 13) % 40), mode: 'enforce',
@@ -80,6 +82,30 @@ describe.each(database_kinds.filter((k) => k === 'postgres'))('ledger under conc
     // Whatever was refused did not fit in what was left at its turn.
     const smallest = Math.min(...outcomes.filter((o) => o.status === 'rejected').map((o) => batches.flat().find((e) => e.id === o.id)!.credits));
     expect(1500 - taken).toBeLessThan(smallest);
+  });
+
+  it('drains a shared pool exactly when 40 enforce-mode authorizations from 20 members race for it', async () => {
+    // No own credits: every authorization needs the pool, whose grant row is the one lock they share.
+    await h.ledger.putPlan('none', { name: 'Pool only', credits: 0 });
+    await h.ledger.putProfile('design', { name: 'Design', poolCredits: 1000 });
+    const members = Array.from({ length: 20 }, (_, i) => padded('U0D', i));
+    for (const m of members) await h.ledger.putSeat(m, { plan: 'none', profile: 'design' });
+    // Each its own transaction (no group commit), 20 at a time: 40 x 50 asked, 1,000 there.
+    const settled = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => applyUsage(h.ledger.ctx, [{ id: `pool-${i}`, user: members[i % 20]!, credits: 50, mode: 'enforce' }])),
+    );
+    const failures = settled.flatMap((s) => (s.status === 'rejected' ? [String(s.reason)] : []));
+    expect(failures).toEqual([]);
+    const outcomes = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
+    expect(applied(outcomes)).toHaveLength(20);
+    expect(applied(outcomes).every((o) => o.own === 0 && o.pool === 50 && o.overage === 0)).toBe(true);
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(refused).toHaveLength(20);
+    expect(refused.map((o) => o.refused?.remaining)).toEqual(refused.map(() => 0));
+    expect(await h.db.query(`select remaining from grants where source = 'pool'`)).toEqual([{ remaining: 0 }]);
+    const [draws] = await h.db.query<{ total: number }>(`select sum(used)::int8 as total from pool_draws`);
+    expect(draws!.total).toBe(1000);
+    await expectVerified(h.ledger);
   });
 
   it('applies one event id exactly once under 32 concurrent replays', async () => {

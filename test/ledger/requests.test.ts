@@ -1,11 +1,12 @@
 // Credit requests: a decision is one transaction (the claim, the grant an approval makes, the
 // requester's DM in the outbox), made once however many admins or clicks try.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LedgerError } from '../../src/ledger/index.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres, type DatabaseKind } from '../helpers/db.ts';
 import { expectVerified, useLedger } from '../helpers/ledger-harness.ts';
 
-describe.each(database_kinds)('credit requests on %s', (kind) => {
+/** One database of `kind` per describe block, with Maya's request for 500 credits a call away. */
+function useRequests(kind: DatabaseKind) {
   const h = useLedger(kind, { poolMax: 4 });
   const setup = async () => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
@@ -17,6 +18,11 @@ describe.each(database_kinds)('credit requests on %s', (kind) => {
   /** Everything a decision may write, counted. */
   const written = async () => ({ journal: await count('journal'), grants: await count('grants'), outbox: await count('outbox'), tasks: await count('vendor_tasks') });
   const outbox = () => h.db.query<{ kind: string; key: string; payload: unknown }>(`select kind, dedupe_key as key, payload from outbox order by id`);
+  return { h, setup, count, written, outbox };
+}
+
+describeEachDatabase('credit requests on %s', (kind) => {
+  const { h, setup, written, outbox } = useRequests(kind);
 
   it('writes the grant, the decision and one outbox DM together, and a second approval writes nothing', async () => {
     const request = await setup();
@@ -67,6 +73,21 @@ describe.each(database_kinds)('credit requests on %s', (kind) => {
     await expectVerified(h.ledger);
   });
 
+  it('denies with the DM queued and no credits moved', async () => {
+    const request = await setup();
+    const before = await written();
+    expect(await h.ledger.denyRequest({ id: request.id, by: 'U0ADMIN01' })).toMatchObject({ decided: true, request: { status: 'denied' }, granted: null });
+    expect(await written()).toEqual({ ...before, outbox: 1 });
+    expect((await outbox())[0]!.payload).toMatchObject({ status: 'denied', decidedBy: 'U0ADMIN01', granted: null });
+    expect(await h.ledger.approveRequest({ id: request.id, by: 'U0ADMIN01', grant: { credits: 500 } })).toMatchObject({ decided: false });
+    expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4000);
+  });
+});
+
+// PGlite is one connection: there the two approvals run one after the other.
+describeOnPostgres('credit requests decided at once on postgres', () => {
+  const { h, setup, count } = useRequests('postgres');
+
   it('grants once when two admins approve at the same moment', async () => {
     const request = await setup();
     const decisions = await Promise.all(
@@ -76,15 +97,5 @@ describe.each(database_kinds)('credit requests on %s', (kind) => {
     expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4500);
     expect(await count('outbox')).toBe(1);
     await expectVerified(h.ledger);
-  });
-
-  it('denies with the DM queued and no credits moved', async () => {
-    const request = await setup();
-    const before = await written();
-    expect(await h.ledger.denyRequest({ id: request.id, by: 'U0ADMIN01' })).toMatchObject({ decided: true, request: { status: 'denied' }, granted: null });
-    expect(await written()).toEqual({ ...before, outbox: 1 });
-    expect((await outbox())[0]!.payload).toMatchObject({ status: 'denied', decidedBy: 'U0ADMIN01', granted: null });
-    expect(await h.ledger.approveRequest({ id: request.id, by: 'U0ADMIN01', grant: { credits: 500 } })).toMatchObject({ decided: false });
-    expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4000);
   });
 });

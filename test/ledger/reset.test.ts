@@ -1,10 +1,10 @@
 // The cycle reset and the expiry sweep: fresh grants at each seat's boundary, once; rollover
 // within its cap; one-time packs living by their own expiry; expiry booked after the grace window.
-import { describe, expect, it } from 'vitest';
-import { database_kinds } from '../helpers/db.ts';
+import { expect, it } from 'vitest';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { day_ms, expectVerified, hour_ms, reportRow, sourcesOf, strandedGrants, use, useLedger } from '../helpers/ledger-harness.ts';
 
-describe.each(database_kinds)('cycle reset on %s', (kind) => {
+describeEachDatabase('cycle reset on %s', (kind) => {
   const h = useLedger(kind);
   const setup = async (plan: { rolloverCap?: number } = {}, pack: { rolloverCap?: number } = {}) => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000, rolloverCap: plan.rolloverCap ?? null });

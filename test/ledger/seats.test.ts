@@ -1,12 +1,12 @@
 // Seats: the mid-cycle start, revocation (forfeit, packs back to inventory under their reassign
 // policy, the preview), restore in the same or a later cycle, and the vendor-console tasks.
 import { describe, expect, it } from 'vitest';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { day_ms, expectVerified, reportRow, sourcesOf, strandedGrants, use, useLedger } from '../helpers/ledger-harness.ts';
 
 type Policy = 'remaining' | 'full' | 'next_cycle';
 
-describe.each(database_kinds)('seats on %s', (kind) => {
+describeEachDatabase('seats on %s', (kind) => {
   const h = useLedger(kind);
   const setup = async (reassign: Policy = 'remaining', rolloverCap: number | null = null) => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
@@ -163,6 +163,28 @@ describe.each(database_kinds)('seats on %s', (kind) => {
     expect((await h.ledger.balance('U0MAYA001')).remaining).toBe(0);
     await expectVerified(h.ledger);
   });
+
+  it.each(['full', 'next_cycle'] as const)(
+    "does not give back on a restore the rollover of a pack that went back to inventory (%s)",
+    async (reassign) => {
+      await setup(reassign, 2500);
+      await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
+      await h.ledger.recordPurchase({ product: 'addon', quantity: 1 });
+      await h.ledger.assignPack({ product: 'addon', user: 'U0MAYA001' });
+      // June: the plan's 4,000, the pack's 2,000, and the pack's unused May 2,000 rolled over.
+      h.clock.set('2026-06-02T09:00:00Z');
+      expect(await sourcesOf(h.ledger, 'U0MAYA001')).toEqual([['plan', 4000], ['pack', 2000], ['rollover', 2000]]);
+      expect(await h.ledger.revokeSeat('U0MAYA001')).toMatchObject({ forfeited: 4000, packs: [{ unused: 4000, forfeited: 4000 }] });
+      // The restore gives back the plan's forfeited 4,000; the pack's credits left with the pack.
+      expect(await h.ledger.putSeat('U0MAYA001', { plan: 'pro' })).toMatchObject({ change: 'restored', credits: 4000 });
+      expect(await sourcesOf(h.ledger, 'U0MAYA001')).toEqual([['plan', 4000]]);
+      expect(await h.ledger.balance('U0MAYA001')).toMatchObject({ quota: 4000, remaining: 4000 });
+      // Revoked again, nothing is left behind on a closed grant.
+      expect(await h.ledger.revokeSeat('U0MAYA001')).toMatchObject({ forfeited: 4000, packs: [] });
+      expect(await strandedGrants(h.db)).toEqual([]);
+      await expectVerified(h.ledger);
+    },
+  );
 
   it('gives a fresh plan grant on a restore in a later cycle', async () => {
     await setup();

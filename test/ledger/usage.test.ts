@@ -1,11 +1,11 @@
 // Usage events through the ledger: stacking, the consumption order, the pool and its member cap,
 // record and enforce modes, idempotency, per-event refusals, late and future events.
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RejectedUsage } from '../../src/ledger/usage.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { day_ms, eventId, expectVerified, hour_ms, journalCount, reportRow, sourcesOf, use, useLedger } from '../helpers/ledger-harness.ts';
 
-describe.each(database_kinds)('usage on %s', (kind) => {
+describeEachDatabase('usage on %s', (kind) => {
   const h = useLedger(kind);
   const setup = async (options: { pool?: number; cap?: number } = {}) => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });
