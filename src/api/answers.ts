@@ -102,26 +102,6 @@ sameShape<z.output<typeof member_balance_answer>, MemberBalance>(true);
 /** `GET /api/v1/balances/{user}`: with `?tool=` one seat's balance, without it every seat's too. */
 export const balances_answer = z.union([balance_answer, member_balance_answer]);
 
-// PUT answers are the stored rows as the ledger names them (camelCase), as they always were.
-export const plan_row = z.object({
-  key: z.string(), toolKey: z.string(), name: z.string(), credits: z.number().int(), dailyLimit: z.number().int().nullable(),
-  rolloverCap: z.number().int().nullable(), updatedAt: iso,
-});
-sameShape<z.output<typeof plan_row>, Omit<Plan, 'updatedAt'> & { updatedAt: string }>(true);
-
-export const pack_product_row = z.object({
-  key: z.string(), toolKey: z.string(), name: z.string(), credits: z.number().int(), kind: z.enum(['recurring', 'one_time']),
-  expiresDays: z.number().int().nullable(), reassign: z.enum(['remaining', 'full', 'next_cycle']), rolloverCap: z.number().int().nullable(),
-  updatedAt: iso,
-});
-sameShape<z.output<typeof pack_product_row>, Omit<PackProduct, 'updatedAt'> & { updatedAt: string }>(true);
-
-export const profile_row = z.object({
-  key: z.string(), toolKey: z.string(), name: z.string(), poolCredits: z.number().int(), memberPoolCap: z.number().int().nullable(),
-  cycleStart: iso.nullable(), updatedAt: iso,
-});
-sameShape<z.output<typeof profile_row>, Omit<Profile, 'updatedAt' | 'cycleStart'> & { updatedAt: string; cycleStart: string | null }>(true);
-
 export const seat_answer = z.object({
   change: z.enum(['created', 'restored', 'updated']),
   seatId: z.number().int(),
@@ -238,10 +218,21 @@ export const tools_answer = z.object({ items: z.array(tool_answer) });
 /** A page of a list route: `next_cursor` goes back as `?cursor=` for the next page; null on the last. */
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next_cursor: z.string().nullable() });
 
+/** A ledger field name as the API writes it: `dailyLimit` is `daily_limit`. */
+type Snake<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${Snake<Tail>}`
+  : S;
+/** A catalog row's fields as its list item names them: `toolKey` is `tool`; `omitted` are the ledger's own. */
+type ItemFields<Row, Omitted extends string = never> = Exclude<Snake<keyof Row & string>, 'tool_key' | Omitted> | 'tool';
+
+// Catalog items: what the list routes show and what their PUTs answer and take back (SPEC: one
+// set of field names, snake_case, in and out). The checks fail `tsc` when a field is added to a
+// row and not to its item.
 export const plan_item = z.object({
   key: z.string(), tool: z.string(), name: z.string(), credits: z.number().int(), daily_limit: z.number().int().nullable(),
   rollover_cap: z.number().int().nullable(), updated_at: iso,
 });
+sameShape<keyof z.output<typeof plan_item>, ItemFields<Plan>>(true);
 export const presentPlan = (p: Plan): z.output<typeof plan_item> => ({
   key: p.key, tool: p.toolKey, name: p.name, credits: p.credits, daily_limit: p.dailyLimit, rollover_cap: p.rolloverCap,
   updated_at: p.updatedAt.toISOString(),
@@ -252,6 +243,7 @@ export const pack_product_item = z.object({
   expires_days: z.number().int().nullable(), reassign: z.enum(['remaining', 'full', 'next_cycle']), rollover_cap: z.number().int().nullable(),
   updated_at: iso,
 });
+sameShape<keyof z.output<typeof pack_product_item>, ItemFields<PackProduct>>(true);
 export const presentPackProduct = (p: PackProduct): z.output<typeof pack_product_item> => ({
   key: p.key, tool: p.toolKey, name: p.name, credits: p.credits, kind: p.kind, expires_days: p.expiresDays, reassign: p.reassign,
   rollover_cap: p.rolloverCap, updated_at: p.updatedAt.toISOString(),
@@ -261,6 +253,8 @@ export const profile_item = z.object({
   key: z.string(), tool: z.string(), name: z.string(), pool_credits: z.number().int(), member_pool_cap: z.number().int().nullable(),
   updated_at: iso,
 });
+// A profile's cycle_start is the ledger's bookkeeping of its pool's grant, not a setting.
+sameShape<keyof z.output<typeof profile_item>, ItemFields<Profile, 'cycle_start'>>(true);
 export const presentProfile = (p: Profile): z.output<typeof profile_item> => ({
   key: p.key, tool: p.toolKey, name: p.name, pool_credits: p.poolCredits, member_pool_cap: p.memberPoolCap, updated_at: p.updatedAt.toISOString(),
 });

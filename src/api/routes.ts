@@ -11,7 +11,7 @@ import {
 import type { UsageEvent } from '../ledger/usage.ts';
 import type { Metrics } from '../metrics.ts';
 import * as answers from './answers.ts';
-import { parse } from './http.ts';
+import { BadRequest, parse } from './http.ts';
 import {
   adjustment_body, assign_body, catalog_list_query, describeIssues, encodeCursor, id_list_query, key_path, pack_list_query, pack_product_body,
   plan_body, profile_body, purchase_body, report_query, seat_body, tool_body, tool_query, unassign_body, usage_batch, usage_batch_document,
@@ -80,6 +80,34 @@ function toEvent(e: z.output<typeof usage_event>): UsageEvent {
 function page<T, K extends string | number, I>(result: Page<T, K>, present: (row: T) => I) {
   return { items: result.items.map(present), next_cursor: result.next == null ? null : encodeCursor(result.next) };
 }
+
+/**
+ * A PUT body's `key`, which a listed item carries, must be the path's: a PUT never moves an entry
+ * to another key. A BadRequest naming both otherwise.
+ */
+function checkPathKey(path: string, sent: string | undefined): void {
+  if (sent !== undefined && sent !== path) {
+    throw new BadRequest(`key: is ${sent} but the path names ${path}: leave key out, or PUT the entry to /${sent}`);
+  }
+}
+
+/**
+ * A tool setting that `follows_environment` says follows the environment: null, which stores it so.
+ * A value sent beside it must be the environment's, as GET shows it (a BadRequest otherwise): a
+ * listed tool sent back as it came keeps following, and a changed value is never dropped silently.
+ */
+function following<T extends string | number>(field: string, sent: T | null | undefined, environment: T, variable: string): null {
+  if (sent != null && sent !== environment) {
+    throw new BadRequest(
+      `${field}: is ${sent}, but follows_environment.${field} is true and ${variable} is ${environment}: ` +
+        `leave ${field} out to follow ${variable}, or set follows_environment.${field} to false to give the tool its own`,
+    );
+  }
+  return null;
+}
+
+const listed_item_description =
+  'Answered in the list\'s field names, and an item as the list shows it may be sent back as it came: `key` must be the path\'s, `updated_at` is ignored.';
 
 const list_description =
   'Keyset pages: `next_cursor` goes back as `?cursor=` for the next page, and keeps working while rows are added; null on the last page.';
@@ -161,13 +189,21 @@ export const api_routes: Route[] = [
   }),
   route({
     method: 'put', path: '/api/v1/tools/{key}', summary: 'Create or update a tool',
-    description: 'Fields left out keep what the tool had. A changed overage budget applies to the running tool cycle at once.',
+    description:
+      'Fields left out keep what the tool had. A changed overage budget applies to the running tool cycle at once. A tool as GET /api/v1/tools lists it may be sent back as it came: `key` must be the path\'s, and `follows_environment` keeps a zone or anchor day following the environment.',
     params: key_path, body: tool_body,
     answers: json(answers.tool_answer, 'the tool, with its zone and anchor day resolved'),
     refusals: [422],
     handle: async (c, { params, body: b }, { ledger }) => {
+      checkPathKey(params.key, b.key);
+      const environment = ledger.ctx.settings;
+      const follows = b.follows_environment ?? {};
       const tool = await ledger.putTool(params.key, {
-        name: b.name, unit: b.unit, timeZone: b.time_zone, anchorDay: b.anchor_day, overageBudget: b.overage_budget,
+        name: b.name,
+        unit: b.unit,
+        timeZone: follows.time_zone ? following('time_zone', b.time_zone, environment.zone, 'ORG_TIMEZONE') : b.time_zone,
+        anchorDay: follows.anchor_day ? following('anchor_day', b.anchor_day, environment.anchorDay, 'CYCLE_ANCHOR_DAY') : b.anchor_day,
+        overageBudget: b.overage_budget,
         overageUnitCost: b.overage_unit_cost == null ? b.overage_unit_cost : String(b.overage_unit_cost), syncNudge: b.sync_nudge,
       });
       return c.json(answers.presentTool(tool));
@@ -180,12 +216,16 @@ export const api_routes: Route[] = [
   }),
   route({
     method: 'put', path: '/api/v1/plans/{key}', summary: 'Create or update a plan',
-    description: 'A plan of one tool: `tool` may be left out while the org has one tool, or when the plan exists (it keeps its tool).',
+    description:
+      'A plan of one tool: `tool` may be left out while the org has one tool, or when the plan exists (it keeps its tool). ' + listed_item_description,
     params: key_path, body: plan_body,
-    answers: json(answers.plan_row, 'the stored plan'),
+    answers: json(answers.plan_item, 'the stored plan, as the list shows it'),
     refusals: [404, 409, 422],
-    handle: async (c, { params, body: b }, { ledger }) =>
-      c.json(await ledger.putPlan(params.key, { name: b.name, credits: b.credits, tool: b.tool, rolloverCap: b.rollover_cap, dailyLimit: b.daily_limit })),
+    handle: async (c, { params, body: b }, { ledger }) => {
+      checkPathKey(params.key, b.key);
+      const plan = await ledger.putPlan(params.key, { name: b.name, credits: b.credits, tool: b.tool, rolloverCap: b.rollover_cap, dailyLimit: b.daily_limit });
+      return c.json(answers.presentPlan(plan));
+    },
   }),
   route({
     method: 'get', path: '/api/v1/plans', summary: 'Plans by key', description: list_description,
@@ -196,16 +236,17 @@ export const api_routes: Route[] = [
       c.json(page(await planPage(ledger.ctx, { tool: q.tool, after: q.cursor, limit: q.limit ?? list_page_items_default }), answers.presentPlan)),
   }),
   route({
-    method: 'put', path: '/api/v1/pack-products/{key}', summary: 'Create or update a pack product',
+    method: 'put', path: '/api/v1/pack-products/{key}', summary: 'Create or update a pack product', description: listed_item_description,
     params: key_path, body: pack_product_body,
-    answers: json(answers.pack_product_row, 'the stored pack product'),
+    answers: json(answers.pack_product_item, 'the stored pack product, as the list shows it'),
     refusals: [404, 409, 422],
-    handle: async (c, { params, body: b }, { ledger }) =>
-      c.json(
-        await ledger.putPackProduct(params.key, {
-          name: b.name, credits: b.credits, tool: b.tool, kind: b.kind, expiresDays: b.expires_days, reassign: b.reassign, rolloverCap: b.rollover_cap,
-        }),
-      ),
+    handle: async (c, { params, body: b }, { ledger }) => {
+      checkPathKey(params.key, b.key);
+      const product = await ledger.putPackProduct(params.key, {
+        name: b.name, credits: b.credits, tool: b.tool, kind: b.kind, expiresDays: b.expires_days, reassign: b.reassign, rolloverCap: b.rollover_cap,
+      });
+      return c.json(answers.presentPackProduct(product));
+    },
   }),
   route({
     method: 'get', path: '/api/v1/pack-products', summary: 'Pack products by key', description: list_description,
@@ -216,12 +257,15 @@ export const api_routes: Route[] = [
       c.json(page(await packProductPage(ledger.ctx, { tool: q.tool, after: q.cursor, limit: q.limit ?? list_page_items_default }), answers.presentPackProduct)),
   }),
   route({
-    method: 'put', path: '/api/v1/profiles/{key}', summary: 'Create or update a profile and its pool',
+    method: 'put', path: '/api/v1/profiles/{key}', summary: 'Create or update a profile and its pool', description: listed_item_description,
     params: key_path, body: profile_body,
-    answers: json(answers.profile_row, 'the stored profile'),
+    answers: json(answers.profile_item, 'the stored profile, as the list shows it'),
     refusals: [404, 409, 422],
-    handle: async (c, { params, body: b }, { ledger }) =>
-      c.json(await ledger.putProfile(params.key, { name: b.name, tool: b.tool, poolCredits: b.pool_credits, memberPoolCap: b.member_pool_cap })),
+    handle: async (c, { params, body: b }, { ledger }) => {
+      checkPathKey(params.key, b.key);
+      const profile = await ledger.putProfile(params.key, { name: b.name, tool: b.tool, poolCredits: b.pool_credits, memberPoolCap: b.member_pool_cap });
+      return c.json(answers.presentProfile(profile));
+    },
   }),
   route({
     method: 'get', path: '/api/v1/profiles', summary: 'Profiles by key', description: list_description,

@@ -64,7 +64,19 @@ export const usage_batch = z.preprocess(
 /** The same batch as the OpenAPI document describes it, each event by usage_event. */
 export const usage_batch_document = z.union([z.object({ events: events_array(usage_event) }), events_array(usage_event)]);
 
+/**
+ * What a list item carries that a PUT does not set: the entry's key (the path names it) and when
+ * it last changed. A PUT takes them so that an item as GET lists it can be sent back as it came;
+ * the route refuses a `key` other than the path's, and `updated_at` is ignored.
+ */
+const listed_fields = {
+  key: key_param.optional().meta({ description: "read-only, as the list shows it: must be the key in the path when sent" }),
+  updated_at: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time, as the list shows it' }).optional()
+    .meta({ description: 'read-only, as the list shows it: ignored (the entry gets the time of this PUT)' }),
+};
+
 export const plan_body = z.strictObject({
+  ...listed_fields,
   name: text(),
   credits: positive_credits,
   tool: tool_key.nullish(),
@@ -74,6 +86,7 @@ export const plan_body = z.strictObject({
 });
 
 export const pack_product_body = z.strictObject({
+  ...listed_fields,
   name: text(),
   credits: positive_credits,
   tool: tool_key.nullish(),
@@ -84,6 +97,7 @@ export const pack_product_body = z.strictObject({
 });
 
 export const profile_body = z.strictObject({
+  ...listed_fields,
   name: text(),
   tool: tool_key.nullish(),
   pool_credits: credits_or_zero.nullish(),
@@ -155,6 +169,7 @@ export const report_query = z.object({
 });
 
 export const tool_body = z.strictObject({
+  key: listed_fields.key,
   name: text(),
   unit: text({ max: unit_name_length_max }).nullish().meta({ description: 'what one unit is called, such as premium requests; left out: kept (a new tool: credits)' }),
   time_zone: text({ max: time_zone_length_max })
@@ -177,6 +192,14 @@ export const tool_body = z.strictObject({
     .meta({ description: 'the price of one overage credit, for reports; null: unknown; left out: kept' }),
   sync_nudge: z.boolean('must be true or false').nullish()
     .meta({ description: 'a weekly DM asks each member with a seat what the vendor shows; left out: kept' }),
+  // As GET /api/v1/tools shows it, so a listed tool sent back keeps following the environment.
+  follows_environment: z
+    .strictObject({ time_zone: z.boolean('must be true or false').optional(), anchor_day: z.boolean('must be true or false').optional() })
+    .optional()
+    .meta({
+      description:
+        'true: the zone (or anchor day) follows ORG_TIMEZONE (CYCLE_ANCHOR_DAY), as null does; time_zone or anchor_day sent beside it must then be the environment\'s. false or left out: time_zone and anchor_day decide',
+    }),
 });
 
 /**

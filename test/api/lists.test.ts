@@ -122,6 +122,58 @@ describe.each(database_kinds)('HTTP API list routes on %s', (kind) => {
     expect(await walk(h, '/api/v1/purchases?tool=figma', id)).toEqual([[2]]);
   });
 
+  it('answers a catalog PUT in the field names of its list, and takes an entry back as the list shows it', async () => {
+    await setupTools();
+    const stamped = '2026-05-10T12:00:00.000Z';
+    // Each PUT answers what the list then shows, field for field.
+    const plan = await h.call('PUT', '/api/v1/plans/view', { name: 'View seat', credits: 500, tool: 'figma', daily_limit: 150, rollover_cap: 100 });
+    expect(plan.json).toEqual({ key: 'view', tool: 'figma', name: 'View seat', credits: 500, daily_limit: 150, rollover_cap: 100, updated_at: stamped });
+    const product = await h.call('PUT', '/api/v1/pack-products/once', { name: 'Once', credits: 300, tool: 'default', kind: 'one_time', expires_days: 30, reassign: 'full' });
+    expect(product.json).toEqual({
+      key: 'once', tool: 'default', name: 'Once', credits: 300, kind: 'one_time', expires_days: 30, reassign: 'full', rollover_cap: null, updated_at: stamped,
+    });
+    const profile = await h.call('PUT', '/api/v1/profiles/design', { name: 'Design', tool: 'default', pool_credits: 1000, member_pool_cap: 250 });
+    expect(profile.json).toEqual({ key: 'design', tool: 'default', name: 'Design', pool_credits: 1000, member_pool_cap: 250, updated_at: stamped });
+    const listed = async () => ({
+      plan: (await h.call('GET', '/api/v1/plans?tool=figma')).json.items.find((p: { key: string }) => p.key === 'view'),
+      product: (await h.call('GET', '/api/v1/pack-products')).json.items[0],
+      profile: (await h.call('GET', '/api/v1/profiles')).json.items[0],
+      tool: (await h.call('GET', '/api/v1/tools')).json.items[1],
+    });
+    const before = await listed();
+    expect([before.plan, before.product, before.profile]).toEqual([plan.json, product.json, profile.json]);
+    expect(before.tool).toMatchObject({ key: 'figma', time_zone: 'UTC', anchor_day: 1, follows_environment: { time_zone: true, anchor_day: true } });
+
+    // An hour later each listed entry goes back as it came: every setting stays, only the time moves.
+    h.clock.advance(3_600_000);
+    for (const [path, item] of [
+      ['/api/v1/plans/view', before.plan], ['/api/v1/pack-products/once', before.product], ['/api/v1/profiles/design', before.profile], ['/api/v1/tools/figma', before.tool],
+    ] as const) {
+      const again = await h.call('PUT', path, item);
+      expect(again.status, `${path}: ${again.text}`).toBe(200);
+    }
+    const after = await listed();
+    const later = '2026-05-10T13:00:00.000Z';
+    expect(after).toEqual({
+      plan: { ...before.plan, updated_at: later }, product: { ...before.product, updated_at: later }, profile: { ...before.profile, updated_at: later },
+      tool: before.tool,
+    });
+
+    // A key that is not the path's, or a zone beside follows_environment that is not the environment's, is refused.
+    expect(await h.call('PUT', '/api/v1/plans/lite', before.plan)).toMatchObject({
+      status: 400, json: { error: 'key: is view but the path names lite: leave key out, or PUT the entry to /view' },
+    });
+    expect(await h.call('PUT', '/api/v1/tools/figma', { ...before.tool, time_zone: 'Europe/Berlin' })).toMatchObject({
+      status: 400,
+      json: {
+        error: 'time_zone: is Europe/Berlin, but follows_environment.time_zone is true and ORG_TIMEZONE is UTC: ' +
+          'leave time_zone out to follow ORG_TIMEZONE, or set follows_environment.time_zone to false to give the tool its own',
+      },
+    });
+    const own = await h.call('PUT', '/api/v1/tools/figma', { ...before.tool, time_zone: 'Europe/Berlin', follows_environment: { time_zone: false, anchor_day: true } });
+    expect(own.json).toMatchObject({ time_zone: 'Europe/Berlin', anchor_day: 1, follows_environment: { time_zone: false, anchor_day: true } });
+  });
+
   it('gives 50 items a page when no limit is sent, and 500 at most', async () => {
     for (let i = 0; i < 51; i++) await h.ledger.putPlan(`plan${String(i).padStart(2, '0')}`, { name: 'Plan', credits: 1 });
     const first = await h.call('GET', '/api/v1/plans');

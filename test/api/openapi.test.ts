@@ -112,6 +112,9 @@ describe.each(database_kinds)('the OpenAPI document served on %s', (kind) => {
     ],
     'catalog and tool': [
       ['put', '/api/v1/plans/pro', { name: 'Pro', credits: 4000, tool: 'default', daily_limit: 150, rollover_cap: null }, true],
+      ['put', '/api/v1/plans/pro', { key: 'pro', tool: 'default', name: 'Pro', credits: 4000, daily_limit: null, rollover_cap: null, updated_at: '2026-05-10T12:00:00.000Z' }, true],
+      ['put', '/api/v1/plans/pro', { name: 'Pro', credits: 4000, updated_at: 'yesterday' }, false],
+      ['put', '/api/v1/plans/pro', { name: 'Pro', credits: 4000, toolKey: 'default' }, false],
       ['put', '/api/v1/plans/pro', { name: '   ', credits: 1 }, false],
       ['put', '/api/v1/plans/pro', { name: 'Pro', credits: -5 }, false],
       ['put', '/api/v1/plans/pro', { name: 'Pro', credits: '4000' }, false],
@@ -125,6 +128,8 @@ describe.each(database_kinds)('the OpenAPI document served on %s', (kind) => {
       ['put', '/api/v1/profiles/design', { name: 'Design', pool_credits: 1.5 }, false],
       ['put', '/api/v1/profiles/design', { name: 'Design', member_pool_cap: -1 }, false],
       ['put', '/api/v1/tools/figma', { name: 'Figma', unit: 'credits', anchor_day: null, overage_budget: 1000, overage_unit_cost: 0.04, sync_nudge: false }, true],
+      ['put', '/api/v1/tools/figma', { key: 'figma', name: 'Figma', time_zone: 'UTC', anchor_day: 1, follows_environment: { time_zone: true, anchor_day: true } }, true],
+      ['put', '/api/v1/tools/figma', { name: 'Figma', follows_environment: { zone: true } }, false],
       ['put', '/api/v1/tools/figma', { name: 'Figma', anchor_day: 0 }, false],
       ['put', '/api/v1/tools/figma', { name: 'Figma', overage_unit_cost: '0.1234567' }, false],
       ['put', '/api/v1/tools/figma', { name: 'Figma', sync_nudge: 'yes' }, false],

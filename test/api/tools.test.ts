@@ -232,7 +232,7 @@ describe.each(database_kinds)('HTTP API with several tools on %s', (kind) => {
 
   it("refuses the 151st credit of a day on a plan's daily limit of 150 in enforce mode and flags it in record mode", async () => {
     await setupTools();
-    expect(await ok('PUT', '/api/v1/plans/figma-view', { name: 'View seat', credits: 500, daily_limit: 150 })).toMatchObject({ toolKey: 'figma', dailyLimit: 150 });
+    expect(await ok('PUT', '/api/v1/plans/figma-view', { name: 'View seat', credits: 500, daily_limit: 150 })).toMatchObject({ tool: 'figma', daily_limit: 150 });
     await ok('PUT', '/api/v1/seats/U0VIEW001', { plan: 'figma-view' });
     expect((await h.call('POST', '/api/v1/authorize', { id: 'v1', user: 'U0VIEW001', tool: 'figma', credits: 150 })).status).toBe(200);
     const refused = await h.call('POST', '/api/v1/authorize', { id: 'v2', user: 'U0VIEW001', tool: 'figma', credits: 1 });
