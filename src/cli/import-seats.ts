@@ -11,6 +11,7 @@ import { LedgerError, type Ledger } from '../ledger/index.ts';
 import { upsertMember } from '../ledger/members.ts';
 import type { Tools } from '../ledger/tools.ts';
 import { column, import_exit, readCsv, type CsvFile, type CsvRow } from './csv.ts';
+import { counted } from '../words.ts';
 
 /** Entries a mapping file may hold: far more than any console has product configurations. */
 export const mapping_entries_max = 1_000;
@@ -482,21 +483,21 @@ export function seatImportSummary(result: SeatImportResult): string {
   const severalTools = result.tools.length > 1;
   const lines = [
     changed.length === 0 && failedLines === 0
-      ? `import-seats${result.dryRun ? ' (dry run)' : ''}: no changes, ${total.unchanged} seat(s) already as the export says`
+      ? `import-seats${result.dryRun ? ' (dry run)' : ''}: no changes, ${counted(total.unchanged, 'seat')} already as the export says`
       : result.dryRun
-        ? `import-seats (dry run, nothing written): ${counts(total)}${failedLines > 0 ? `; ${failedLines} of ${result.rows} row(s) would fail` : ''}`
-        : `import-seats: ${counts(total)}${failedLines > 0 ? `; ${failedLines} of ${result.rows} row(s) failed` : ''}`,
+        ? `import-seats (dry run, nothing written): ${counts(total)}${failedLines > 0 ? `; ${failedLines} of ${counted(result.rows, 'row')} would fail` : ''}`
+        : `import-seats: ${counts(total)}${failedLines > 0 ? `; ${failedLines} of ${counted(result.rows, 'row')} failed` : ''}`,
     ...(severalTools ? result.tools.map((t) => `  ${t.tool}: ${t.mapped ? counts(t) : 'not in the mapping, its seats left alone'}`) : []),
     ...(result.dryRun ? result.seats : changed).map((s) => describeSeat(s, severalTools)),
   ];
   if (failedLines > 0) {
     lines.push(
-      `${failedLines} row(s) not imported${result.unmatched.some((u) => u.tool) ? ' (or not in every tool)' : ''}:`,
+      `${counted(failedLines, 'row')} not imported${result.unmatched.some((u) => u.tool) ? ' (or not in every tool)' : ''}:`,
       ...result.unmatched.map((u) => `  line ${u.line}: ${u.email ?? '(no email)'}${u.tool ? ` in ${u.tool}` : ''}: ${u.reason}`),
     );
   }
   if (result.notInSlack.length > 0) {
-    lines.push(`${result.notInSlack.length} member(s) not found in Slack, kept by email:`, ...result.notInSlack.map((u) => `  line ${u.line}: ${u.email}`));
+    lines.push(`${counted(result.notInSlack.length, 'member')} not found in Slack, kept by email:`, ...result.notInSlack.map((u) => `  line ${u.line}: ${u.email}`));
   }
   return lines.join('\n');
 }

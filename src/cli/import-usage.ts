@@ -13,6 +13,7 @@ import { csvCellsProblem, identifier, storableString, text } from '../input.ts';
 import { batch_events_max, credits_max, event_id_length_max, text_length_max, user_ref_length_max } from '../ledger/limits.ts';
 import type { UsageEvent } from '../ledger/usage.ts';
 import { column, import_exit, readCsv, type CsvFile } from './csv.ts';
+import { counted, noun } from '../words.ts';
 
 /** The columns import-usage needs, with the other names it accepts for each. */
 export const usage_columns = {
@@ -110,9 +111,9 @@ export function usageImportSummary(summary: UsageImportSummary): string {
   const failed = summary.rejected.length;
   const head =
     summary.applied === 0 && failed === 0
-      ? `import-usage: no changes, all ${summary.duplicate} row(s) were imported before`
-      : `import-usage: applied ${summary.applied} usage event(s); ${summary.duplicate} imported before${failed > 0 ? `; ${failed} of ${summary.rows} row(s) failed` : ''}`;
-  return [head, ...(failed > 0 ? [`${failed} row(s) not imported:`, ...summary.rejected.map((r) => `  line ${r.line}: ${r.reason}`)] : [])].join('\n');
+      ? `import-usage: no changes, ${summary.duplicate === 1 ? 'the one row was' : `all ${counted(summary.duplicate, 'row')} were`} imported before`
+      : `import-usage: applied ${counted(summary.applied, 'usage event')}; ${summary.duplicate} imported before${failed > 0 ? `; ${failed} of ${counted(summary.rows, 'row')} failed` : ''}`;
+  return [head, ...(failed > 0 ? [`${counted(failed, 'row')} not imported:`, ...summary.rejected.map((r) => `  line ${r.line}: ${r.reason}`)] : [])].join('\n');
 }
 
 /** The command's exit code (see import_exit): a row that could not be imported fails the run. */
@@ -250,17 +251,17 @@ export async function importGithubUsage(ledger: Ledger, file: CsvFile, tool: str
 export function githubImportSummary(summary: GithubImportSummary): string {
   const n = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
   const lines = [
-    `import-usage --format github into ${summary.tool}: ${n(summary.applied)} usage event(s) recorded, ${n(summary.units)} premium request(s); ` +
-      `${n(summary.unchanged)} sum(s) of login, day and model recorded before` +
-      (summary.otherUnits > 0 ? `; ${n(summary.otherUnits)} row(s) of another unit than premium requests skipped` : ''),
+    `import-usage --format github into ${summary.tool}: ${counted(summary.applied, 'usage event')} recorded, ${n(summary.units)} ${noun(summary.units, 'premium request')}; ` +
+      `${counted(summary.unchanged, 'sum')} of login, day and model recorded before` +
+      (summary.otherUnits > 0 ? `; ${counted(summary.otherUnits, 'row')} of another unit than premium requests skipped` : ''),
   ];
   if (summary.unknown.length > 0) {
     const rowsOf = summary.unknown.reduce((sum, u) => sum + u.rows, 0);
-    lines.push(`${n(summary.unknown.length)} username(s) no seat in ${summary.tool} carries as vendor_user, ${n(rowsOf)} row(s) not recorded (give each a seat in the tool whose vendor_user is that GitHub login, then import the file again):`);
-    for (const u of summary.unknown) lines.push(`  ${u.username}: ${n(u.rows)} row(s), ${n(u.quantity)} premium request(s)`);
+    lines.push(`${counted(summary.unknown.length, 'username')} no seat in ${summary.tool} carries as vendor_user, ${counted(rowsOf, 'row')} not recorded (give each a seat in the tool whose vendor_user is that GitHub login, then import the file again):`);
+    for (const u of summary.unknown) lines.push(`  ${u.username}: ${counted(u.rows, 'row')}, ${n(u.quantity)} ${noun(u.quantity, 'premium request')}`);
   }
   if (summary.rejected.length > 0) {
-    lines.push(`${n(summary.rejected.length)} row(s) not imported:`, ...summary.rejected.map((r) => `  line ${r.line}: ${r.reason}`));
+    lines.push(`${counted(summary.rejected.length, 'row')} not imported:`, ...summary.rejected.map((r) => `  line ${r.line}: ${r.reason}`));
   }
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import { isDay } from '../connectors/days.ts';
 import { realSleep } from '../connectors/http.ts';
 import { pullSummaryText, runPull } from '../connectors/runner.ts';
 import { LedgerError } from '../ledger/errors.ts';
+import { counted } from '../words.ts';
 
 const usage = `usage: creditdesk <command> [options]
 
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       return withLedger(config, async (ledger) => {
         const result = await ledger.verify();
         console.log(JSON.stringify(result, null, 2));
-        if (!result.ok) console.error(`verify: ${result.differences.length} difference(s) between balances and entries`);
+        if (!result.ok) console.error(`verify: ${counted(result.differences.length, 'difference')} between balances and entries`);
         return result.ok ? 0 : 1;
       });
     case 'report': {

@@ -15,6 +15,7 @@ import { toolCycleAt, type Tools } from '../ledger/tools.ts';
 import { recordVendorRows, type ConnectorTarget, type RefusedRow, type UnknownPerson, type VendorRow } from './apply.ts';
 import { addDays, earlierDay, laterDay, utcDay } from './days.ts';
 import { VendorError, type VendorHttp } from './http.ts';
+import { counted } from '../words.ts';
 
 /** What one request to the vendor gave: rows, and what the runner may learn from them. */
 export interface ConnectorPage {
@@ -231,18 +232,20 @@ function closeSummary(summary: PullSummary, unknownByName: Map<string, UnknownPe
 /** The pull for the person at the terminal: what it read and recorded, whom it did not know, what was refused, why it stopped. */
 export function pullSummaryText(summary: PullSummary): string {
   const n = (value: number) => value.toLocaleString('en-US');
+  const units = (value: number) => counted(value, 'unit');
+  const rows = (value: number) => counted(value, 'row');
   const lines = [
     `pull ${summary.connector}${summary.tool ? ` into ${summary.tool}` : ''}${summary.since ? `, ${summary.since} to ${summary.until} (UTC)` : ''}: ` +
-      `${n(summary.rows)} row(s) read; ${n(summary.applied)} usage event(s) recorded, ${n(summary.units)} unit(s); ${n(summary.unchanged)} row(s) with nothing new`,
+      `${rows(summary.rows)} read; ${counted(summary.applied, 'usage event')} recorded, ${units(summary.units)}; ${rows(summary.unchanged)} with nothing new`,
   ];
   if (summary.unknown.count > 0) {
-    lines.push(`${n(summary.unknown.count)} ${summary.unknown.count === 1 ? 'person' : 'people'} creditdesk does not know (no seat in the tool with that email or vendor login), not recorded:`);
-    for (const p of summary.unknown.people) lines.push(`  ${p.vendorUser}: ${n(p.rows)} row(s), ${n(p.units)} unit(s)`);
+    lines.push(`${counted(summary.unknown.count, 'person', 'people')} creditdesk does not know (no seat in the tool with that email or vendor login), not recorded:`);
+    for (const p of summary.unknown.people) lines.push(`  ${p.vendorUser}: ${rows(p.rows)}, ${units(p.units)}`);
     if (summary.unknown.count > summary.unknown.people.length) lines.push(`  and ${n(summary.unknown.count - summary.unknown.people.length)} more (the JSON on stdout lists the first ${run_details_listed_max})`);
   }
-  for (const u of summary.unattributed) lines.push(`${u.day}: ${n(u.units)} unit(s) the vendor counts for the organisation that no seat's vendor login accounts for`);
+  for (const u of summary.unattributed) lines.push(`${u.day}: ${units(u.units)} the vendor counts for the organisation that no seat's vendor login accounts for`);
   if (summary.refused.count > 0) {
-    lines.push(`${n(summary.refused.count)} row(s) refused, not recorded:`);
+    lines.push(`${rows(summary.refused.count)} refused, not recorded:`);
     for (const r of summary.refused.rows) lines.push(`  ${r.vendorUser} ${r.day} ${r.kind}: ${r.reason}`);
     if (summary.refused.count > summary.refused.rows.length) lines.push(`  and ${n(summary.refused.count - summary.refused.rows.length)} more`);
   }

@@ -8,7 +8,8 @@ import type { AlertPayload, BudgetThresholdAlert, MemberThresholdAlert, PoolThre
 import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import { actionsRow, button, context, listSection, section, type Block, type Message } from '../slack/blocks/common.ts';
 import { cappedLines, lazyLines, name_chars_shown_max, truncate } from '../slack/blocks/limits.ts';
-import { credits as n, dateText, dateToken, mrkdwnText, percent as pct } from '../slack/format.ts';
+import { credits as n, dateText, dateToken, mrkdwnText, percent as pct, unitText } from '../slack/format.ts';
+import { counted, noun } from '../words.ts';
 import { digestTools, type Digest, type LegacyDigest, type ToolDigest } from './digest.ts';
 
 /** The button that opens the request modal; the Slack app listens for this action id. */
@@ -28,14 +29,14 @@ export function memberThresholdMessage(alert: MemberThresholdAlert, zone: string
   const who = alert.slackId ? `<@${alert.slackId}>` : alert.email ? mrkdwnText(alert.email, name_chars_shown_max) : 'A member';
   // Alerts queued before tools existed carry none: they were about the one tool, AI credits.
   const tool = alertTool(alert);
-  const over = alert.overage > 0 ? ` ${n(alert.overage)} ${tool.unit} are overage beyond quota and pool.` : '';
+  const over = alert.overage > 0 ? ` ${n(alert.overage)} ${unitText(alert.overage, tool.unit)} ${noun(alert.overage, 'is', 'are')} overage beyond quota and pool.` : '';
   const headline =
     alert.audience === 'member'
       ? `You have used ${alert.threshold} % of your ${tool.name} this cycle.`
       : `${who} has used ${alert.threshold} % of their ${tool.name} this cycle.`;
   const whose = alert.audience === 'member' ? 'your' : 'their';
   const detail = (date: 'token' | 'text') =>
-    `${n(alert.consumed)} of ${n(alert.quota)} ${tool.unit} used; ${n(alert.remaining)} of ${whose} own left` +
+    `${n(alert.consumed)} of ${n(alert.quota)} ${unitText(alert.quota, tool.unit)} used; ${n(alert.remaining)} of ${whose} own left` +
     (alert.poolUsed > 0 ? `, ${n(alert.poolUsed)} drawn from the shared pool` : '') +
     `.${over} The quota resets on ${resets[date]}.` +
     (alert.remaining > 0
@@ -55,7 +56,7 @@ export function poolThresholdMessage(alert: PoolThresholdAlert, zone: string, se
   const refills = day(alert.resetsAt, zone);
   const of = several && alert.tool ? ` of ${alertTool(alert).name}` : '';
   const headline = `The ${mrkdwnText(alert.profileKey, name_chars_shown_max)} shared pool${of} is ${alert.threshold} % used.`;
-  const detail = (date: 'token' | 'text') => `${n(alert.remaining)} of ${n(alert.amount)} ${alertTool(alert).unit} left; the pool refills on ${refills[date]}.`;
+  const detail = (date: 'token' | 'text') => `${n(alert.remaining)} of ${n(alert.amount)} ${unitText(alert.amount, alertTool(alert).unit)} left; the pool refills on ${refills[date]}.`;
   return { text: `${headline} ${detail('text')}`, blocks: [section(`*${headline}*`), section(detail('token'))] };
 }
 
@@ -64,14 +65,17 @@ export function budgetThresholdMessage(alert: BudgetThresholdAlert, zone: string
   const renews = day(alert.resetsAt, zone);
   const headline = `The ${mrkdwnText(alert.tool.name, name_chars_shown_max)} overage budget is ${alert.threshold} % used.`;
   const detail = (date: 'token' | 'text') =>
-    `${n(alert.remaining)} of ${n(alert.amount)} ${mrkdwnText(alert.tool.unit, name_chars_shown_max)} left; the budget renews on ${renews[date]}.`;
+    `${n(alert.remaining)} of ${n(alert.amount)} ${unitText(alert.amount, alert.tool.unit)} left; the budget renews on ${renews[date]}.`;
   return { text: `${headline} ${detail('text')}`, blocks: [section(`*${headline}*`), section(detail('token'))] };
 }
 
-/** The tool an alert names, as people know it; alerts queued before tools existed were about AI credits. */
+/**
+ * The tool an alert names, as people know it (its name escaped, its unit as stored, for unitText);
+ * alerts queued before tools existed were about AI credits.
+ */
 function alertTool(alert: { tool?: { name: string; unit: string } }) {
   const tool = alert.tool ?? { name: 'AI credits', unit: 'credits' };
-  return { name: mrkdwnText(tool.name, name_chars_shown_max), unit: mrkdwnText(tool.unit, name_chars_shown_max) };
+  return { name: mrkdwnText(tool.name, name_chars_shown_max), unit: tool.unit };
 }
 
 export function alertMessage(alert: AlertPayload, zone: string, several = false): SlackMessage {
@@ -82,18 +86,18 @@ export function alertMessage(alert: AlertPayload, zone: string, several = false)
 
 /** The requester's DM: who decided, and what an approval granted, in the tool's unit; the tool named where there are several. */
 export function requestOutcomeMessage(outcome: RequestOutcomePayload, several = false): SlackMessage {
-  const unit = mrkdwnText(outcome.unit ?? 'credits', name_chars_shown_max);
+  const unit = outcome.unit ?? 'credits';
   const tool = several && outcome.toolName ? ` (${mrkdwnText(outcome.toolName, name_chars_shown_max)})` : '';
-  const asked = `Your request for ${n(outcome.credits)} ${unit}${tool}`;
+  const asked = `Your request for ${n(outcome.credits)} ${unitText(outcome.credits, unit)}${tool}`;
   const granted = outcome.granted;
   const pack = granted && 'pack' in granted ? mrkdwnText(granted.pack, name_chars_shown_max) : '';
   const what = !granted
     ? ''
     : 'pack' in granted
       ? granted.credits > 0
-        ? `: ${n(granted.credits)} ${unit} with a pack (${pack})`
+        ? `: ${n(granted.credits)} ${unitText(granted.credits, unit)} with a pack (${pack})`
         : `: a pack (${pack}), whose credits arrive at your next reset`
-      : `: ${n(granted.credits)} ${unit}`;
+      : `: ${n(granted.credits)} ${unitText(granted.credits, unit)}`;
   const text =
     outcome.status === 'approved'
       ? `${asked} was approved by <@${outcome.decidedBy}>${what}`
@@ -133,8 +137,8 @@ export function digestMessage(digest: Digest | LegacyDigest): SlackMessage {
 }
 
 function oneToolDigest(t: ToolDigest): SlackMessage {
-  const unit = mrkdwnText(t.tool.unit, name_chars_shown_max);
-  const headline = `Weekly AI credit digest: ${n(t.usedThisWeek)} ${unit} used this week (${weekChange(t)}).`;
+  const unit = t.tool.unit;
+  const headline = `Weekly AI credit digest: ${n(t.usedThisWeek)} ${unitText(t.usedThisWeek, unit)} used this week (${weekChange(t)}).`;
   const profiles = lazyLines(t.profiles, (p) => `• ${profileName(p)}: ${n(p.used)} of ${n(p.quota)} (${pct(p.used, p.quota)})`);
   const top = lazyLines(t.topConsumers, (m, i) => `${i + 1}. ${member(m.user)}: ${n(m.used)} of ${n(m.quota)} (${pct(m.used, m.quota)})`);
   const over80 = lazyLines(t.over80, (m) => `${member(m.user)} (${pct(m.used, m.quota)})`);
@@ -147,8 +151,8 @@ function oneToolDigest(t: ToolDigest): SlackMessage {
       listSection('*Used vs quota by profile*\n', profiles, { empty: 'no seats yet', maxLines: profiles_shown_max, more: (k) => `and ${n(k)} more (\`creditdesk report --group-by profile\` has every profile)` }),
       listSection('*Top consumers*\n', top, { empty: 'no usage yet', more: everyone }),
       listSection('*Over 80 %:* ', over80, { empty: 'nobody', separator: ', ', maxLines: over80_shown_max, more: everyone }),
-      section(`*Overage:* ${n(t.overage)} ${unit}`),
-      listSection('*Free packs:* ', freePacks, { empty: 'none', separator: ', ', maxLines: free_products_shown_max, more: (k) => `and ${n(k)} more products (the App Home lists them)` }),
+      section(`*Overage:* ${n(t.overage)} ${unitText(t.overage, unit)}`),
+      listSection('*Free packs:* ', freePacks, { empty: 'none', separator: ', ', maxLines: free_products_shown_max, more: (k) => `and ${counted(k, 'more product')} (the App Home lists them)` }),
     ],
   };
 }
@@ -161,24 +165,24 @@ function severalToolsDigest(all: ToolDigest[]): SlackMessage {
   const active = all.filter((t) => t.profiles.length > 0 || t.usedThisWeek > 0 || t.usedPreviousWeek > 0 || t.freePacks.length > 0);
   const shown = active.slice(0, digest_tools_shown_max);
   const name = (t: ToolDigest) => mrkdwnText(t.tool.name, name_chars_shown_max);
-  const headline = `Weekly AI credit digest: ${n(active.length)} of ${n(all.length)} tools in use.`;
+  const headline = `Weekly AI credit digest: ${n(active.length)} of ${counted(all.length, 'tool')} in use.`;
   const blocks: Block[] = [section(`*${headline}*`)];
   for (const t of shown) {
-    const unit = mrkdwnText(t.tool.unit, name_chars_shown_max);
+    const unit = t.tool.unit;
     const report = (k: number) => `and ${n(k)} more (\`/credits report ${mrkdwnText(t.tool.key, name_chars_shown_max)}\` has everyone)`;
     blocks.push(
-      section(`*${name(t)}*: ${n(t.usedThisWeek)} ${unit} used this week (${weekChange(t)}) · :red_circle: ${n(t.overage)} ${unit} overage`),
+      section(`*${name(t)}*: ${n(t.usedThisWeek)} ${unitText(t.usedThisWeek, unit)} used this week (${weekChange(t)}) · :red_circle: ${n(t.overage)} ${unitText(t.overage, unit)} overage`),
       section(
         [
           part('*By profile:* ', lazyLines(t.profiles, (p) => `${profileName(p)} ${n(p.used)} of ${n(p.quota)} (${pct(p.used, p.quota)})`), 'no seats yet', (k) => `and ${n(k)} more`),
           part('*Top consumers:* ', lazyLines(t.topConsumers, (m, i) => `${i + 1}. ${member(m.user)} ${n(m.used)} of ${n(m.quota)} (${pct(m.used, m.quota)})`), 'no usage yet', report),
           part('*Over 80 %:* ', lazyLines(t.over80, (m) => `${member(m.user)} (${pct(m.used, m.quota)})`), 'nobody', report),
-          part('*Free packs:* ', lazyLines(t.freePacks, (p) => `${n(p.count)} × ${mrkdwnText(p.product, name_chars_shown_max)}`), 'none', (k) => `and ${n(k)} more products`),
+          part('*Free packs:* ', lazyLines(t.freePacks, (p) => `${n(p.count)} × ${mrkdwnText(p.product, name_chars_shown_max)}`), 'none', (k) => `and ${counted(k, 'more product')}`),
         ].join('\n'),
       ),
     );
   }
-  if (active.length > shown.length) blocks.push(context(`and ${n(active.length - shown.length)} more tools in use (\`/credits report\` has a line for each)`));
-  const each = shown.map((t) => `${name(t)} ${n(t.usedThisWeek)} ${mrkdwnText(t.tool.unit, name_chars_shown_max)}`).join('; ');
+  if (active.length > shown.length) blocks.push(context(`and ${counted(active.length - shown.length, 'more tool')} in use (\`/credits report\` has a line for each)`));
+  const each = shown.map((t) => `${name(t)} ${n(t.usedThisWeek)} ${unitText(t.usedThisWeek, t.tool.unit)}`).join('; ');
   return { text: truncate(`${headline} Used this week: ${each || 'nothing'}.`, digest_text_chars_max), blocks };
 }

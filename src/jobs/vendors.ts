@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import { isoWeek } from './digest.ts';
 import { enqueueSyncNudges } from './nudge.ts';
 import { runCronJob, runOncePerPeriod, type JobName, type RunResult } from './runs.ts';
+import { counted } from '../words.ts';
 
 /** How often the vendor tick looks for a due pull or nudge. */
 export const vendor_tick_cron = '*/5 * * * *';
@@ -77,7 +78,7 @@ export async function runVendorTick(deps: VendorJobDeps & { http: VendorHttp }, 
     if (pulled?.status === 'ran') {
       const s = pulled.value;
       if (s.status === 'failed') deps.log.warn(`pull ${connector.name} failed: ${s.error}`);
-      else deps.log.info(`pull ${connector.name}: ${s.applied} usage events, ${s.units} units, ${s.unknown.count} people unknown`);
+      else deps.log.info(`pull ${connector.name}: ${counted(s.applied, 'usage event')}, ${counted(s.units, 'unit')}, ${counted(s.unknown.count, 'person', 'people')} unknown`);
     }
   }
   const nudge = await guarded(deps.log, 'sync nudge', () => runNudgeJob(deps.ledger, now, deps.nudgeCron));

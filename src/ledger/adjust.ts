@@ -6,6 +6,7 @@ import { grant_columns, type GrantRow, type LedgerContext } from './context.ts';
 import { insufficient } from './errors.ts';
 import { lockActiveSeat } from './packs.ts';
 import { grantIds, post, type NewGrant, type Transfer } from './post.ts';
+import { counted, noun } from '../words.ts';
 
 export interface AdjustmentInput {
   user: string;
@@ -46,7 +47,7 @@ export async function adjustIn(tx: Queryable, ctx: LedgerContext, input: Adjustm
   const available = grants.reduce((sum, g) => sum + g.remaining, 0);
   if (debit > available) {
     throw insufficient(
-      `cannot debit ${debit.toLocaleString('en-US')} credits: only ${available.toLocaleString('en-US')} of the member's own credits remain until the reset on ${seat.cycleEnd.toISOString()}`,
+      `cannot debit ${counted(debit, 'credit')}: only ${available.toLocaleString('en-US')} of the member's own credits ${noun(available, 'remains', 'remain')} until the reset on ${seat.cycleEnd.toISOString()}`,
     );
   }
   const transfers: Transfer[] = [];

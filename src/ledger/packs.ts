@@ -156,7 +156,8 @@ export async function assignPackIn(tx: Queryable, ctx: LedgerContext, input: Ass
       `select count(*)::int8 as held from packs where product_key = $1 and seat_id is not null`,
       [input.product],
     );
-    throw conflict(`no free ${product.name} pack: all ${held} are assigned; record a purchase or unassign one first`);
+    const why = held === 0 ? 'none is held or in stock; record a purchase first' : `${held === 1 ? 'the only one is' : `all ${held} are`} assigned; record a purchase or unassign one first`;
+    throw conflict(`no free ${product.name} pack: ${why}`);
   }
   const [holding] = await tx.query<GrantRow>(
     `select ${grant_columns} from grants g where g.pack_id = $1 and g.seat_id is null and g.remaining > 0 and g.expires_at > $2

@@ -1,7 +1,8 @@
 // Numbers, dates and people's text as Slack shows them: thousands separators, dates as Slack date
 // tokens that each reader sees in their own time zone, and text escaped so it stays text.
 import { DateTime } from 'luxon';
-import { truncate } from './blocks/limits.ts';
+import { unitAfter } from '../words.ts';
+import { name_chars_shown_max, truncate } from './blocks/limits.ts';
 
 export const credits = (value: number) => value.toLocaleString('en-US');
 
@@ -17,6 +18,9 @@ export const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replac
 
 /** Typed text for mrkdwn, escaped and then shortened to at most `maxChars` (never inside an entity). */
 export const mrkdwnText = (text: string, maxChars: number) => truncate(escapeMrkdwn(text), maxChars);
+
+/** A tool's unit after `count` ("1 premium request", words.ts), escaped for mrkdwn and shortened to a name's length. */
+export const unitText = (count: number, unit: string) => mrkdwnText(unitAfter(count, unit), name_chars_shown_max);
 
 /**
  * A text the ledger wrote for people, such as a vendor-console task, where a member may appear

@@ -12,17 +12,16 @@ import { name_chars_shown_max } from './blocks/limits.ts';
 /** What the member hears; with several tools (`tool` given) it names the tool and counts in its unit. */
 function memberText(outcome: SyncOutcome, tool: SyncTool | null): string {
   const { expected, reported } = outcome;
-  const unit = unitOf(tool);
   const name = tool ? mrkdwnText(tool.name, name_chars_shown_max) : '';
   switch (outcome.result) {
     case 'matches':
-      return `Your ${tool ? `${name} ` : ''}balance matches: ${credits(expected)} ${unit} left.`;
+      return `Your ${tool ? `${name} ` : ''}balance matches: ${credits(expected)} ${unitOf(expected, tool)} left.`;
     case 'usage':
       if (outcome.usage.status === 'rejected') return `:warning: ${inSlackWords(outcome.usage.reason)}`;
-      return `Recorded ${credits(outcome.credits)} ${unit} of usage${tool ? ` in ${name}` : ''}: creditdesk expected ${credits(expected)} left, the vendor shows ${credits(reported)}.`;
+      return `Recorded ${credits(outcome.credits)} ${unitOf(outcome.credits, tool)} of usage${tool ? ` in ${name}` : ''}: creditdesk expected ${credits(expected)} left, the vendor shows ${credits(reported)}.`;
     case 'pending':
       return (
-        `The vendor${tool ? ` of ${name}` : ''} shows ${credits(reported)} left where creditdesk expected ${credits(expected)}: a correction of +${credits(outcome.credits)} ${unit} ` +
+        `The vendor${tool ? ` of ${name}` : ''} shows ${credits(reported)} left where creditdesk expected ${credits(expected)}: a correction of +${credits(outcome.credits)} ${unitOf(outcome.credits, tool)} ` +
         `now awaits an admin's confirmation. Your balance stays at ${credits(expected)} until then.`
       );
   }

@@ -218,14 +218,14 @@ describe('imports', () => {
     expect(await db.query('select 1 from seats')).toHaveLength(0);
     expect(seatImportSummary(result)).toBe(
       [
-        'import-seats (dry run, nothing written): would create 2, restore 0, update 0; 0 unchanged; 3 of 5 row(s) would fail',
+        'import-seats (dry run, nothing written): would create 2, restore 0, update 0; 0 unchanged; 3 of 5 rows would fail',
         '  line 2: create jacob@example.com (U0JACOB01): plan pro, profile design',
         '  line 3: create lena@example.com: plan pro',
-        '3 row(s) not imported:',
+        '3 rows not imported:',
         '  line 4: guest@example.com: no plan maps from "Acrobat Standard - Default Configuration": add a mapping entry for one of them',
         '  line 5: not-an-email: no valid email address',
         '  line 6: nora@example.com: lists no product configuration: give a default plan (--plan KEY) to import such rows',
-        '1 member(s) not found in Slack, kept by email:',
+        '1 member not found in Slack, kept by email:',
         '  line 3: lena@example.com',
       ].join('\n'),
     );
@@ -306,7 +306,7 @@ describe('imports', () => {
 
     const again = await importSeats(ledger, clean, { mapping, lookup, dryRun: false });
     expect(again.seats.map((s) => s.change)).toEqual(['unchanged', 'unchanged']);
-    expect(seatImportSummary(again).split('\n')[0]).toBe('import-seats: no changes, 2 seat(s) already as the export says');
+    expect(seatImportSummary(again).split('\n')[0]).toBe('import-seats: no changes, 2 seats already as the export says');
     expect(seatImportExitCode(again)).toBe(import_exit.ok);
     expect((await db.query('select 1 from journal')).length).toBe(journal);
     expect((await ledger.openVendorTasks()).length).toBe(tasks);
@@ -316,14 +316,14 @@ describe('imports', () => {
     await importSeats(ledger, vendor_export, { mapping, dryRun: false });
     const again = await importSeats(ledger, vendor_export, { mapping, dryRun: false });
     expect(again.seats.map((s) => s.change)).toEqual(['unchanged', 'unchanged']);
-    expect(seatImportSummary(again).split('\n')[0]).toBe('import-seats: created 0, restored 0, updated 0; 2 unchanged; 3 of 5 row(s) failed');
+    expect(seatImportSummary(again).split('\n')[0]).toBe('import-seats: created 0, restored 0, updated 0; 2 unchanged; 3 of 5 rows failed');
     expect(seatImportExitCode(again)).toBe(import_exit.rows_failed);
   });
 
   it('fails the run when every row failed', async () => {
     const acrobatOnly = `${console_header}\nFederated ID,guest@example.com,example.com,guest@example.com,Guest,User,FR,Acrobat Standard - Default Configuration,,,,,,,\n`;
     const result = await importSeats(ledger, utf8(acrobatOnly), { mapping, dryRun: false });
-    expect(seatImportSummary(result).split('\n')[0]).toBe('import-seats: created 0, restored 0, updated 0; 0 unchanged; 1 of 1 row(s) failed');
+    expect(seatImportSummary(result).split('\n')[0]).toBe('import-seats: created 0, restored 0, updated 0; 0 unchanged; 1 of 1 row failed');
     expect(seatImportExitCode(result)).toBe(import_exit.rows_failed);
   });
 
@@ -372,8 +372,8 @@ describe('imports', () => {
     });
     expect(usageImportSummary(first)).toBe(
       [
-        'import-usage: applied 2 usage event(s); 0 imported before; 3 of 5 row(s) failed',
-        '3 row(s) not imported:',
+        'import-usage: applied 2 usage events; 0 imported before; 3 of 5 rows failed',
+        '3 rows not imported:',
         '  line 4: credits must be a whole number',
         '  line 5: date "yesterday" is not a date such as 2026-05-20 or 2026-05-20T14:03:00Z',
         '  line 6: no seat for nobody@example.com: add one with PUT /api/v1/seats/nobody@example.com',
@@ -382,7 +382,7 @@ describe('imports', () => {
     expect(usageImportExitCode(first)).toBe(import_exit.rows_failed);
     const again = await importUsage(ledger, csv);
     expect(again.duplicate).toBe(2);
-    expect(usageImportSummary(again).split('\n')[0]).toBe('import-usage: applied 0 usage event(s); 2 imported before; 3 of 5 row(s) failed');
+    expect(usageImportSummary(again).split('\n')[0]).toBe('import-usage: applied 0 usage events; 2 imported before; 3 of 5 rows failed');
     expect(usageImportExitCode(again)).toBe(import_exit.rows_failed);
     expect((await ledger.balance('U0MAYA001')).used).toBe(200);
   });
@@ -395,7 +395,7 @@ describe('imports', () => {
     expect(usageImportExitCode(first)).toBe(import_exit.ok);
     const again = await importUsage(ledger, csv);
     expect(again).toMatchObject({ applied: 0, duplicate: 2 });
-    expect(usageImportSummary(again)).toBe('import-usage: no changes, all 2 row(s) were imported before');
+    expect(usageImportSummary(again)).toBe('import-usage: no changes, all 2 rows were imported before');
     expect(usageImportExitCode(again)).toBe(import_exit.ok);
     expect((await ledger.balance('U0MAYA001')).used).toBe(20);
   });

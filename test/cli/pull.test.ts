@@ -80,8 +80,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('creditdesk pull on PostgreSQL',
       creditdesk(['pull', 'figma', '--since', '2026-05-01'], { ...env, FIGMA_TOKEN: 'figd-good-token' }),
       creditdesk(['pull', 'figma'], { ...env, FIGMA_TOKEN: 'figd-revoked-token' }),
     ]);
-    expect(done.stderr).toMatch(/^pull figma into default, 2026-05-01 to \d{4}-\d{2}-\d{2} \(UTC\): 2 row\(s\) read; 0 usage event\(s\) recorded, 0 unit\(s\); 0 row\(s\) with nothing new\n/);
-    expect(done.stderr).toContain('1 person creditdesk does not know (no seat in the tool with that email or vendor login), not recorded:\n  stranger@example.com: 2 row(s), 12 unit(s)\n');
+    expect(done.stderr).toMatch(/^pull figma into default, 2026-05-01 to \d{4}-\d{2}-\d{2} \(UTC\): 2 rows read; 0 usage events recorded, 0 units; 0 rows with nothing new\n/);
+    expect(done.stderr).toContain('1 person creditdesk does not know (no seat in the tool with that email or vendor login), not recorded:\n  stranger@example.com: 2 rows, 12 units\n');
     expect(JSON.parse(done.stdout)).toMatchObject({ connector: 'figma', status: 'ok', unknown: { count: 1 } });
     expect(done.status).toBe(0);
     expect(asked).toContainEqual(expect.stringMatching(/^\/v1\/ai_usage\/daily\?start_date=2026-05-01&end_date=\d{4}-\d{2}-\d{2}&limit=1000$/));

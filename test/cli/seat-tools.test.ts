@@ -70,7 +70,7 @@ describe.each(database_kinds)('import-seats with several tools on %s', (kind) =>
     await setupTools();
     const result = await importSeats(h.ledger, exportOf(jacob, lena, maya, guest), { mapping, dryRun: false });
     expect(seatImportSummary(result)).toBe([
-      'import-seats: created 4, restored 0, updated 0; 0 unchanged; 1 of 4 row(s) failed',
+      'import-seats: created 4, restored 0, updated 0; 0 unchanged; 1 of 4 rows failed',
       '  default: not in the mapping, its seats left alone',
       '  adobe: created 3, restored 0, updated 0; 0 unchanged',
       '  copilot: created 1, restored 0, updated 0; 0 unchanged',
@@ -78,7 +78,7 @@ describe.each(database_kinds)('import-seats with several tools on %s', (kind) =>
       '  line 3: create lena@example.com in adobe: plan cc-pro, profile design',
       '  line 3: create lena@example.com in copilot: plan copilot-business, profile engineering, vendor login lena-o',
       '  line 4: create maya@example.com in adobe: plan firefly',
-      '1 row(s) not imported:',
+      '1 row not imported:',
       '  line 5: guest@example.com: no plan maps from "Acrobat Standard - Default Configuration": add a mapping entry for one of them',
     ].join('\n'));
     expect(seatImportExitCode(result)).toBe(import_exit.rows_failed);
@@ -115,7 +115,7 @@ describe.each(database_kinds)('import-seats with several tools on %s', (kind) =>
 
     const again = await importSeats(h.ledger, file, { mapping, dryRun: false });
     expect(seatImportSummary(again)).toBe([
-      'import-seats: no changes, 4 seat(s) already as the export says',
+      'import-seats: no changes, 4 seats already as the export says',
       '  default: not in the mapping, its seats left alone',
       '  adobe: created 0, restored 0, updated 0; 3 unchanged',
       '  copilot: created 0, restored 0, updated 0; 1 unchanged',
@@ -225,7 +225,7 @@ describe.each(database_kinds)('import-seats with several tools on %s', (kind) =>
     expect(result.unmatched).toEqual([reason]);
     expect(result.seats.map((s) => [s.tool, s.change])).toEqual([['adobe', 'create']]);
     expect(seatImportSummary(result).split('\n').slice(-2)).toEqual([
-      '1 row(s) not imported (or not in every tool):',
+      '1 row not imported (or not in every tool):',
       "  line 2: lena@example.com in copilot: lena-o is already the vendor login of another member's copilot seat",
     ]);
     expect(seatImportExitCode(result)).toBe(import_exit.rows_failed);
@@ -256,14 +256,14 @@ describe.each(database_kinds)('import-seats with several tools on %s', (kind) =>
     const single = mapping_schema.parse({ plans: { 'Creative Cloud Pro': 'pro' }, profiles: { Design: 'design' } });
     const first = await importSeats(h.ledger, exportOf(jacob, maya), { mapping: single, dryRun: false });
     expect(seatImportSummary(first)).toBe([
-      'import-seats: created 1, restored 0, updated 0; 0 unchanged; 1 of 2 row(s) failed',
+      'import-seats: created 1, restored 0, updated 0; 0 unchanged; 1 of 2 rows failed',
       '  line 2: create jacob@example.com: plan pro, profile design',
-      '1 row(s) not imported:',
+      '1 row not imported:',
       '  line 3: maya@example.com: no plan maps from "Firefly Standard - Default Configuration": add a mapping entry for one of them',
     ].join('\n'));
     expect(first.tools).toEqual([{ tool: 'default', mapped: true, create: 1, restore: 0, update: 0, unchanged: 0 }]);
     const again = await importSeats(h.ledger, exportOf(jacob), { mapping: single, dryRun: false });
-    expect(seatImportSummary(again)).toBe('import-seats: no changes, 1 seat(s) already as the export says');
+    expect(seatImportSummary(again)).toBe('import-seats: no changes, 1 seat already as the export says');
   });
 });
 

@@ -186,7 +186,7 @@ describe.each(database_kinds)('pulling Figma on %s', (kind) => {
     expect(summary.unknown).toEqual({ count: 1, people: [{ vendorUser: 'contractor@elsewhere.example', rows: 4, units: 770 }] });
     expect(summary).toMatchObject({ applied: 1, units: 30 });
     expect(pullSummaryText(summary)).toContain(
-      '1 person creditdesk does not know (no seat in the tool with that email or vendor login), not recorded:\n  contractor@elsewhere.example: 4 row(s), 770 unit(s)',
+      '1 person creditdesk does not know (no seat in the tool with that email or vendor login), not recorded:\n  contractor@elsewhere.example: 4 rows, 770 units',
     );
     const [run] = await h.db.query<{ unknown: number; details: { unknown: unknown[] } }>(`select unknown_count as unknown, details from connector_runs`);
     expect(run).toEqual({ unknown: 1, details: expect.objectContaining({ unknown: [{ vendorUser: 'contractor@elsewhere.example', rows: 4, units: 770 }] }) });

@@ -176,11 +176,11 @@ describe.each(database_kinds)('GitHub premium requests on %s', (kind) => {
     expect(githubImportExitCode(summary)).toBe(import_exit.rows_failed);
     expect(githubImportSummary(summary)).toBe(
       [
-        'import-usage --format github into copilot: 2 usage event(s) recorded, 14 premium request(s); 0 sum(s) of login, day and model recorded before; 1 row(s) of another unit than premium requests skipped',
-        '2 username(s) no seat in copilot carries as vendor_user, 3 row(s) not recorded (give each a seat in the tool whose vendor_user is that GitHub login, then import the file again):',
-        '  ghost-dev: 2 row(s), 8.25 premium request(s)',
-        '  old-intern: 1 row(s), 3 premium request(s)',
-        '1 row(s) not imported:',
+        'import-usage --format github into copilot: 2 usage events recorded, 14 premium requests; 0 sums of login, day and model recorded before; 1 row of another unit than premium requests skipped',
+        '2 usernames no seat in copilot carries as vendor_user, 3 rows not recorded (give each a seat in the tool whose vendor_user is that GitHub login, then import the file again):',
+        '  ghost-dev: 2 rows, 8.25 premium requests',
+        '  old-intern: 1 row, 3 premium requests',
+        '1 row not imported:',
         '  line 10: quantity "lots" is not a number of 0 or more, such as 1 or 0.33',
       ].join('\n'),
     );

@@ -58,7 +58,7 @@ describeEachDatabase('credit requests on %s', (kind) => {
     const before = await written();
     const failed = h.ledger.approveRequest({ id: request.id, by: 'U0ADMIN01', grant: { pack: 'addon' } });
     await expect(failed).rejects.toThrow(LedgerError);
-    await expect(failed).rejects.toThrow('no free Add-on pack: all 0 are assigned; record a purchase or unassign one first');
+    await expect(failed).rejects.toThrow('no free Add-on pack: none is held or in stock; record a purchase first');
     expect(await written()).toEqual(before);
     expect(await h.ledger.request(request.id)).toMatchObject({ status: 'pending', decidedBy: null });
 

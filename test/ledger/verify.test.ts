@@ -227,7 +227,7 @@ describe('creditdesk verify', () => {
       await database.write((db) => db.query(`update seat_cycles set remaining = 4000`));
       const broken = run();
       expect(broken.status).toBe(1);
-      expect(broken.stderr).toContain('verify: 1 difference(s) between balances and entries');
+      expect(broken.stderr).toContain('verify: 1 difference between balances and entries');
       expect(JSON.parse(broken.stdout).differences).toEqual([
         expect.objectContaining({ what: 'seat cycle remaining', stored: 4000, recomputed: 2800 }),
       ]);

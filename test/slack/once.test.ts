@@ -128,7 +128,7 @@ describe.each(database_kinds)('writes from Slack on %s', (kind) => {
         h.slack.submit('U0ADMIN01', views.adminPurchase, { ...field(blocks.key, inputs.key, 'addon'), ...field(blocks.quantity, inputs.quantity, quantity) }, '', { viewId: 'V0BUY0001', ...sent });
       await Promise.all([purchase('2'), purchase('2', { headers: slack_retry }), purchase('2', { headers: slack_retry })]);
       expect(await count('packs')).toBe(2);
-      expect(dmsTo('U0ADMIN01')).toEqual(['Recorded 2 addon pack(s), now free in inventory.']);
+      expect(dmsTo('U0ADMIN01')).toEqual(['Recorded 2 addon packs, now free in inventory.']);
       await purchase('3');
       expect(await count('packs')).toBe(5);
     });
@@ -253,7 +253,7 @@ describe.each(database_kinds)('writes from Slack on %s', (kind) => {
         answers.set('views.update', () => HttpResponse.json({ ok: false, error: 'not_found' }));
         slow.release();
         await h.slack.settled();
-        expect(dmsTo('U0ADMIN01')).toEqual(['Recorded 1 addon pack(s), now free in inventory.']);
+        expect(dmsTo('U0ADMIN01')).toEqual(['Recorded 1 addon pack, now free in inventory.']);
       } finally {
         slow.restore();
       }

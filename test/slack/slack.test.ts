@@ -271,7 +271,7 @@ describe.each(database_kinds)('the Slack app on %s', (kind) => {
     const failed = await h.slack.submit('U0ADMIN01', views.approve, { [blocks.pack]: { [inputs.pack]: { selected_option: { value: 'addon' } } } }, modal.view.private_metadata);
     expect(failed.body).toEqual({
       response_action: 'errors',
-      errors: { [blocks.pack]: 'Not approved: no free Add-on 2,000 pack: all 1 are assigned; record a purchase or unassign one first' },
+      errors: { [blocks.pack]: 'Not approved: no free Add-on 2,000 pack: the only one is assigned; record a purchase or unassign one first' },
     });
     expect(await h.db.query(`select status, decided_by as "decidedBy" from credit_requests`)).toEqual([{ status: 'pending', decidedBy: null }]);
     expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4000);

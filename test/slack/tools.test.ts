@@ -246,11 +246,11 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       expect((await h.ledger.balances('U0JACOB01')).tools.map((b) => b.status)).toEqual(['active', 'active', 'active']);
 
       const preview = await h.slack.submit('U0ADMIN01', views.adminRevoke, pick(blocks.tool, inputs.tool, 'figma'), picker.private_metadata);
-      expect(text(preview.body.view)).toBe("Revoking <@U0JACOB01>'s Figma AI credits seat forfeits *4,250* unused plan and manual credits and returns 0 pack(s) to inventory.");
+      expect(text(preview.body.view)).toBe("Revoking <@U0JACOB01>'s Figma AI credits seat forfeits *4,250* unused plan and manual credits and returns 0 packs to inventory.");
       expect(preview.body.view.private_metadata).toBe('{"confirm":"U0JACOB01","tool":"figma"}');
       await h.slack.submit('U0ADMIN01', views.adminRevoke, {}, preview.body.view.private_metadata);
       expect((await h.ledger.balances('U0JACOB01')).tools.map((b) => [b.tool, b.status])).toEqual([['default', 'active'], ['figma', 'revoked'], ['copilot', 'active']]);
-      expect(dmsTo('U0ADMIN01')).toEqual(["Revoked <@U0JACOB01>'s seat (Figma AI credits): 4,250 AI credits forfeited, 0 pack(s) back in inventory."]);
+      expect(dmsTo('U0ADMIN01')).toEqual(["Revoked <@U0JACOB01>'s seat (Figma AI credits): 4,250 AI credits forfeited, 0 packs back in inventory."]);
       // Lena holds one seat: no question, straight to the preview.
       const lena = await h.slack.submit('U0ADMIN01', views.adminRevoke, user('U0LENA001'));
       expect(text(lena.body.view)).toMatch(/^Revoking <@U0LENA001>'s Figma AI credits seat forfeits \*500\*/);
@@ -311,7 +311,7 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       const noSeat = await h.slack.submit('U0ADMIN01', views.adminAssign, { ...user('U0LENA001'), ...field(blocks.pack, inputs.pack, 'copilot-100') });
       expect(noSeat.body.errors[blocks.pack]).toBe('U0LENA001 has no active seat in copilot: add one under /credits admin → Add or restore a seat');
       expect(dmsTo('U0ADMIN01')).toEqual([
-        'Recorded 2 copilot-100 pack(s) (Copilot premium requests), now free in inventory.',
+        'Recorded 2 copilot-100 packs (Copilot premium requests), now free in inventory.',
         'Assigned pack 4 (copilot-100, Copilot premium requests) to <@U0JACOB01>: 100 premium requests this cycle.',
         'Pack 4 (Copilot premium requests) is back in inventory; its next assignee gets 100 premium requests this cycle.',
       ]);
@@ -364,9 +364,9 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       expect(reply.text).toBe('Reports of 3 tools: name one for its CSV and chart');
       expect(sections(reply)).toEqual([
         '*3 tools, each in its current cycle*\n' +
-          '• *Adobe generative credits* (`default`), cycle 2026-05: 1 seats · 0 of 10,000 generative credits used (0 %) · :red_circle: 0 overage\n' +
+          '• *Adobe generative credits* (`default`), cycle 2026-05: 1 seat · 0 of 10,000 generative credits used (0 %) · :red_circle: 0 overage\n' +
           '• *Figma AI credits* (`figma`), cycle 2026-05: 2 seats · 4,700 of 4,750 AI credits used (99 %) · :red_circle: 250 overage (10.00) · 50 past daily limits\n' +
-          '• *Copilot premium requests* (`copilot`), cycle 2026-05: 1 seats · 0 of 300 premium requests used (0 %) · :red_circle: 0 overage',
+          '• *Copilot premium requests* (`copilot`), cycle 2026-05: 1 seat · 0 of 300 premium requests used (0 %) · :red_circle: 0 overage',
         "For one tool's report, with its CSV and chart in your DM: `/credits report &lt;tool&gt; [YYYY-MM]`, such as `/credits report default`.",
       ]);
       // No files: the admin has not said which tool.
@@ -404,6 +404,13 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       await h.slack.command('U0LENA001', 'log 20');
       expect((await h.ledger.balance('U0LENA001')).used).toBe(20);
       expect((await h.ledger.balances('U0JACOB01')).tools.map((b) => b.used)).toEqual([0, 300, 0]);
+    });
+
+    it('counts one of a unit in the singular: 1 premium request, 1 seat', async () => {
+      await h.slack.command('U0JACOB01', 'log copilot 1 Ask mode');
+      expect(responses[0]!.text).toBe('Recorded 1 premium request for Ask mode: Copilot premium requests 299 of 300 premium requests left');
+      await h.slack.command('U0ADMIN01', 'report');
+      expect(text(responses[1]!)).toContain('• *Copilot premium requests* (`copilot`), cycle 2026-05: 1 seat · 1 of 300 premium requests used (0 %)');
     });
 
     it('syncs the only seat in a tool that asks for syncs when none is named, and names the tool to the member and the admins', async () => {
@@ -490,9 +497,9 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       const shown = sections(home);
       expect(shown).toContain(
         '*Organisation: 3 tools*\n' +
-          '• *Adobe generative credits*, cycle 2026-05: 1 seats · 0 of 10,000 generative credits used · :red_circle: 0 overage\n' +
+          '• *Adobe generative credits*, cycle 2026-05: 1 seat · 0 of 10,000 generative credits used · :red_circle: 0 overage\n' +
           '• *Figma AI credits*, cycle 2026-05: 2 seats · 0 of 4,750 AI credits used · :red_circle: 0 overage\n' +
-          '• *Copilot premium requests*, cycle 2026-05: 1 seats · 0 of 300 premium requests used · :red_circle: 0 overage',
+          '• *Copilot premium requests*, cycle 2026-05: 1 seat · 0 of 300 premium requests used · :red_circle: 0 overage',
       );
       expect(shown).toContain('*Packs*\n• addon (Adobe generative credits): 1 free, 2 assigned (#1 <@U0JACOB01>, #2 <@U0JACOB01>)');
       expect(shown).toContain('*Pools*\n• design (Figma AI credits): 1,000 of 1,000 left');

@@ -6,6 +6,7 @@ import type { types } from '@slack/bolt';
 import { text_length_max } from '../../ledger/limits.ts';
 import type { RevokePlan } from '../../ledger/seats.ts';
 import { actions, blocks as ids, inputs, views } from '../ids.ts';
+import { counted, noun } from '../../words.ts';
 import { credits, escapeKeepingMentions, mrkdwnText } from '../format.ts';
 import { actionsRow, button, listSection, modalText, option, plain, section, type ModalView } from './common.ts';
 import { lazyLines, menu_options_max, name_chars_shown_max, option_text_chars_max, section_text_chars_max, truncate } from './limits.ts';
@@ -171,7 +172,7 @@ export function seatPicker(form: 'revoke' | 'adjust', user: string, seats: reado
     type: 'input', block_id: ids.tool, label: plain('Which seat?'),
     element: { type: 'static_select', action_id: inputs.tool, options: seats.slice(0, menu_options_max).map((t) => option(t.name, t.key)) },
   };
-  const head = section(`<@${user}> holds seats in ${credits(seats.length)} tools.`);
+  const head = section(`<@${user}> holds seats in ${counted(seats.length, 'tool')}.`);
   if (form === 'revoke') {
     return {
       type: 'modal', callback_id: views.adminRevoke, private_metadata: JSON.stringify({ user }), title: modalText('Revoke a seat'),
@@ -210,11 +211,11 @@ export function revokePreview(plan: RevokePlan, userId: string, toolName?: strin
     close: modalText('Cancel'),
     blocks: [
       section(
-        `Revoking <@${userId}>'s ${toolName ? `${mrkdwnText(toolName, name_chars_shown_max)} ` : ''}seat forfeits *${credits(plan.forfeited)}* unused plan and manual credits ` +
-          `and returns ${credits(plan.packs.length)} pack(s) to inventory.`,
+        `Revoking <@${userId}>'s ${toolName ? `${mrkdwnText(toolName, name_chars_shown_max)} ` : ''}seat forfeits *${credits(plan.forfeited)}* unused plan and manual ${noun(plan.forfeited, 'credit')} ` +
+          `and returns ${counted(plan.packs.length, 'pack')} to inventory.`,
       ),
       ...(plan.packs.length > 0
-        ? [listSection('', packs, { empty: '', more: (n) => `and ${credits(n)} more packs (\`GET /api/v1/seats/:user/revoke-preview\` lists them all)` })]
+        ? [listSection('', packs, { empty: '', more: (n) => `and ${counted(n, 'more pack')} (\`GET /api/v1/seats/:user/revoke-preview\` lists them all)` })]
         : []),
     ],
   };

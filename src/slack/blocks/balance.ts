@@ -4,7 +4,8 @@
 import type { Balance, HistoryEntry } from '../../ledger/balance.ts';
 import { history_entries_max } from '../../ledger/limits.ts';
 import { actions } from '../ids.ts';
-import { credits, dateText, dateTimeToken, dateToken, escapeMrkdwn, mrkdwnText } from '../format.ts';
+import { counted } from '../../words.ts';
+import { credits, dateText, dateTimeToken, dateToken, escapeMrkdwn, mrkdwnText, unitText } from '../format.ts';
 import { one_tool, type ToolNames } from '../tools.ts';
 import { actionsRow, button, context, listSection, listSections, modalText, section, type Block, type Message, type ModalView } from './common.ts';
 import { cappedLines, lazyLines, message_blocks_max, name_chars_shown_max, note_chars_shown_max, truncate, view_blocks_max } from './limits.ts';
@@ -28,11 +29,12 @@ function forecastText(balance: Balance, zone: string): string {
   return `At your pace so far (${credits(balance.forecast.burn_per_day)} a day), you run out on ${dateToken(balance.forecast.runs_out_at!, zone)}.`;
 }
 
-/** Today against the seat's daily limit (SPEC "Daily limits"), when its plans set one; '' otherwise. */
-function dailyLimitText(balance: Balance, zone: string, unit: string): string {
+/** Today against the seat's daily limit (SPEC "Daily limits"), when its plans set one, in `unit` if named; '' otherwise. */
+function dailyLimitText(balance: Balance, zone: string, unit?: string): string {
   const limit = balance.daily_limit;
   if (!limit) return '';
-  return `Daily limit: ${credits(limit.remaining)} of ${credits(limit.credits)}${unit} left today, renewed ${dateTimeToken(limit.resets_at, zone)}. `;
+  const inUnit = unit ? ` ${unitText(limit.credits, unit)}` : '';
+  return `Daily limit: ${credits(limit.remaining)} of ${credits(limit.credits)}${inUnit} left today, renewed ${dateTimeToken(limit.resets_at, zone)}. `;
 }
 
 const sourceLines = (balance: Balance) =>
@@ -50,11 +52,11 @@ const no_sources_text = 'No credits this cycle.';
  * `/credits history` lists every grant.
  */
 export function balanceBlocks(balance: Balance, zone: string, options: { title?: string; buttons?: boolean } = {}): Block[] {
-  const over = balance.overage > 0 ? `\n:red_circle: *${credits(balance.overage)} credits over* quota and pool.` : '';
+  const over = balance.overage > 0 ? `\n:red_circle: *${counted(balance.overage, 'credit')} over* quota and pool.` : '';
   const blocks: Block[] = [
     section(`*${options.title ?? 'Your AI credits'}*\n*${credits(balance.remaining)}* of ${credits(balance.quota)} left · ${credits(balance.used)} used this cycle${over}`),
     listSection('', sourceLines(balance), { empty: no_sources_text, more: sources_more }),
-    context(`${dailyLimitText(balance, zone, '')}Resets on ${dateToken(balance.cycle.end, zone)}. ${forecastText(balance, zone)}`),
+    context(`${dailyLimitText(balance, zone)}Resets on ${dateToken(balance.cycle.end, zone)}. ${forecastText(balance, zone)}`),
   ];
   if (options.buttons !== false) blocks.push(balanceButtons);
   return blocks;
@@ -68,19 +70,18 @@ const balanceButtons = actionsRow(button('History', actions.history), button('Re
  * day and the forecast. `planNames` maps plan keys to the names people know.
  */
 export function toolBalanceBlocks(balance: Balance, zone: string, planNames: ReadonlyMap<string, string> = new Map()): Block[] {
-  const unit = mrkdwnText(balance.unit, name_chars_shown_max);
   const plans = cappedLines(
     balance.plans.map((key) => mrkdwnText(planNames.get(key) ?? key, name_chars_shown_max)),
-    { maxChars: plans_chars_shown_max, separator: ' + ', more: (n) => `${credits(n)} more plans` },
+    { maxChars: plans_chars_shown_max, separator: ' + ', more: (n) => counted(n, 'more plan') },
   );
-  const over = balance.overage > 0 ? `\n:red_circle: *${credits(balance.overage)} ${unit} over* quota and pool.` : '';
+  const over = balance.overage > 0 ? `\n:red_circle: *${credits(balance.overage)} ${unitText(balance.overage, balance.unit)} over* quota and pool.` : '';
   const revoked = balance.status === 'revoked' ? ' (revoked)' : '';
   const head =
     `*${mrkdwnText(balance.tool_name, name_chars_shown_max)}*${revoked}${plans ? ` · ${plans}` : ''}\n` +
-    `*${credits(balance.remaining)}* of ${credits(balance.quota)} ${unit} left · ${credits(balance.used)} used this cycle${over}\n`;
+    `*${credits(balance.remaining)}* of ${credits(balance.quota)} ${unitText(balance.quota, balance.unit)} left · ${credits(balance.used)} used this cycle${over}\n`;
   return [
     listSection(head, sourceLines(balance), { empty: no_sources_text, more: sources_more }),
-    context(`${dailyLimitText(balance, zone, ` ${unit}`)}Resets on ${dateToken(balance.cycle.end, zone)}. ${forecastText(balance, zone)}`),
+    context(`${dailyLimitText(balance, zone, balance.unit)}Resets on ${dateToken(balance.cycle.end, zone)}. ${forecastText(balance, zone)}`),
   ];
 }
 
@@ -95,7 +96,7 @@ export interface BalancesOptions {
 }
 
 const own_more_tools = (hidden: readonly Balance[]) =>
-  `and ${credits(hidden.length)} more tools: \`/credits balance &lt;tool&gt;\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
+  `and ${counted(hidden.length, 'more tool')}: \`/credits balance &lt;tool&gt;\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
 
 /**
  * A member's balance in every tool they hold a seat in. With one tool in the org it is the
@@ -106,7 +107,7 @@ export function balancesBlocks(balances: readonly Balance[], zone: string, optio
   if (!options.names.several && balances.length === 1) return balanceBlocks(balances[0]!, zone, options);
   const shown = balances.slice(0, balance_tools_shown_max);
   const title = options.title ?? 'Your credits';
-  const blocks: Block[] = [section(`*${title}*${balances.length > 1 ? ` in ${credits(balances.length)} tools` : ''}`)];
+  const blocks: Block[] = [section(`*${title}*${balances.length > 1 ? ` in ${counted(balances.length, 'tool')}` : ''}`)];
   for (const balance of shown) blocks.push(...toolBalanceBlocks(balance, zone, options.planNames));
   if (balances.length > shown.length) blocks.push(context((options.moreTools ?? own_more_tools)(balances.slice(shown.length))));
   if (options.buttons !== false) blocks.push(balanceButtons);
@@ -120,7 +121,7 @@ export function balancesMessage(balances: readonly Balance[], zone: string, opti
   if (!options.names.several && balances.length === 1) return balanceMessage(balances[0]!, zone, options.title, options.buttons);
   const title = options.title ?? 'Your credits';
   const each = balances.map(
-    (b) => `${mrkdwnText(b.tool_name, name_chars_shown_max)} ${credits(b.remaining)} of ${credits(b.quota)} ${mrkdwnText(b.unit, name_chars_shown_max)} left`,
+    (b) => `${mrkdwnText(b.tool_name, name_chars_shown_max)} ${credits(b.remaining)} of ${credits(b.quota)} ${unitText(b.quota, b.unit)} left`,
   );
   return { text: truncate(`${title}: ${each.join('; ')}`, balances_text_chars_max), blocks: balancesBlocks(balances, zone, options) };
 }
@@ -134,7 +135,7 @@ export function balanceMessage(balance: Balance, zone: string, title?: string, b
 
 /** The title of the balance shown after `/credits log`: what was recorded (in the tool's unit), the feature escaped. */
 export const recordedTitle = (amount: number, feature: string | null, unit = 'credits') =>
-  `Recorded ${credits(amount)} ${mrkdwnText(unit, name_chars_shown_max)}${feature ? ` for ${mrkdwnText(feature, name_chars_shown_max)}` : ''}`;
+  `Recorded ${credits(amount)} ${unitText(amount, unit)}${feature ? ` for ${mrkdwnText(feature, name_chars_shown_max)}` : ''}`;
 
 const kind_words: Record<string, string> = {
   usage: 'used', seat_grant: 'plan granted', pack_grant: 'pack granted', reset: 'cycle reset', revoke: 'seat revoked',
@@ -162,7 +163,7 @@ export function historyBlocks(entries: HistoryEntry[], zone: string, maxSections
 export function historyMessage(entries: HistoryEntry[], zone: string, names: ToolNames = one_tool): Message {
   if (entries.length === 0) return { text: no_history_text, blocks: historyBlocks(entries, zone, 1, () => '', names) };
   return {
-    text: `Your last ${entries.length} ledger entries this cycle`,
+    text: `Your last ${counted(entries.length, 'ledger entry', 'ledger entries')} this cycle`,
     blocks: historyBlocks(entries, zone, history_message_sections_max, (n) => `and ${credits(n)} more (the History button in the App Home shows them all)`, names),
   };
 }

@@ -2,6 +2,7 @@
 // how it ended, rows read, usage recorded), the people the vendor named whom creditdesk does not
 // know, and the last error with what to fix. A few blocks at most, whatever the data.
 import type { ConnectorStatus } from '../../connectors/status.ts';
+import { counted } from '../../words.ts';
 import { credits, dateToken, mrkdwnText } from '../format.ts';
 import { divider, section, type Block } from './common.ts';
 import { cappedLines, name_chars_shown_max, section_text_chars_max, slackLength, truncate } from './limits.ts';
@@ -18,19 +19,19 @@ function connectorLines(s: ConnectorStatus, zone: string): string[] {
   const how = s.status === 'ok' ? ':white_check_mark:' : ':warning: failed';
   const lines = [
     `*${vendor}*${tool} · last pull ${dateToken(s.finishedAt, zone, '{date_short} {time}')} ${how}: ` +
-      `${credits(s.rows)} rows read, ${credits(s.applied)} usage events recorded (${credits(s.units)} units)` +
-      (s.refusedCount > 0 ? `, ${credits(s.refusedCount)} rows refused` : ''),
+      `${counted(s.rows, 'row')} read, ${counted(s.applied, 'usage event')} recorded (${counted(s.units, 'unit')})` +
+      (s.refusedCount > 0 ? `, ${counted(s.refusedCount, 'row')} refused` : ''),
   ];
   if (s.unknownCount > 0) {
     const named = s.unknownPeople.slice(0, people_named_max).map((p) => `${mrkdwnText(p.vendorUser, name_chars_shown_max)} (${credits(p.units)})`);
     const more = s.unknownCount - named.length;
     lines.push(
-      `  :bust_in_silhouette: ${credits(s.unknownCount)} ${s.unknownCount === 1 ? 'person' : 'people'} creditdesk does not know, not recorded: ${named.join(', ')}` +
+      `  :bust_in_silhouette: ${counted(s.unknownCount, 'person', 'people')} creditdesk does not know, not recorded: ${named.join(', ')}` +
         `${more > 0 ? ` and ${credits(more)} more` : ''} (give them a seat, with their vendor login as vendor_user where it is not their email; \`creditdesk pull ${s.connector}\` lists everyone)`,
     );
   }
   if (s.unattributedUnits > 0) {
-    lines.push(`  :bust_in_silhouette: ${credits(Math.round(s.unattributedUnits))} units used in the organisation by logins no seat carries as vendor_user`);
+    lines.push(`  :bust_in_silhouette: ${counted(Math.round(s.unattributedUnits), 'unit')} used in the organisation by logins no seat carries as vendor_user`);
   }
   if (s.lastError) {
     lines.push(`  :x: ${dateToken(s.lastError.at, zone, '{date_short} {time}')}: ${mrkdwnText(s.lastError.error, error_chars_shown_max)}`);
@@ -53,7 +54,7 @@ export function connectorBlocks(statuses: readonly ConnectorStatus[], zone: stri
   }
   const body = cappedLines(texts, {
     maxChars: section_text_chars_max - slackLength(head),
-    more: (n) => `and ${credits(n)} more connectors (\`creditdesk pull\` shows each, by vendor)`,
+    more: (n) => `and ${counted(n, 'more connector')} (\`creditdesk pull\` shows each, by vendor)`,
   });
   return [divider, section(`${head}${body}`)];
 }

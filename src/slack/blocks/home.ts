@@ -8,7 +8,8 @@ import type { PackInventory } from '../../ledger/packs.ts';
 import type { Report } from '../../ledger/report.ts';
 import type { VendorTask } from '../../ledger/tasks.ts';
 import { actions } from '../ids.ts';
-import { credits, escapeKeepingMentions, memberRef, mrkdwnText, percent } from '../format.ts';
+import { counted } from '../../words.ts';
+import { credits, escapeKeepingMentions, memberRef, mrkdwnText, percent, unitText } from '../format.ts';
 import { one_tool, type ToolNames } from '../tools.ts';
 import { balancesBlocks, historyBlocks } from './balance.ts';
 import { button, context, divider, listSection, listSections, section, type Block, type HomeView } from './common.ts';
@@ -62,7 +63,7 @@ export function homeView(input: HomeInput): HomeView {
       ...balancesBlocks(input.balances, input.zone, { names, planNames: input.planNames }),
       ...historyBlocks(shown, input.zone, home_history_sections_max, (n) => `and ${credits(n)} more: *History* shows them`, names),
     );
-    if (input.history.length > shown.length) blocks.push(context(`The newest ${shown.length} entries; *History* above shows up to ${credits(input.history.length)}.`));
+    if (input.history.length > shown.length) blocks.push(context(`The newest ${counted(shown.length, 'entry', 'entries')}; *History* above shows up to ${credits(input.history.length)}.`));
   } else {
     blocks.push(section('You have no seat in creditdesk yet. An admin can add one with `/credits admin`.'));
   }
@@ -98,12 +99,11 @@ const consumer = (r: Report['rows'][number]) => (r.slack_id ? `<@${r.slack_id}>`
 
 /** With several tools, one line per tool: its cycle, seats, use in its unit, overage, and its top consumer. */
 function toolLine(report: Report): string {
-  const unit = mrkdwnText(report.unit, name_chars_shown_max);
   const t = report.totals;
   const top = report.rows[0] && report.rows[0].used > 0 ? ` · top: ${consumer(report.rows[0])} ${credits(report.rows[0].used)} (${percent(report.rows[0].used, report.rows[0].quota)})` : '';
   return (
-    `• *${mrkdwnText(report.tool_name, name_chars_shown_max)}*, cycle ${report.cycle}: ${credits(report.rows.length)} seats · ` +
-    `${credits(t.used)} of ${credits(t.quota)} ${unit} used · :red_circle: ${credits(t.overage)} overage${top}`
+    `• *${mrkdwnText(report.tool_name, name_chars_shown_max)}*, cycle ${report.cycle}: ${counted(report.rows.length, 'seat')} · ` +
+    `${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, report.unit)} used · :red_circle: ${credits(t.overage)} overage${top}`
   );
 }
 
@@ -114,15 +114,15 @@ function orgBlocks({ reports, packs, pools, tasks, productTools = new Map() }: O
     const top = only.rows
       .slice(0, consumers_shown_max)
       .map((r) => `• ${consumer(r)}: ${credits(r.used)} of ${credits(r.quota)} (${percent(r.used, r.quota)})`);
-    blocks.push(section(`*Organisation, cycle ${only.cycle}*\n${credits(only.rows.length)} seats · ${credits(only.totals.used)} of ${credits(only.totals.quota)} used · :red_circle: ${credits(only.totals.overage)} overage`));
+    blocks.push(section(`*Organisation, cycle ${only.cycle}*\n${counted(only.rows.length, 'seat')} · ${credits(only.totals.used)} of ${credits(only.totals.quota)} used · :red_circle: ${credits(only.totals.overage)} overage`));
     blocks.push(...packAndPoolBlocks(packs, pools, names, productTools));
     blocks.push(listSection('*Top consumers*\n', top, { empty: 'no usage yet', more: () => '' }));
   } else {
     blocks.push(
-      ...listSections(`*Organisation: ${credits(reports.length)} tools*\n`, lazyLines(reports, toolLine), {
+      ...listSections(`*Organisation: ${counted(reports.length, 'tool')}*\n`, lazyLines(reports, toolLine), {
         empty: 'no tools yet',
         maxSections: org_tool_sections_max,
-        more: (n) => `and ${credits(n)} more tools (\`/credits report\` lists each)`,
+        more: (n) => `and ${counted(n, 'more tool')} (\`/credits report\` lists each)`,
       }),
     );
     blocks.push(...packAndPoolBlocks(packs, pools, names, productTools));
@@ -140,12 +140,12 @@ function packAndPoolBlocks(packs: PackInventory[], pools: LivePool[], names: Too
     ...listSections('*Packs*\n', lazyLines(packs, (p) => packLine(p, names, productTools)), {
       empty: 'none purchased',
       maxSections: pack_sections_max,
-      more: (n) => `and ${credits(n)} more pack products`,
+      more: (n) => `and ${counted(n, 'more pack product')}`,
     }),
     ...listSections('*Pools*\n', lazyLines(pools, (p) => poolLine(p, names)), {
       empty: 'none',
       maxSections: pool_sections_max,
-      more: (n) => `and ${credits(n)} more pools (\`creditdesk report --group-by profile\` has every profile)`,
+      more: (n) => `and ${counted(n, 'more pool')} (\`creditdesk report --group-by profile\` has every profile)`,
     }),
   ];
 }

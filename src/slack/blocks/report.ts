@@ -4,7 +4,8 @@
 // `creditdesk report` every profile and pack move. With several tools a report is one tool's, named
 // with its unit, and `/credits report` without a tool gives a line per tool.
 import type { Breakage, ChargebackRow, PackMove, Report } from '../../ledger/report.ts';
-import { credits, escapeMrkdwn, mrkdwnText, percent, userRef } from '../format.ts';
+import { counted } from '../../words.ts';
+import { credits, escapeMrkdwn, mrkdwnText, percent, unitText, userRef } from '../format.ts';
 import { listSection, listSections, section, type Message } from './common.ts';
 import { lazyLines, name_chars_shown_max, truncate } from './limits.ts';
 
@@ -29,9 +30,9 @@ function toolExtras(report: Report, unit: string): string {
   if (t.overage_cost != null) lines.push(`Overage priced at the tool's unit cost: ${money(t.overage_cost)}.`);
   if (t.overage_budget) {
     const b = t.overage_budget;
-    lines.push(`Overage budget: ${credits(b.amount - b.remaining)} of ${credits(b.amount)} ${unit} used (${percent(b.amount - b.remaining, b.amount)}), ${credits(b.remaining)} left.`);
+    lines.push(`Overage budget: ${credits(b.amount - b.remaining)} of ${credits(b.amount)} ${unitText(b.amount, unit)} used (${percent(b.amount - b.remaining, b.amount)}), ${credits(b.remaining)} left.`);
   }
-  if (t.over_daily_limit > 0) lines.push(`${credits(t.over_daily_limit)} ${unit} used past plans' daily limits.`);
+  if (t.over_daily_limit > 0) lines.push(`${credits(t.over_daily_limit)} ${unitText(t.over_daily_limit, unit)} used past plans' daily limits.`);
   return lines.map((l) => `\n${l}`).join('');
 }
 
@@ -41,16 +42,16 @@ function toolExtras(report: Report, unit: string): string {
  */
 export function reportMessage(report: Report, extras?: { breakage: Breakage; advice: PackMove[]; profiles: ChargebackRow[] }, several = false): Message {
   const t = report.totals;
-  const unit = mrkdwnText(report.unit, name_chars_shown_max);
+  const unit = report.unit;
   const title = several ? `${mrkdwnText(report.tool_name, name_chars_shown_max)}, cycle ${report.cycle}` : `Cycle ${report.cycle}`;
-  const inUnit = several ? ` ${unit}` : '';
+  const inUnit = several ? ` ${unitText(t.quota, unit)}` : '';
   const head =
-    `*${title}*: ${credits(report.rows.length)} seats · ${credits(t.used)} of ${credits(t.quota)}${inUnit} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused` +
+    `*${title}*: ${counted(report.rows.length, 'seat')} · ${credits(t.used)} of ${credits(t.quota)}${inUnit} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused` +
     toolExtras(report, unit);
   const top = lazyLines(report.rows, (r) => `• ${who(r)}: ${credits(r.used)} of ${credits(r.quota)} (${r.pct_used} %)${r.overage ? `, ${credits(r.overage)} over` : ''}`);
   const over80 = lazyLines(report.rows.filter((r) => r.pct_used >= 80), who);
   return {
-    text: `${title}: ${credits(t.used)} of ${credits(t.quota)} ${unit} used`,
+    text: `${title}: ${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, unit)} used`,
     blocks: [
       section(head),
       ...(extras && extras.profiles.length > 0
@@ -75,19 +76,18 @@ export function toolsSummaryMessage(reports: readonly Report[], cycle: string | 
   const ask = `For one tool's report, with its CSV and chart in your DM: \`/credits report &lt;tool&gt; [YYYY-MM]\`, such as ${truncate(example, name_chars_shown_max)}.`;
   const lines = lazyLines(reports, (r) => {
     const t = r.totals;
-    const unit = mrkdwnText(r.unit, name_chars_shown_max);
     const cost = t.overage_cost != null ? ` (${money(t.overage_cost)})` : '';
     const daily = t.over_daily_limit > 0 ? ` · ${credits(t.over_daily_limit)} past daily limits` : '';
     return (
-      `• *${mrkdwnText(r.tool_name, name_chars_shown_max)}* (\`${mrkdwnText(r.tool, name_chars_shown_max)}\`), cycle ${r.cycle}: ${credits(r.rows.length)} seats · ` +
-      `${credits(t.used)} of ${credits(t.quota)} ${unit} used (${percent(t.used, t.quota)}) · :red_circle: ${credits(t.overage)} overage${cost}${daily}`
+      `• *${mrkdwnText(r.tool_name, name_chars_shown_max)}* (\`${mrkdwnText(r.tool, name_chars_shown_max)}\`), cycle ${r.cycle}: ${counted(r.rows.length, 'seat')} · ` +
+      `${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, r.unit)} used (${percent(t.used, t.quota)}) · :red_circle: ${credits(t.overage)} overage${cost}${daily}`
     );
   });
   return {
-    text: `Reports of ${credits(reports.length)} tools${cycle ? ` for cycle ${cycle}` : ''}: name one for its CSV and chart`,
+    text: `Reports of ${counted(reports.length, 'tool')}${cycle ? ` for cycle ${cycle}` : ''}: name one for its CSV and chart`,
     blocks: [
-      ...listSections(`*${credits(reports.length)} tools, ${cycle ? `cycle ${cycle}` : 'each in its current cycle'}*\n`, lines, {
-        empty: 'no tools', maxSections: tool_sections_max, more: (n) => `and ${credits(n)} more tools`,
+      ...listSections(`*${counted(reports.length, 'tool')}, ${cycle ? `cycle ${cycle}` : 'each in its current cycle'}*\n`, lines, {
+        empty: 'no tools', maxSections: tool_sections_max, more: (n) => `and ${counted(n, 'more tool')}`,
       }),
       section(ask),
     ],
@@ -104,7 +104,7 @@ function breakageText(b: Breakage, unit: string): string {
   const head = `*Expired unused in ${b.cycle}:*`;
   if (b.expired === 0) return `${head} nothing (so far).`;
   const cost = b.packCost != null && b.packCredits > 0 ? `, ${credits(b.packCredits)} of them from packs that cost ${money(b.packCost)}` : '';
-  return `${head} ${credits(b.expired)} ${unit}${cost}.`;
+  return `${head} ${credits(b.expired)} ${unitText(b.expired, unit)}${cost}.`;
 }
 
 function adviceSection(moves: PackMove[]) {

@@ -4,7 +4,8 @@
 import type { CreditRequest } from '../../ledger/index.ts';
 import { text_length_max } from '../../ledger/limits.ts';
 import { actions, blocks as blockIds, inputs, views } from '../ids.ts';
-import { credits, escapeMrkdwn, mrkdwnText } from '../format.ts';
+import { counted, noun, unitAfter } from '../../words.ts';
+import { credits, escapeMrkdwn, mrkdwnText, unitText } from '../format.ts';
 import { actionsRow, button, context, modalText, option, plain, section, type Block, type Message, type ModalView } from './common.ts';
 import { menu_options_max, name_chars_shown_max, section_text_chars_max, slackLength, truncate } from './limits.ts';
 
@@ -65,7 +66,7 @@ export function requestModal(prefill: { amount: number | null; reason: string | 
 /** How a request names what it asks for: the amount in the tool's unit, and the tool when there are several. */
 function asked(request: CreditRequest, several: boolean): string {
   const tool = several ? ` (${mrkdwnText(request.toolName, name_chars_shown_max)})` : '';
-  return `*${credits(request.credits)} ${mrkdwnText(request.unit, name_chars_shown_max)}*${tool}`;
+  return `*${credits(request.credits)} ${unitText(request.credits, request.unit)}*${tool}`;
 }
 
 export function requestChannelMessage(request: CreditRequest, several = false): Message {
@@ -89,8 +90,9 @@ export function approveModal(
   request: CreditRequest, products: readonly { key: string; name: string; credits: number; free: number }[], several = false,
 ): ModalView {
   const stocked = products.filter((p) => p.free > 0);
-  const unit = truncate(request.unit, option_unit_chars_max);
-  const options = stocked.slice(0, menu_options_max).map((p) => option(p.name, p.key, ` (${credits(p.credits)} ${unit}, ${credits(p.free)} free)`));
+  const options = stocked
+    .slice(0, menu_options_max)
+    .map((p) => option(p.name, p.key, ` (${credits(p.credits)} ${truncate(unitAfter(p.credits, request.unit), option_unit_chars_max)}, ${credits(p.free)} free)`));
   const unlisted = stocked.length - options.length;
   return {
     type: 'modal',
@@ -104,7 +106,7 @@ export function approveModal(
       ...(options.length > 0
         ? [{ type: 'input' as const, block_id: blockIds.pack, optional: true, label: plain('Assign a free pack'), element: { type: 'static_select' as const, action_id: inputs.pack, options } }]
         : [context(`No free ${several ? `${mrkdwnText(request.toolName, name_chars_shown_max)} ` : ''}packs in inventory: grant an amount instead.`)]),
-      ...(unlisted > 0 ? [context(`${credits(unlisted)} more pack products have free packs; \`/credits admin\` → Assign a pack takes any of them by key.`)] : []),
+      ...(unlisted > 0 ? [context(`${counted(unlisted, 'more pack product')} ${noun(unlisted, 'has', 'have')} free packs; \`/credits admin\` → Assign a pack takes any of them by key.`)] : []),
       {
         type: 'input', block_id: blockIds.amount, optional: true, label: plain(`Or grant this many ${truncate(request.unit, name_chars_shown_max)}`),
         element: { type: 'number_input', is_decimal_allowed: false, min_value: '1', action_id: inputs.amount, initial_value: String(request.credits) },

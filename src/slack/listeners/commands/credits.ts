@@ -12,7 +12,8 @@ import { adminMenu, noticeModal } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
 import { truncate } from '../../blocks/limits.ts';
 import { humanError, inSlackWords, zoneOf, type SlackContext } from '../../context.ts';
-import { credits, escapeMrkdwn } from '../../format.ts';
+import { counted } from '../../../words.ts';
+import { escapeMrkdwn } from '../../format.ts';
 import { parseCommand, type CreditsCommand } from '../../parse/command.ts';
 import { openRequestModal } from '../../request.ts';
 import { syncWithVendor } from '../../sync.ts';
@@ -92,7 +93,7 @@ export function creditsCommand(ctx: SlackContext) {
           if (parsed.kind === 'member') {
             const title = names.several ? `<@${parsed.userId}>'s credits` : `<@${parsed.userId}>'s AI credits`;
             const moreTools = (hidden: readonly Balance[]) =>
-              `and ${credits(hidden.length)} more tools: \`/credits @someone &lt;tool&gt;\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
+              `and ${counted(hidden.length, 'more tool')}: \`/credits @someone &lt;tool&gt;\` shows any one (${truncate(hidden.map((b) => escapeMrkdwn(b.tool)).join(', '), tool_keys_chars_shown_max)})`;
             return await reply(await balanceReply(ctx, tools, names, parsed.userId, parsed.tool, { title, buttons: false, moreTools }));
           }
           return await reply(await buildAndSendReport(ctx, client, user, parsed.cycle ?? undefined, parsed.tool));

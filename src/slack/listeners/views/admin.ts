@@ -11,6 +11,7 @@ import { isAdmin, not_admin_text } from '../../admins.ts';
 import type { ListenerContext } from '../../background.ts';
 import { noticeModal, revokePreview, seatPicker, type ToolChoice } from '../../blocks/admin.ts';
 import { humanError } from '../../context.ts';
+import { counted, noun, unitAfter } from '../../../words.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import {
@@ -24,8 +25,8 @@ import { answerInTime, done, fieldErrors, showView, type Answer } from './in-tim
 
 /** How a done message names a tool: nothing with one tool in the org, " (Figma AI credits)" with several. */
 const toolSuffix = (tools: Tools, key: string) => (tools.size > 1 ? ` (${tools.byKey.get(key)?.name ?? key})` : '');
-/** The unit amounts are in: the tool's where there are several, "credits" as always with one. */
-const unitOf = (tools: Tools, key: string) => (tools.size > 1 ? (tools.byKey.get(key)?.unit ?? 'credits') : 'credits');
+/** The unit `count` is in: the tool's where there are several, "credits" as always with one ("1 credit" for one). */
+const unitOf = (tools: Tools, key: string, count: number) => unitAfter(count, tools.size > 1 ? (tools.byKey.get(key)?.unit ?? 'credits') : 'credits');
 
 /**
  * The seat of `user` a form acts on, where the org has several tools: the tool picked in the form,
@@ -103,7 +104,7 @@ async function submitSeat(ctx: ListenerContext, args: Args, by: string, once: On
   try {
     const tools = await ctx.ledger.loadTools();
     const { outcome: seat, replayed } = await once(args, (l) => l.putSeat(user, { plans, actor: by, ...(vendorUser ? { vendorUser } : {}) }));
-    const amount = `${credits(seat.credits)} ${unitOf(tools, seat.tool)}`;
+    const amount = `${credits(seat.credits)} ${unitOf(tools, seat.tool, seat.credits)}`;
     return done(
       `Seat ${seat.change} for <@${user}> on ${seat.plans.join(' + ')}${toolSuffix(tools, seat.tool)}: ${amount} this cycle. A vendor-console task waits in the App Home.`,
       { dm: !replayed },
@@ -123,7 +124,7 @@ async function submitRevoke(ctx: ListenerContext, args: Args, by: string, once: 
       const { outcome: revoked, replayed } = await once(args, (l) => l.revokeSeat(confirmed, by, meta.tool ?? null));
       const tools = await ctx.ledger.loadTools();
       return done(
-        `Revoked <@${confirmed}>'s seat${toolSuffix(tools, revoked.tool)}: ${credits(revoked.forfeited)} ${unitOf(tools, revoked.tool)} forfeited, ${revoked.packs.length} pack(s) back in inventory.`,
+        `Revoked <@${confirmed}>'s seat${toolSuffix(tools, revoked.tool)}: ${credits(revoked.forfeited)} ${unitOf(tools, revoked.tool, revoked.forfeited)} forfeited, ${counted(revoked.packs.length, 'pack')} back in inventory.`,
         { dm: !replayed },
       );
     } catch (error) {
@@ -162,7 +163,7 @@ async function submitAdjust(ctx: ListenerContext, args: Args, by: string, once: 
     if ('none' in seat) return fieldErrors({ [meta?.user ? blocks.tool : blocks.user]: no_active_seat_text });
     if ('ask' in seat) return showView(seatPicker('adjust', user, seat.ask, { credits: amount.data, reason: reason.data }));
     const { outcome: adjusted, replayed } = await once(args, (l) => l.adjust({ user, tool: seat.tool, credits: amount.data, reason: reason.data, actor: by }));
-    const signed = `${amount.data > 0 ? '+' : ''}${credits(amount.data)} ${unitOf(tools, adjusted.tool)}`;
+    const signed = `${amount.data > 0 ? '+' : ''}${credits(amount.data)} ${unitOf(tools, adjusted.tool, amount.data)}`;
     return done(`Adjusted <@${user}> by ${signed}${toolSuffix(tools, adjusted.tool)}: ${reason.data}.`, { dm: !replayed });
   } catch (error) {
     return fieldErrors({ [blocks.amount]: humanError(ctx, error) });
@@ -180,7 +181,7 @@ async function submitAssign(ctx: ListenerContext, args: Args, by: string, once: 
     const { outcome: assigned, replayed } = await once(args, (l) => l.assignPack({ product, user, actor: by }));
     return done(
       `Assigned pack ${assigned.packId} (${product}${tools.size > 1 ? `, ${tools.byKey.get(assigned.tool)?.name ?? assigned.tool}` : ''}) to <@${user}>: ` +
-        `${credits(assigned.credits)} ${unitOf(tools, assigned.tool)} this cycle.`,
+        `${credits(assigned.credits)} ${unitOf(tools, assigned.tool, assigned.credits)} this cycle.`,
       { dm: !replayed },
     );
   } catch (error) {
@@ -196,7 +197,7 @@ async function submitUnassign(ctx: ListenerContext, args: Args, by: string, once
     const [tools, catalog] = await Promise.all([ctx.ledger.loadTools(), ctx.ledger.catalog()]);
     const tool = catalog.products.find((p) => p.key === unassigned.release.product)?.toolKey ?? '';
     return done(
-      `Pack ${unassigned.packId}${toolSuffix(tools, tool)} is back in inventory; its next assignee gets ${credits(unassigned.release.next_assignee_gets)} ${unitOf(tools, tool)} this cycle.`,
+      `Pack ${unassigned.packId}${toolSuffix(tools, tool)} is back in inventory; its next assignee gets ${credits(unassigned.release.next_assignee_gets)} ${unitOf(tools, tool, unassigned.release.next_assignee_gets)} this cycle.`,
       { dm: !replayed },
     );
   } catch (error) {
@@ -216,7 +217,7 @@ async function submitPurchase(ctx: ListenerContext, args: Args, once: Once): Pro
     const { outcome: bought, replayed } = await once(args, (l) => l.recordPurchase({ product, quantity: quantity.data, reference }));
     const [tools, catalog] = await Promise.all([ctx.ledger.loadTools(), ctx.ledger.catalog()]);
     const tool = catalog.products.find((p) => p.key === product)?.toolKey ?? '';
-    return done(`Recorded ${bought.packIds.length} ${product} pack(s)${toolSuffix(tools, tool)}, now free in inventory.`, { dm: !replayed });
+    return done(`Recorded ${credits(bought.packIds.length)} ${product} ${noun(bought.packIds.length, 'pack')}${toolSuffix(tools, tool)}, now free in inventory.`, { dm: !replayed });
   } catch (error) {
     return fieldErrors({ [blocks.key]: humanError(ctx, error) });
   }
@@ -280,7 +281,7 @@ async function submitCatalog(ctx: ListenerContext, args: Args, once: Once): Prom
 
 async function saveTool(l: LedgerOperations, key: string, name: string, unit: string | null, budget: number | undefined): Promise<string> {
   const tool = await l.putTool(key, { name, ...(unit ? { unit } : {}), ...(budget !== undefined ? { overageBudget: budget } : {}) });
-  const budgetText = tool.overageBudget != null ? `, an overage budget of ${credits(tool.overageBudget)} ${tool.unit} per cycle` : '';
+  const budgetText = tool.overageBudget != null ? `, an overage budget of ${credits(tool.overageBudget)} ${unitAfter(tool.overageBudget, tool.unit)} per cycle` : '';
   return `Saved tool ${key} (${tool.name}, counted in ${tool.unit}${budgetText}). Add its plans and pack products under Plans, packs, profiles, naming this tool.`;
 }
 
@@ -316,10 +317,10 @@ async function saveEntry(l: LedgerOperations, tools: Tools, e: EntryInput): Prom
     const put = await l.putPackProduct(e.key, {
       name: e.name, credits: e.credits, kind: e.kind, tool, expiresDays: e.expiresDays ?? null, reassign: policy, rolloverCap: product?.rolloverCap ?? null,
     });
-    const what = e.kind === 'one_time' ? `one-time pack product ${e.key}, lasting ${credits(e.expiresDays!)} days` : `pack product ${e.key}`;
+    const what = e.kind === 'one_time' ? `one-time pack product ${e.key}, lasting ${counted(e.expiresDays!, 'day')}` : `pack product ${e.key}`;
     saved = { what: `${what}, reassigned ${reassign_words[policy]}`, toolKey: put.toolKey };
   }
   const of = tools.size > 1 ? ` of ${tools.byKey.get(saved.toolKey)?.name ?? saved.toolKey}` : '';
   const limit = saved.limit != null ? `, at most ${credits(saved.limit)} a member per day` : '';
-  return `Saved ${saved.what}${of} (${e.name}, ${credits(e.credits)} ${unitOf(tools, saved.toolKey)}${limit}). Changes to credits apply from each holder's next cycle.`;
+  return `Saved ${saved.what}${of} (${e.name}, ${credits(e.credits)} ${unitOf(tools, saved.toolKey, e.credits)}${limit}). Changes to credits apply from each holder's next cycle.`;
 }

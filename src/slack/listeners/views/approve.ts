@@ -5,6 +5,7 @@ import type { App, ViewSubmitAction } from '@slack/bolt';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import type { ListenerContext } from '../../background.ts';
 import { humanError } from '../../context.ts';
+import { unitAfter } from '../../../words.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import { amount_schema, approve_metadata, parseMetadata, selected, value } from '../../parse/views.ts';
@@ -43,7 +44,7 @@ export function register(app: App, ctx: ListenerContext): void {
         }
         if (!decision.decided) return fieldErrors({ [field]: alreadyDecided(decision.request, by) });
         const { request, granted } = decision;
-        const what = granted && 'pack' in granted ? `a pack (${granted.pack}), ${credits(granted.credits)} ${request.unit}` : `${credits(granted?.credits ?? 0)} ${request.unit}`;
+        const what = granted && 'pack' in granted ? `a pack (${granted.pack}), ${credits(granted.credits)} ${unitAfter(granted.credits, request.unit)}` : `${credits(granted?.credits ?? 0)} ${unitAfter(granted?.credits ?? 0, request.unit)}`;
         return done(`Approved: <@${request.slackId}> gets ${what}.`, { after: () => showDecision(ctx, args.client as never, request) });
       },
       (text) => fieldErrors({ [blocks.amount]: text }),

@@ -5,6 +5,7 @@ import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { CreditRequest } from '../../../ledger/index.ts';
 import type { ListenerContext } from '../../background.ts';
 import { requestChannelMessage } from '../../blocks/request.ts';
+import { unitAfter } from '../../../words.ts';
 import { credits } from '../../format.ts';
 import { blocks, inputs, views } from '../../ids.ts';
 import { amount_schema, optional_reason_schema, parseMetadata, request_metadata, selected, value } from '../../parse/views.ts';
@@ -13,7 +14,7 @@ import { dm, errors, state, submissionKey } from './common.ts';
 
 /** What the member asked for, as the DMs say it: the tool's unit, and the tool when there are several. */
 const askedFor = (request: CreditRequest, several: boolean) =>
-  `${credits(request.credits)} ${request.unit}${several ? ` (${request.toolName})` : ''}`;
+  `${credits(request.credits)} ${unitAfter(request.credits, request.unit)}${several ? ` (${request.toolName})` : ''}`;
 
 export function register(app: App, ctx: ListenerContext): void {
   app.view<ViewSubmitAction>(views.request, async (args) => {
