@@ -3,6 +3,7 @@
 import { LedgerError } from '../ledger/errors.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
+import { escapeMrkdwn } from './format.ts';
 import type { BackgroundWork, SlackTimers } from './background.ts';
 
 export interface SlackContext {
@@ -35,9 +36,23 @@ const api_hints: [RegExp, string][] = [
 /** A ledger message (an error, a refused event's reason) as a person in Slack can act on it. */
 export const inSlackWords = (message: string) => api_hints.reduce((said, [route, form]) => said.replace(route, form), message);
 
-/** A ledger error's message is written for people; anything else is logged and summarised. */
+/**
+ * A ledger error's message is written for people; anything else is logged and summarised. Plain
+ * text, for a modal's field errors and for what escapes it later (a DM, a result modal); where it
+ * goes into mrkdwn itself, humanErrorMrkdwn.
+ */
 export function humanError(ctx: SlackContext, error: unknown): string {
   if (error instanceof LedgerError) return inSlackWords(error.message);
   ctx.log.error('slack listener failed', { error });
   return 'Something went wrong on our side; nothing was changed. Please try again in a minute.';
 }
+
+/**
+ * humanError for mrkdwn. A ledger message quotes names, emails and keys people typed, and shows
+ * commands with placeholders (`/credits log <tool> <amount>`), so it is escaped like any typed text
+ * (SPEC "People's text is text"): nothing in it can ping a channel, hide a link or vanish as one.
+ */
+export const humanErrorMrkdwn = (ctx: SlackContext, error: unknown) => escapeMrkdwn(humanError(ctx, error));
+
+/** A refused event's reason (the ledger's words) as mrkdwn: in Slack's words, escaped as humanErrorMrkdwn is. */
+export const reasonMrkdwn = (reason: string) => escapeMrkdwn(inSlackWords(reason));

@@ -4,24 +4,30 @@
 // pending correction with Confirm and Dismiss, or the flag of a large gap.
 import type { WebClient } from '@slack/web-api';
 import type { SyncCorrection, SyncOutcome } from '../ledger/index.ts';
-import { correctionMessage, syncFlagText, unitOf, type SyncTool } from './blocks/sync.ts';
+import { unitAfter } from '../words.ts';
+import { correctionMessage, syncFlagText, type SyncTool } from './blocks/sync.ts';
 import { inSlackWords, type SlackContext } from './context.ts';
-import { credits, mrkdwnText } from './format.ts';
-import { name_chars_shown_max } from './blocks/limits.ts';
+import { credits } from './format.ts';
+import { name_chars_shown_max, truncate } from './blocks/limits.ts';
 
-/** What the member hears; with several tools (`tool` given) it names the tool and counts in its unit. */
+/**
+ * What the member hears, as plain text (it quotes the tool's name and the ledger's reasons): the
+ * caller escapes it where it goes into mrkdwn. With several tools (`tool` given) it names the tool
+ * and counts in its unit.
+ */
 function memberText(outcome: SyncOutcome, tool: SyncTool | null): string {
   const { expected, reported } = outcome;
-  const name = tool ? mrkdwnText(tool.name, name_chars_shown_max) : '';
+  const name = tool ? truncate(tool.name, name_chars_shown_max) : '';
+  const unitOf = (count: number) => unitAfter(count, tool ? truncate(tool.unit, name_chars_shown_max) : 'credits');
   switch (outcome.result) {
     case 'matches':
-      return `Your ${tool ? `${name} ` : ''}balance matches: ${credits(expected)} ${unitOf(expected, tool)} left.`;
+      return `Your ${tool ? `${name} ` : ''}balance matches: ${credits(expected)} ${unitOf(expected)} left.`;
     case 'usage':
       if (outcome.usage.status === 'rejected') return `:warning: ${inSlackWords(outcome.usage.reason)}`;
-      return `Recorded ${credits(outcome.credits)} ${unitOf(outcome.credits, tool)} of usage${tool ? ` in ${name}` : ''}: creditdesk expected ${credits(expected)} left, the vendor shows ${credits(reported)}.`;
+      return `Recorded ${credits(outcome.credits)} ${unitOf(outcome.credits)} of usage${tool ? ` in ${name}` : ''}: creditdesk expected ${credits(expected)} left, the vendor shows ${credits(reported)}.`;
     case 'pending':
       return (
-        `The vendor${tool ? ` of ${name}` : ''} shows ${credits(reported)} left where creditdesk expected ${credits(expected)}: a correction of +${credits(outcome.credits)} ${unitOf(outcome.credits, tool)} ` +
+        `The vendor${tool ? ` of ${name}` : ''} shows ${credits(reported)} left where creditdesk expected ${credits(expected)}: a correction of +${credits(outcome.credits)} ${unitOf(outcome.credits)} ` +
         `now awaits an admin's confirmation. Your balance stays at ${credits(expected)} until then.`
       );
   }
@@ -36,7 +42,7 @@ export async function syncToolOf(ctx: SlackContext, key: string): Promise<SyncTo
 
 /**
  * Reports the sync to the ledger under `key` (the command's trigger id, which Slack's retries
- * repeat) and returns what to tell the member. `tool` is the tool's key (null: the org's only one)
+ * repeat) and returns what to tell the member, as plain text to be escaped for mrkdwn. `tool` is the tool's key (null: the org's only one)
  * and `named` the tool as Slack names it where there are several. Only the delivery that applied
  * it talks to the admin channel, so retries and concurrent duplicates post nothing twice.
  */

@@ -471,6 +471,29 @@ describe.each(database_kinds)('Slack surfaces through signed requests on %s', (k
     expect(unescapedControls(told!)).toEqual([]);
   });
 
+  it("shows the ledger's refusals as text: a command's placeholders do not vanish as links, and what they quote cannot ping", async () => {
+    await h.ledger.putTool('figma', { name: 'Figma AI credits' });
+    await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000, tool: 'default' });
+    await h.ledger.putPlan('full', { name: 'Full seat', credits: 4250, tool: 'figma' });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'full' });
+    // Two seats and no tool named: the refusal shows the command's form, <tool> and all.
+    await h.slack.command('U0MAYA001', 'log 5');
+    expect(sectionTexts(responses.at(-1)!)).toBe(':warning: you hold seats in several tools: name one, as /credits log &lt;tool&gt; &lt;amount&gt;, with one of default, figma');
+    expect(unescapedControls(responses.at(-1)!)).toEqual([]);
+    // A refused event's reason quotes what the ledger holds, such as a member's email; shown as text.
+    const recordUsage = h.ledger.recordUsage;
+    h.ledger.recordUsage = async (event) => ({ id: event.id, status: 'rejected' as const, reason: 'the seat of r&d<!channel>@example.com was revoked' });
+    try {
+      await h.slack.command('U0MAYA001', 'log figma 5');
+    } finally {
+      h.ledger.recordUsage = recordUsage;
+    }
+    expect(responses.at(-1)!.text).toBe('the seat of r&amp;d&lt;!channel&gt;@example.com was revoked');
+    expect(sectionTexts(responses.at(-1)!)).toBe(':warning: the seat of r&amp;d&lt;!channel&gt;@example.com was revoked');
+    expect(unescapedControls(responses.at(-1)!)).toEqual([]);
+  });
+
   it('refuses an amount that is not a plain whole number with the help and the reason, and records nothing', async () => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 40_000 });
     await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });

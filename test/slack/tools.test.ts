@@ -400,7 +400,7 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       await h.slack.command('U0JACOB01', 'log figma 300 First Draft');
       expect(responses[0]!.text).toBe('Recorded 300 AI credits for First Draft: Figma AI credits 3,950 of 4,250 AI credits left');
       await h.slack.command('U0JACOB01', 'log 5');
-      expect(responses[1]!.text).toBe('you hold seats in several tools: name one, as /credits log <tool> <amount>, with one of default, figma, copilot');
+      expect(responses[1]!.text).toBe('you hold seats in several tools: name one, as /credits log &lt;tool&gt; &lt;amount&gt;, with one of default, figma, copilot');
       await h.slack.command('U0LENA001', 'log 20');
       expect((await h.ledger.balance('U0LENA001')).used).toBe(20);
       expect((await h.ledger.balances('U0JACOB01')).tools.map((b) => b.used)).toEqual([0, 300, 0]);
@@ -415,7 +415,7 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
 
     it('syncs the only seat in a tool that asks for syncs when none is named, and names the tool to the member and the admins', async () => {
       await h.slack.command('U0JACOB01', 'sync 9000');
-      expect(responses[0]!.text).toBe('you hold seats in several tools: name one, as /credits sync <tool> <remaining>, with one of default, figma, copilot');
+      expect(responses[0]!.text).toBe('you hold seats in several tools: name one, as /credits sync &lt;tool&gt; &lt;remaining&gt;, with one of default, figma, copilot');
       await h.ledger.putTool('default', { name: 'Adobe generative credits', syncNudge: true });
       await h.slack.command('U0JACOB01', 'sync 9000');
       expect(responses[1]!.text).toBe('Recorded 1,000 generative credits of usage in Adobe generative credits: creditdesk expected 10,000 left, the vendor shows 9,000.');

@@ -5,7 +5,7 @@ import type { App } from '@slack/bolt';
 import type { CorrectionDecision } from '../../../ledger/index.ts';
 import { isAdmin, not_admin_text } from '../../admins.ts';
 import { alreadyDecidedText, correctionOutcomeText } from '../../blocks/sync.ts';
-import { humanError, type SlackContext } from '../../context.ts';
+import { humanErrorMrkdwn, type SlackContext } from '../../context.ts';
 import { actions } from '../../ids.ts';
 import { showCorrection, syncToolOf } from '../../sync.ts';
 import { respondWith, type ButtonArgs } from './common.ts';
@@ -21,7 +21,7 @@ export function register(app: App, ctx: SlackContext): void {
     try {
       decision = await apply({ id, by });
     } catch (error) {
-      return respondWith(a, `Not ${verb.toLowerCase()}: ${humanError(ctx, error)}`);
+      return respondWith(a, `Not ${verb.toLowerCase()}: ${humanErrorMrkdwn(ctx, error)}`);
     }
     if (!decision.decided) return respondWith(a, decision.correction ? alreadyDecidedText(decision.correction) : 'That correction no longer exists.');
     await showCorrection(ctx, a.client, id);

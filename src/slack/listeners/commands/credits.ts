@@ -11,7 +11,7 @@ import { helpMessage } from '../../blocks/help.ts';
 import { adminMenu, noticeModal } from '../../blocks/admin.ts';
 import { section } from '../../blocks/common.ts';
 import { truncate } from '../../blocks/limits.ts';
-import { humanError, inSlackWords, zoneOf, type SlackContext } from '../../context.ts';
+import { humanErrorMrkdwn, reasonMrkdwn, zoneOf, type SlackContext } from '../../context.ts';
 import { counted } from '../../../words.ts';
 import { escapeMrkdwn } from '../../format.ts';
 import { parseCommand, type CreditsCommand } from '../../parse/command.ts';
@@ -74,7 +74,7 @@ export function creditsCommand(ctx: SlackContext) {
               id: `slack-log:${command.trigger_id}`, user, credits: parsed.amount, feature: parsed.feature, source: 'slack', ...(tool ? { tool: tool.key } : {}),
             });
             if (outcome.status === 'rejected') {
-              const reason = inSlackWords(outcome.reason);
+              const reason = reasonMrkdwn(outcome.reason);
               return await reply({ text: reason, blocks: [section(`:warning: ${reason}`)] });
             }
             const balance = await ctx.ledger.balance(user, tool?.key);
@@ -84,7 +84,7 @@ export function creditsCommand(ctx: SlackContext) {
           const tool = await commandTool(ctx, tools, user, parsed.tool, '/credits sync <tool> <remaining>', syncDefault(tools));
           // Slack's retries repeat the trigger_id: as the sync's key, it is applied once.
           const named = tool && names.several ? { name: tool.name, unit: tool.unit } : null;
-          const result = await syncWithVendor(ctx, client, user, parsed.remaining, `slack-sync:${command.trigger_id}`, tool?.key ?? null, named);
+          const result = escapeMrkdwn(await syncWithVendor(ctx, client, user, parsed.remaining, `slack-sync:${command.trigger_id}`, tool?.key ?? null, named));
           return await reply({ text: result, blocks: [section(result)] });
         }
         case 'member':
@@ -105,12 +105,12 @@ export function creditsCommand(ctx: SlackContext) {
   };
 }
 
-/** What a command that failed says: a member without a seat (the common case) in Slack's words, with no raw id or API route. */
+/** What a command that failed says, as mrkdwn: a member without a seat (the common case) in Slack's words, with no raw id or API route. */
 function failure(ctx: SlackContext, parsed: CreditsCommand, error: unknown): { text: string; blocks: unknown[] } {
   const seatMissing = error instanceof LedgerError && error.code === 'not_found' && parsed.kind !== 'report';
   const tool = 'tool' in parsed && parsed.tool ? ` in ${escapeMrkdwn(parsed.tool)}` : '';
   const text = !seatMissing
-    ? humanError(ctx, error)
+    ? humanErrorMrkdwn(ctx, error)
     : parsed.kind === 'member'
       ? `<@${parsed.userId}> has no seat${tool || ' in creditdesk yet'}; add one with /credits admin → Add or restore a seat.`
       : tool
