@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: closing`);
+    // New requests stop first; then the jobs, and Slack's listeners still at work after their ack
+    // (slack.stop waits for them, bounded), all before the database they write to closes.
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await jobs.stop();
     await slack?.stop();

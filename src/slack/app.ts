@@ -76,6 +76,11 @@ export function buildApp(ctx: SlackContext, options: SlackAppOptions): BuiltApp 
     built = { app: new App({ token: options.botToken, receiver: receiver as Receiver, clientOptions, logLevel, ...identity }), receiver };
   }
   const listening = listenerContext(ctx);
+  // Every event's listeners, to their end: Bolt answers Slack at the ack and runs them on, and a
+  // stopping service waits for them (BackgroundWork.settle) before it closes the database.
+  built.app.use(async ({ next }) => {
+    await listening.background.track(next());
+  });
   commands.register(built.app, listening);
   actions.register(built.app, listening);
   views.register(built.app, listening);

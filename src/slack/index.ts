@@ -5,6 +5,7 @@ import type { SlackMode } from '../config.ts';
 import type { Ledger } from '../ledger/index.ts';
 import type { Logger } from '../log.ts';
 import { buildApp } from './app.ts';
+import { BackgroundWork, real_timers, type SlackTimers } from './background.ts';
 
 export interface SlackDeps {
   ledger: Ledger;
@@ -15,11 +16,20 @@ export interface SlackDeps {
   adminChannelId?: string;
   alertChannelId?: string;
   selfReporting: boolean;
+  /** How listeners and stop() wait; real time unless a test drives it. */
+  timers?: SlackTimers;
+  /** Where work after the answer to Slack is tracked; a test may pass its own to look at it. */
+  background?: BackgroundWork;
 }
 
 export interface RunningSlack {
   /** Mounted at /slack/* by the HTTP server in HTTP mode. */
   listener?: RequestListener;
+  /**
+   * Stops taking events (Socket Mode disconnects; in HTTP mode the server stops them), then waits
+   * for the work listeners still run after answering Slack, at most stop_wait_ms_max: the database
+   * must outlive it.
+   */
   stop(): Promise<void>;
 }
 
@@ -27,7 +37,11 @@ export interface RunningSlack {
 const socket_retry_delay_ms_max = 5 * 60_000;
 
 export async function startSlack(deps: SlackDeps): Promise<RunningSlack> {
-  const ctx = { ledger: deps.ledger, log: deps.log, adminUserIds: deps.adminUserIds, adminChannelId: deps.adminChannelId, selfReporting: deps.selfReporting };
+  const timers = deps.timers ?? real_timers;
+  const background = deps.background ?? new BackgroundWork(deps.log);
+  const ctx = {
+    ledger: deps.ledger, log: deps.log, adminUserIds: deps.adminUserIds, adminChannelId: deps.adminChannelId, selfReporting: deps.selfReporting, timers, background,
+  };
   const { mode } = deps;
   const { app, receiver } = buildApp(ctx, {
     botToken: mode.botToken,
@@ -56,8 +70,9 @@ export async function startSlack(deps: SlackDeps): Promise<RunningSlack> {
         stopped = true;
         if (timer) clearTimeout(timer);
         await (app.stop() as Promise<void>).catch(() => {});
+        await background.settle(timers);
       },
     };
   }
-  return { listener: receiver!.requestListener, stop: async () => {} };
+  return { listener: receiver!.requestListener, stop: async () => void (await background.settle(timers)) };
 }
