@@ -56,13 +56,17 @@ export interface VendorRequest {
 }
 
 /**
- * Retry-After as RFC 9110 (10.2.3) writes it: delay-seconds or an HTTP-date. Milliseconds from
- * `nowMs`, or null when absent or unreadable.
+ * Retry-After as RFC 9110 (10.2.3) writes it: delay-seconds or an HTTP-date (`Wed, 21 Oct 2015
+ * 07:28:00 GMT`). Milliseconds from `nowMs`, or null when absent or unreadable, so that the caller
+ * backs off instead. Seconds with a fraction (`1.5`), which some servers send, are read rounded up
+ * to the millisecond. A date must name its weekday or month: JavaScript's Date.parse reads `-5`,
+ * `1.5` or `2026` as dates long past, which would mean retrying at once, without any back-off.
  */
 export function retryAfterMs(header: string | null, nowMs: number): number | null {
   if (header == null || header.trim() === '') return null;
   const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  if (!/[A-Za-z]{3}/.test(text)) return null;
   const at = Date.parse(text);
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : null;
 }
