@@ -1,4 +1,5 @@
-// The schedules: cycle resets and expiry, the weekly digest, and the outbox dispatcher. Each job
+// The schedules: cycle resets and expiry, the weekly digest, the daily pruning of idempotency keys,
+// and the outbox dispatcher. Each job
 // is a function of (ledger, clock) in its own file; startJobs wires them to node-cron in the
 // org's time zone, and catches up at start-up and on every five-minute tick what node-cron
 // missed (a DST gap, the service down). Replicas coordinate through the database only (see runs.ts).
@@ -59,6 +60,17 @@ export async function runDigestJob(ledger: Ledger, now: Date, digestCron: string
   );
 }
 
+/**
+ * The daily pruning of idempotency keys past their retention (ledger/once.ts says why 30 days is
+ * safe): once per UTC day across replicas, on the first five-minute tick of the day (or the first
+ * after the service started), so a day the service was down is made up at once.
+ */
+export async function runPruneJob(ledger: Ledger, now: Date) {
+  return runOncePerPeriod(ledger.ctx.db, 'prune_keys', now.toISOString().slice(0, 10), now, async () => ({
+    appliedKeys: await ledger.pruneAppliedKeys(now),
+  }));
+}
+
 /** Runs a job, logging a failure instead of throwing: the next tick runs it again. Undefined if it failed. */
 async function guarded<T>(log: Logger, name: string, job: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -72,12 +84,14 @@ async function guarded<T>(log: Logger, name: string, job: () => Promise<T>): Pro
 /**
  * The five-minute tick: the cycle job for this period, then every cron job that is due, so one
  * node-cron did not fire (its time fell in a DST gap) or that came while the service was down
- * runs within five minutes. Each job runs once per period however many replicas tick.
+ * runs within five minutes, then the daily pruning. Each job runs once per period however many
+ * replicas tick.
  */
 export async function runTick(ledger: Ledger, now: Date, options: { log: Logger; digestCron?: string }) {
   const cycle = await guarded(options.log, 'cycle', () => runCycleJob(ledger, now));
   const digest = await guarded(options.log, 'digest', () => runDigestJob(ledger, now, options.digestCron));
-  return { cycle, digest };
+  const prune = await guarded(options.log, 'prune_keys', () => runPruneJob(ledger, now));
+  return { cycle, digest, prune };
 }
 
 export async function startJobs(deps: JobDeps): Promise<RunningJobs> {

@@ -10,7 +10,9 @@ import type { Database } from '../db/client.ts';
 export type RunResult<T> = { status: 'ran'; value: T } | { status: 'done' } | { status: 'busy' };
 
 /** Advisory lock keys: one per job, fixed. */
-export const job_lock_keys = { cycle: 7_410_101, digest: 7_410_102, pull_figma: 7_410_103, pull_github: 7_410_104, sync_nudge: 7_410_105 } as const;
+export const job_lock_keys = {
+  cycle: 7_410_101, digest: 7_410_102, pull_figma: 7_410_103, pull_github: 7_410_104, sync_nudge: 7_410_105, prune_keys: 7_410_106,
+} as const;
 export type JobName = keyof typeof job_lock_keys;
 
 export async function runOncePerPeriod<T>(db: Database, job: JobName, period: string, now: Date, work: () => Promise<T>): Promise<RunResult<T>> {

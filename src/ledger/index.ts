@@ -15,7 +15,7 @@ import type { UsageEvent, UsageOutcome } from './usage.ts';
 import { verify } from './verify.ts';
 import { isPromotedAdmin, promoteAdmin } from './members.ts';
 import { listTools, loadTools, putTool, type ToolInput } from './tools.ts';
-import { applyOnce, type Applied, type Plain } from './once.ts';
+import { applyOnce, pruneAppliedKeys, type Applied, type Plain } from './once.ts';
 import { confirmCorrection, dismissCorrection, loadCorrection, rememberCorrectionMessage, reportSync, type SyncInput } from './sync.ts';
 import { invalid } from './errors.ts';
 import { unstorableTextIn } from './text.ts';
@@ -59,6 +59,8 @@ export function createLedger(ctx: LedgerContext) {
      */
     once: <T>(key: string, work: (ledger: LedgerOperations) => Promise<T & Plain<T>>): Promise<Applied<T>> =>
       applyOnce(ctx, key, (inTransaction) => work(ledgerOperations(inTransaction))),
+    /** Deletes idempotency keys past their retention (30 days, see once.ts); how many. Run daily by the jobs. */
+    pruneAppliedKeys: (now: Date = ctx.now()) => pruneAppliedKeys(ctx, now),
   };
 }
 

@@ -9,6 +9,17 @@ import { invalid, invariant } from './errors.ts';
 export const idempotency_key_length_max = 200;
 
 /**
+ * How long an applied key is kept, then pruned (pruneAppliedKeys, once a day). A key only has to
+ * outlive the deliveries that repeat its write, and those come within minutes: Slack retries an
+ * event or command three times over about five minutes, a trigger id works for 3 s, and a modal's
+ * submission (view id and values) is sent again only while the modal is open. Thirty days is a
+ * margin of thousands over that, and keeps a month of keys to look at when something went wrong.
+ */
+export const applied_key_retention_days = 30;
+/** Keys deleted per statement when pruning, so no one statement holds locks on a whole month of them. */
+export const prune_batch_keys_max = 10_000;
+
+/**
  * A value JSON carries unchanged (no Date, undefined, function): a repeat of a key is handed the
  * stored JSON of the first outcome, so the first caller must see exactly the same shape.
  */
@@ -63,6 +74,24 @@ export async function applyOnce<T>(ctx: LedgerContext, key: string, work: (inTra
     ]);
     return { outcome: stored!.outcome, replayed: false };
   });
+}
+
+/**
+ * Deletes the applied keys older than applied_key_retention_days before `now`, in statements of at
+ * most prune_batch_keys_max keys, and returns how many it deleted. Keys of that age are never
+ * delivered again (see applied_key_retention_days), so no write can apply twice for want of one.
+ */
+export async function pruneAppliedKeys(ctx: LedgerContext, now: Date = ctx.now()): Promise<number> {
+  const before = new Date(now.getTime() - applied_key_retention_days * 86_400_000);
+  let pruned = 0;
+  for (;;) {
+    const deleted = await ctx.db.query<{ key: string }>(
+      `delete from applied_keys where key in (select key from applied_keys where applied_at < $1 limit $2) returning key`,
+      [before, prune_batch_keys_max],
+    );
+    pruned += deleted.length;
+    if (deleted.length < prune_batch_keys_max) return pruned;
+  }
 }
 
 /**

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { createLedger } from '../../src/ledger/index.ts';
 import { LedgerError } from '../../src/ledger/errors.ts';
-import { idempotency_key_length_max } from '../../src/ledger/once.ts';
+import { runTick } from '../../src/jobs/index.ts';
+import { silentLogger } from '../../src/log.ts';
+import { applied_key_retention_days, idempotency_key_length_max } from '../../src/ledger/once.ts';
 import { database_kinds } from '../helpers/db.ts';
 import { expectVerified, useLedger } from '../helpers/ledger-harness.ts';
 
@@ -34,6 +36,32 @@ describe.each(database_kinds)('idempotency keys on %s', (kind) => {
     expect(second).toEqual({ replayed: true, outcome: first.outcome });
     expect((await h.ledger.balance('U0MAYA001')).quota).toBe(4100);
     expect(await manualGrants(h)).toBe(1);
+  });
+
+  it('forgets a key 30 days after it was applied, on the first tick of a day, once a day', async () => {
+    await seat();
+    const keys = async () => (await h.db.query<{ key: string }>(`select key from applied_keys order by key`)).map((k) => k.key);
+    const tick = async () => (await runTick(h.ledger, h.clock.now(), { log: silentLogger })).prune;
+    const grant = (key: string) => h.ledger.once(key, (l) => l.adjust({ user: 'U0MAYA001', credits: 1, reason: 'bonus' }));
+    await grant('view:V1:first'); // 10 May 12:00
+    h.clock.set('2026-05-12T12:00:00Z');
+    await grant('view:V2:second');
+    expect(applied_key_retention_days).toBe(30);
+    // 8 June: the first key is 29 days old and stays.
+    h.clock.set('2026-06-08T12:05:00Z');
+    expect(await tick()).toEqual({ status: 'ran', value: { appliedKeys: 0 } });
+    // 9 June 12:05: it is 30 days and 5 minutes old, and goes; the second, 28 days old, stays.
+    h.clock.set('2026-06-09T12:05:00Z');
+    expect(await tick()).toEqual({ status: 'ran', value: { appliedKeys: 1 } });
+    expect(await keys()).toEqual(['view:V2:second']);
+    // 10 June: the day's run finds the second key 29 days old; a later tick that day runs nothing; 11 June takes it.
+    h.clock.set('2026-06-10T23:55:00Z');
+    expect(await tick()).toEqual({ status: 'ran', value: { appliedKeys: 0 } });
+    h.clock.set('2026-06-10T23:59:00Z');
+    expect(await tick()).toEqual({ status: 'done' });
+    h.clock.set('2026-06-11T12:05:00Z');
+    expect(await tick()).toEqual({ status: 'ran', value: { appliedKeys: 1 } });
+    expect(await keys()).toEqual([]);
   });
 
   it('applies the same write again under another key', async () => {
