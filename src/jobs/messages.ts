@@ -174,10 +174,10 @@ function severalToolsDigest(all: ToolDigest[]): SlackMessage {
       section(`*${name(t)}*: ${n(t.usedThisWeek)} ${unitText(t.usedThisWeek, unit)} used this week (${weekChange(t)}) · :red_circle: ${n(t.overage)} ${unitText(t.overage, unit)} overage`),
       section(
         [
-          part('*By profile:* ', lazyLines(t.profiles, (p) => `${profileName(p)} ${n(p.used)} of ${n(p.quota)} (${pct(p.used, p.quota)})`), 'no seats yet', (k) => `and ${n(k)} more`),
+          part('*By profile:* ', lazyLines(t.profiles, (p) => `${profileName(p)} ${n(p.used)} of ${n(p.quota)} (${pct(p.used, p.quota)})`), 'no seats yet', (k) => `and ${n(k)} more (\`creditdesk report --group-by profile\` has every profile)`),
           part('*Top consumers:* ', lazyLines(t.topConsumers, (m, i) => `${i + 1}. ${member(m.user)} ${n(m.used)} of ${n(m.quota)} (${pct(m.used, m.quota)})`), 'no usage yet', report),
           part('*Over 80 %:* ', lazyLines(t.over80, (m) => `${member(m.user)} (${pct(m.used, m.quota)})`), 'nobody', report),
-          part('*Free packs:* ', lazyLines(t.freePacks, (p) => `${n(p.count)} × ${mrkdwnText(p.product, name_chars_shown_max)}`), 'none', (k) => `and ${counted(k, 'more product')}`),
+          part('*Free packs:* ', lazyLines(t.freePacks, (p) => `${n(p.count)} × ${mrkdwnText(p.product, name_chars_shown_max)}`), 'none', (k) => `and ${counted(k, 'more product')} (the App Home lists them)`),
         ].join('\n'),
       ),
     );

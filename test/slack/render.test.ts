@@ -579,3 +579,15 @@ describe.each(database_kinds)('Slack surfaces through signed requests on %s', (k
     });
   });
 });
+
+describe('a list cut to fit', () => {
+  it('says where the rest is, on every surface of an org of 5,000 members and 50 tools', () => {
+    const w = world(5_000, 'x');
+    const silent: string[] = [];
+    for (const [label, surface] of [...w.surfaces(), ...w.since()]) {
+      // "and 12 more" with nothing after it but a noun: no command, file or place named.
+      for (const cut of JSON.stringify(surface).matchAll(/and [\d,]+ more( [a-z ]+)?(?="|\\n)/g)) silent.push(`${label}: ${cut[0]}`);
+    }
+    expect(silent).toEqual([]);
+  });
+});

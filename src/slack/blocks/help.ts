@@ -25,7 +25,7 @@ export function helpMessage(options: HelpOptions): Message {
   const head = error ? `:warning: ${error}\n\n` : '';
   const tools = several
     ? `\n*Tools:* ${cappedLines(lazyLines(options.tools!, (t) => `\`${escapeMrkdwn(t.key)}\` ${mrkdwnText(t.name, name_chars_shown_max)}`), {
-        maxChars: tool_list_chars_max, separator: ', ', more: (n) => `and ${credits(n)} more`,
+        maxChars: tool_list_chars_max, separator: ', ', more: (n) => `and ${credits(n)} more (\`GET /api/v1/tools\` lists every tool)`,
       })}`
     : '';
   return { text: `${error ? `${error}. ` : ''}/credits commands`, blocks: [section(`${head}*/credits commands*\n${lines.map(escapeMrkdwn).join('\n')}${tools}`)] };

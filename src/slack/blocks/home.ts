@@ -140,7 +140,7 @@ function packAndPoolBlocks(packs: PackInventory[], pools: LivePool[], names: Too
     ...listSections('*Packs*\n', lazyLines(packs, (p) => packLine(p, names, productTools)), {
       empty: 'none purchased',
       maxSections: pack_sections_max,
-      more: (n) => `and ${counted(n, 'more pack product')}`,
+      more: (n) => `and ${counted(n, 'more pack product')} (\`GET /api/v1/pack-products\` lists them all)`,
     }),
     ...listSections('*Pools*\n', lazyLines(pools, (p) => poolLine(p, names)), {
       empty: 'none',

@@ -87,7 +87,7 @@ export function toolsSummaryMessage(reports: readonly Report[], cycle: string | 
     text: `Reports of ${counted(reports.length, 'tool')}${cycle ? ` for cycle ${cycle}` : ''}: name one for its CSV and chart`,
     blocks: [
       ...listSections(`*${counted(reports.length, 'tool')}, ${cycle ? `cycle ${cycle}` : 'each in its current cycle'}*\n`, lines, {
-        empty: 'no tools', maxSections: tool_sections_max, more: (n) => `and ${counted(n, 'more tool')}`,
+        empty: 'no tools', maxSections: tool_sections_max, more: (n) => `and ${counted(n, 'more tool')} (\`/credits report &lt;tool&gt;\` gives any one)`,
       }),
       section(ask),
     ],
