@@ -372,7 +372,8 @@ describe('lists in a section', () => {
         const sections = listSections('*Head*\n', lines, { empty: 'none', more, maxSections }).map((b) => (b.text as { text: string }).text);
         expect(sections.length).toBeLessThanOrEqual(maxSections);
         for (const text of sections) expect(slackLength(text)).toBeLessThanOrEqual(3_000);
-        expect(sections[0]!.startsWith('*Head*\n')).toBe(true);
+        // The head opens the first section; alone in it when the first line fills a section by itself.
+        expect(sections[0] === '*Head*' || sections[0]!.startsWith('*Head*\n')).toBe(true);
       }),
       { numRuns: 100 },
     );
