@@ -245,9 +245,10 @@ export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob
 
 /**
  * A throw-away database on the server of `serverUrl`, dropped again by close(): for tests and
- * the benchmark, which must never write into a database someone else uses.
+ * the benchmark, which must never write into a database someone else uses. `url` names it, for
+ * tools run beside (pgbench).
  */
-export async function openScratchPostgres(serverUrl: string, prefix: string, options: PostgresOptions = {}): Promise<Database> {
+export async function openScratchPostgres(serverUrl: string, prefix: string, options: PostgresOptions = {}): Promise<Database & { url: string }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -264,6 +265,7 @@ export async function openScratchPostgres(serverUrl: string, prefix: string, opt
   const db = openPostgres(url.toString(), options);
   return {
     ...db,
+    url: url.toString(),
     close: async () => {
       await db.close();
       await admin(`drop database if exists ${name} with (force)`);
