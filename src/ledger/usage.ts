@@ -126,8 +126,8 @@ interface Result {
   seats?: SeatInfo[] | null;
   /** Seats whose cycle ended before the reset reached them: reset them and call again. */
   stale?: number[];
-  /** A pool or overage budget of the current tool cycle is not issued yet: issue it and call again. */
-  due?: boolean;
+  /** Pools (by profile) and overage budgets (by tool) of the current cycle the batch needs and that are not issued yet: issue them and call again. */
+  due?: { profiles: string[]; tools: string[] };
   /** Balance rows the batch moved: [seatId, cycleStartMs, quota, consumedBefore, consumedAfter, alertsSent]. */
   cycles?: [number, number, number, number, number, number][] | null;
   /** Pools and budgets the batch drew on: [grantId, isPool, amount, remaining]. */
@@ -192,8 +192,8 @@ async function applyUsageIn(
       const seats = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = any($1::int4[]) order by s.id`, [result.stale]);
       await resetLockedSeats(tx, ctx, seats, now);
     } else if (result.due) {
-      await resetPoolsIn(tx, ctx, now, null);
-      await resetBudgetsIn(tx, ctx, now, null);
+      if (result.due.profiles.length > 0) await resetPoolsIn(tx, ctx, now, result.due.profiles);
+      if (result.due.tools.length > 0) await resetBudgetsIn(tx, ctx, now, result.due.tools);
       params[4] = false;
     } else break;
   }
@@ -223,7 +223,7 @@ async function applyUsageIn(
       // A repeat of an event applied earlier in this batch: its first outcome again.
       outcomes[i] = { ...(outcomes[sent[row[1] - 1]!] as AppliedUsage), status: 'duplicate' };
     } else if (row[0] === 3) {
-      const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat;
+      const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat || row[1] === code.revoked;
       if (needsTools) tools ??= await loadTools(tx, ctx.settings);
       outcomes[i] = refusal(event, row, row[7] > 0 ? seats[row[7] - 1]! : null, tools);
     } else {
@@ -265,11 +265,15 @@ function refusal(
     case code.noTool:
       return reject(event.id, `there is no tool ${event.tool}; the tools are ${tools!.keys()}`);
     case code.noSeat: {
+      // With several tools the seat's body must name a plan of this tool.
       const where = tools!.size > 1 ? ` in ${tools!.get(toolKey!).name}` : '';
-      return reject(event.id, `no seat${where} for ${event.user}: add one with PUT /api/v1/seats/${event.user}`);
+      const hint = tools!.size > 1 ? ` and {"plans": [a ${toolKey} plan]}` : '';
+      return reject(event.id, `no seat${where} for ${event.user}: add one with PUT /api/v1/seats/${event.user}${hint}`);
     }
-    case code.revoked:
-      return reject(event.id, `the seat of ${event.user} was revoked on ${new Date(revokedAtMs!).toISOString()}`);
+    case code.revoked: {
+      const where = tools!.size > 1 ? ` in ${toolName}` : '';
+      return reject(event.id, `the seat${where} of ${event.user} was revoked on ${new Date(revokedAtMs!).toISOString()}`);
+    }
     case code.notStarted:
       return reject(event.id, `at ${event.at!.toISOString()} falls in a cycle that has not started yet`);
     case code.daily: {
