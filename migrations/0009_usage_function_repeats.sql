@@ -5,7 +5,11 @@
 --   outside the seat's cycles), as a repeat already stored does;
 -- - 'due' names the pools (profiles) and overage budgets (tools) the batch needs and that are not
 --   issued for the current cycle yet, so the caller issues those only, not every tool's.
--- Replaced whole, as PostgreSQL replaces a function; the rest is unchanged.
+-- And it may be called as a statement of its own, one round trip where a transaction takes three:
+-- two parameters say when such a call must leave the batch to a transaction that raises alerts.
+-- The old signature is dropped; the rest is unchanged.
+DROP FUNCTION IF EXISTS creditdesk_apply_usage(timestamptz, bigint, text, json, boolean);
+--> statement-breakpoint
 CREATE OR REPLACE FUNCTION creditdesk_apply_usage(
   p_now timestamptz,
   p_grace_ms bigint,
@@ -17,7 +21,14 @@ CREATE OR REPLACE FUNCTION creditdesk_apply_usage(
   -- from their own credits (Figma's plan_credits_sum): such an event skips the member's own grants.
   p_events json,
   -- False once the caller has issued what a first call found not yet issued.
-  p_check_due boolean
+  p_check_due boolean,
+  -- Null when the caller runs this in its own transaction and raises threshold alerts itself.
+  -- Else the call is a statement of its own (its own transaction: one round trip instead of
+  -- three), and the member thresholds (percent of quota) and the lowest pool and budget threshold
+  -- say when the batch would cross one: then nothing is written and {"alerts": true} tells the
+  -- caller to run it in a transaction that raises them.
+  p_thresholds int[],
+  p_shared_threshold int
 ) RETURNS json
 LANGUAGE plpgsql
 -- Every table this function reads it reads by key, a few rows per event: an index probe is right
@@ -536,6 +547,18 @@ BEGIN
     v_applied := v_applied + 1;
     e_ref[i] := v_applied; -- the applied event's journal ordinal
   END LOOP;
+
+  -- A batch that crosses an alert threshold, called as a statement of its own: written only in
+  -- the caller's transaction, with its alerts (see p_thresholds).
+  IF p_thresholds IS NOT NULL AND (
+       EXISTS (SELECT 1 FROM unnest(c_quota, c_consumed, c_own, c_pool, c_over, c_alerts) AS c(quota, consumed, own, pool, over, alerts)
+               WHERE c.own + c.pool + c.over > 0 AND c.quota > 0
+                 AND EXISTS (SELECT 1 FROM unnest(p_thresholds) AS t(pct)
+                             WHERE t.pct > c.alerts AND t.pct <= (c.consumed + c.own + c.pool + c.over) * 100.0 / c.quota))
+       OR EXISTS (SELECT 1 FROM unnest(x_amount, x_left, x_orig) AS x(amount, left_, orig)
+                  WHERE x.left_ < x.orig AND x.amount > 0 AND (x.amount - x.left_) * 100.0 / x.amount >= p_shared_threshold)) THEN
+    RETURN json_build_object('alerts', true);
+  END IF;
 
   -- 9. The writes: one journal entry per applied event, its transfers, and the grants, balance
   --    rows, pool draws and daily rows they move. The event id is the duplicate check: one

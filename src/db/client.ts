@@ -74,7 +74,8 @@ const transaction_attempts_max = 5;
 /** A transaction that must run again from the start, e.g. after losing a race on a unique key. */
 export class RetryTransaction extends Error {}
 
-function isRetryable(error: unknown): boolean {
+/** The error says the transaction may simply run again (a serialization failure, a deadlock, RetryTransaction). */
+export function isRetryable(error: unknown): boolean {
   if (error instanceof RetryTransaction) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && retryable_sql_states.has(code);
