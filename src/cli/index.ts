@@ -35,7 +35,7 @@ commands:
   pull figma|github [--since YYYY-MM-DD]
                                usage from the vendor's API since the last pull (or the UTC day given);
                                exits 0 when the pull finished, 1 when it failed (the reason on stderr)
-  bench [--seats N] [--events N] [--alerts N]
+  bench [--seats N] [--events N] [--alerts N] [--compare-pgbench] [--entries N]
                                measure the ledger's performance figures (JSON lines) on a fresh database
   help                         this text
 
@@ -231,17 +231,24 @@ async function main(argv: string[]): Promise<number> {
           seats: { type: 'string', default: '100000' },
           events: { type: 'string', default: '200000' },
           alerts: { type: 'string', default: '10000' },
+          'compare-pgbench': { type: 'boolean', default: false },
+          entries: { type: 'string', default: '0' },
         },
       });
       const seats = Number(values.seats);
       const events = Number(values.events);
       const alerts = Number(values.alerts);
-      if (!Number.isInteger(seats) || seats < 10 || !Number.isInteger(events) || events < 1000 || !Number.isInteger(alerts) || alerts < 0) {
-        console.error('bench: --seats must be a whole number of at least 10, --events at least 1000, --alerts 0 or more');
+      const entries = Number(values.entries);
+      if (!Number.isInteger(seats) || seats < 10 || !Number.isInteger(events) || events < 1000 || !Number.isInteger(alerts) || alerts < 0 || !Number.isInteger(entries) || entries < 0) {
+        console.error('bench: --seats must be a whole number of at least 10, --events at least 1000, --alerts and --entries 0 or more');
+        return 2;
+      }
+      if (values['compare-pgbench'] && !config.DATABASE_URL) {
+        console.error('bench: --compare-pgbench needs DATABASE_URL (pgbench runs against PostgreSQL, not the embedded database)');
         return 2;
       }
       const { runBench } = await import('./bench.ts');
-      await runBench({ seats, events, alerts, databaseUrl: config.DATABASE_URL, print: (line) => console.log(JSON.stringify(line)) });
+      await runBench({ seats, events, alerts, entries, comparePgbench: values['compare-pgbench'], databaseUrl: config.DATABASE_URL, print: (line) => console.log(JSON.stringify(line)) });
       return 0;
     }
     default:

@@ -31,6 +31,8 @@ function call(method, path, body) {
 
 // calls: [{method, path, body}] built by the bench; statuses are counted and returned.
 const statuses = {};
+// Events answered 200 but rejected inside (a usage batch's results): a throughput figure must not count them.
+let rejected = 0;
 const latencies = timed ? [] : undefined;
 let next = 0;
 const started = performance.now();
@@ -42,9 +44,12 @@ await Promise.all(
       const res = await call(method, path, body);
       latencies?.push(performance.now() - sent);
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      if (res.status === 200 && res.body.includes('"rejected"')) {
+        for (const r of JSON.parse(res.body).results ?? []) if (r.status === 'rejected') rejected++;
+      }
       if (res.status >= 500) parentPort.postMessage({ error: `${method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}` });
     }
   }),
 );
 agent.destroy();
-parentPort.postMessage({ seconds: (performance.now() - started) / 1000, statuses, latencies });
+parentPort.postMessage({ seconds: (performance.now() - started) / 1000, statuses, rejected, latencies });

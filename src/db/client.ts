@@ -74,7 +74,8 @@ const transaction_attempts_max = 5;
 /** A transaction that must run again from the start, e.g. after losing a race on a unique key. */
 export class RetryTransaction extends Error {}
 
-function isRetryable(error: unknown): boolean {
+/** The error says the transaction may simply run again (a serialization failure, a deadlock, RetryTransaction). */
+export function isRetryable(error: unknown): boolean {
   if (error instanceof RetryTransaction) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && retryable_sql_states.has(code);
@@ -245,9 +246,10 @@ export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob
 
 /**
  * A throw-away database on the server of `serverUrl`, dropped again by close(): for tests and
- * the benchmark, which must never write into a database someone else uses.
+ * the benchmark, which must never write into a database someone else uses. `url` names it, for
+ * tools run beside (pgbench).
  */
-export async function openScratchPostgres(serverUrl: string, prefix: string, options: PostgresOptions = {}): Promise<Database> {
+export async function openScratchPostgres(serverUrl: string, prefix: string, options: PostgresOptions = {}): Promise<Database & { url: string }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -264,6 +266,7 @@ export async function openScratchPostgres(serverUrl: string, prefix: string, opt
   const db = openPostgres(url.toString(), options);
   return {
     ...db,
+    url: url.toString(),
     close: async () => {
       await db.close();
       await admin(`drop database if exists ${name} with (force)`);

@@ -51,12 +51,13 @@ export interface Catalog {
   products: Map<string, PackProduct>;
 }
 
-/** The catalog is a handful of rows: read whole where a decision needs it. */
+/**
+ * The catalog is a handful of rows: read whole where a decision needs it. One query after the
+ * other: `tx` may be a transaction's one connection, which runs one query at a time.
+ */
 export async function loadCatalog(tx: Queryable): Promise<Catalog> {
-  const [plans, products] = await Promise.all([
-    tx.query<Plan>(`select ${plan_columns} from plans`),
-    tx.query<PackProduct>(`select ${pack_product_columns} from pack_products`),
-  ]);
+  const plans = await tx.query<Plan>(`select ${plan_columns} from plans`);
+  const products = await tx.query<PackProduct>(`select ${pack_product_columns} from pack_products`);
   return { plans: new Map(plans.map((p) => [p.key, p])), products: new Map(products.map((p) => [p.key, p])) };
 }
 

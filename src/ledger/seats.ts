@@ -68,7 +68,9 @@ export async function putSeat(ctx: LedgerContext, user: string, input: SeatInput
   const ref = parseUserRef(user);
   const now = ctx.now();
   return ctx.db.transaction(async (tx) => {
-    const [catalog, tools] = await Promise.all([loadCatalog(tx), loadTools(tx, ctx.settings)]);
+    // One after the other: a transaction's connection runs one query at a time.
+    const catalog = await loadCatalog(tx);
+    const tools = await loadTools(tx, ctx.settings);
     const { plans, tool } = seatPlans(input, catalog, tools);
     if (input.profile) {
       const profile = await loadProfile(tx, input.profile);

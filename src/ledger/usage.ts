@@ -1,7 +1,7 @@
 // Usage events: a batch of up to batch_events_max applied in one transaction with a fixed number
 // of statements. Each event gets its own outcome; an event id is applied once, ever. An event
 // draws on the member's seat in its tool only: tools never mix (SPEC "Stacking").
-import type { Queryable } from '../db/client.ts';
+import { isRetryable, type Queryable } from '../db/client.ts';
 import { seat_columns, type LedgerContext, type SeatRow } from './context.ts';
 import { cycleAt } from './cycles.ts';
 import { invariant, LedgerError } from './errors.ts';
@@ -95,14 +95,37 @@ function eventProblem(event: UsageEvent): string | null {
   return unstorableTextIn({ id: event.id, user: event.user, tool: event.tool, feature: event.feature, source: event.source });
 }
 
-/** Applies events in order; `mode` per event lets one batch carry record and enforce calls together. */
+/**
+ * Applies events in order; `mode` per event lets one batch carry record and enforce calls
+ * together. Resolves one outcome per event, in order. Throws what the database throws (the
+ * group commit in ingest.ts isolates an event at fault).
+ *
+ * Most batches are one statement, its own transaction: one round trip instead of BEGIN, call,
+ * COMMIT. A batch that needs more than the function does alone (seats to reset, a pool or budget
+ * to issue, a threshold alert to raise) or lost a race on an event id writes nothing that way
+ * and runs again in a transaction, where all of it happens together.
+ */
 export async function applyUsage(
   ctx: LedgerContext,
   events: readonly (UsageEvent & { mode?: UsageMode })[],
 ): Promise<UsageOutcome[]> {
   if (events.length === 0) return [];
-  return ctx.db.transaction((tx) => applyUsageIn(tx, ctx, events, ctx.now()));
+  const now = ctx.now();
+  const batch = prepareUsage(ctx, events, now);
+  if (batch.rows.length === 0) return batch.outcomes as UsageOutcome[];
+  try {
+    const [{ r }] = (await ctx.db.query<{ r: Result }>(apply_usage_sql, [...batch.params, member_thresholds(ctx), shared_threshold_pct], { name: 'apply_usage' })) as [{ r: Result }];
+    if (r.events) return await outcomesOf(ctx.db, ctx, events, batch, r, now);
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+  }
+  return ctx.db.transaction((tx) => applyUsageIn(tx, ctx, events, batch, now));
 }
+
+/** The member thresholds a batch may cross (percent of the cycle quota): the org's and the admin channel's. */
+const member_thresholds = (ctx: LedgerContext) => [...ctx.settings.thresholds, ...channel_thresholds_pct];
+/** From this share of a pool or budget drawn (percent), a batch drawing on it may owe an alert. */
+const shared_threshold_pct = Math.min(...pool_thresholds_pct, ...budget_thresholds_pct);
 
 /**
  * One applied event as creditdesk_apply_usage returns it: [0, own, pool, overage, overDaily,
@@ -126,8 +149,8 @@ interface Result {
   seats?: SeatInfo[] | null;
   /** Seats whose cycle ended before the reset reached them: reset them and call again. */
   stale?: number[];
-  /** A pool or overage budget of the current tool cycle is not issued yet: issue it and call again. */
-  due?: boolean;
+  /** Pools (by profile) and overage budgets (by tool) of the current cycle the batch needs and that are not issued yet: issue them and call again. */
+  due?: { profiles: string[]; tools: string[] };
   /** Balance rows the batch moved: [seatId, cycleStartMs, quota, consumedBefore, consumedAfter, alertsSent]. */
   cycles?: [number, number, number, number, number, number][] | null;
   /** Pools and budgets the batch drew on: [grantId, isPool, amount, remaining]. */
@@ -140,22 +163,23 @@ const code = {
   noFit: 7, noFitPool: 8, noFitBudget: 9, noFitPoolBudget: 10,
 } as const;
 
-const apply_usage_sql = `select creditdesk_apply_usage($1, $2, $3, $4, $5) as r`;
+const apply_usage_sql = `select creditdesk_apply_usage($1, $2, $3, $4, $5, $6, $7) as r`;
 
-/**
- * The usage write path: each event is checked on its own fields here, then the whole batch is
- * resolved, allocated and written by one server-side function (creditdesk_apply_usage, in the
- * migrations), planned once per connection. Returns one outcome per event, in order.
- */
-async function applyUsageIn(
-  tx: Queryable,
-  ctx: LedgerContext,
-  events: readonly (UsageEvent & { mode?: UsageMode })[],
-  now: Date,
-): Promise<UsageOutcome[]> {
+/** A batch checked on its own fields: outcomes of the events refused here, and the rest for the function. */
+interface PreparedBatch {
+  outcomes: (UsageOutcome | undefined)[];
+  /** Indexes into the events of those sent to the function, in order. */
+  sent: number[];
+  rows: unknown[];
+  /** The function's first five parameters. */
+  params: unknown[];
+}
+
+/** Checks each event on its own fields (eventProblem, the future, the user reference) and builds the function's parameters. */
+function prepareUsage(ctx: LedgerContext, events: readonly (UsageEvent & { mode?: UsageMode })[], now: Date): PreparedBatch {
   const outcomes: (UsageOutcome | undefined)[] = new Array(events.length);
   const sent: number[] = [];
-  const rowsOut: {
+  const rows: {
     i: string; s: string | null; e: string | null; t: string | null; c: number; a: Date | null; m: boolean; f: string | null; x: string | null; p: boolean;
   }[] = [];
   const futureMs = now.getTime() + event_future_skew_ms_max;
@@ -173,16 +197,30 @@ async function applyUsageIn(
       return void (outcomes[i] = reject(event.id, error.message));
     }
     sent.push(i);
-    rowsOut.push({
+    rows.push({
       i: event.id, s: 'slackId' in ref ? ref.slackId : null, e: 'email' in ref ? ref.email : null, t: event.tool ?? null,
       c: event.credits, a: event.at ?? null, m: event.mode === 'enforce', f: event.feature ?? null, x: event.source ?? null,
       p: event.draw === 'pool',
     });
   });
-  if (sent.length === 0) return outcomes as UsageOutcome[];
-
   // The events travel as one JSON parameter: JSON.stringify is native and PostgreSQL parses it in C.
-  const params: unknown[] = [now, ctx.settings.graceMs, ctx.settings.zone, JSON.stringify(rowsOut), true];
+  return { outcomes, sent, rows, params: [now, ctx.settings.graceMs, ctx.settings.zone, JSON.stringify(rows), true] };
+}
+
+/**
+ * The usage write path in a transaction: the whole batch is resolved, allocated and written by
+ * one server-side function (creditdesk_apply_usage, in the migrations), planned once per
+ * connection; seats the reset has not reached and pools or budgets not yet issued are handled
+ * here and the function called again; threshold alerts are raised in the same transaction.
+ */
+async function applyUsageIn(
+  tx: Queryable,
+  ctx: LedgerContext,
+  events: readonly (UsageEvent & { mode?: UsageMode })[],
+  batch: PreparedBatch,
+  now: Date,
+): Promise<UsageOutcome[]> {
+  const params = [...batch.params, null, null];
   let result: Result;
   for (let attempt = 0; ; attempt++) {
     invariant(attempt < 3, 'the usage function kept asking for resets');
@@ -192,12 +230,35 @@ async function applyUsageIn(
       const seats = await tx.query<SeatRow>(`select ${seat_columns} from seats s where s.id = any($1::int4[]) order by s.id`, [result.stale]);
       await resetLockedSeats(tx, ctx, seats, now);
     } else if (result.due) {
-      await resetPoolsIn(tx, ctx, now, null);
-      await resetBudgetsIn(tx, ctx, now, null);
+      if (result.due.profiles.length > 0) await resetPoolsIn(tx, ctx, now, result.due.profiles);
+      if (result.due.tools.length > 0) await resetBudgetsIn(tx, ctx, now, result.due.tools);
       params[4] = false;
     } else break;
   }
+  const outcomes = await outcomesOf(tx, ctx, events, batch, result, now);
 
+  // Alerts for the balance rows and pools the batch carried over a threshold, in this transaction.
+  const thresholds = member_thresholds(ctx);
+  const crossing = (result.cycles ?? [])
+    .filter(([, , quota, , after, alertsSent]) => quota > 0 && crossed(thresholds, alertsSent, (after * 100) / quota).length > 0)
+    .map(([seatId, cycleStart]) => ({ seatId, cycleStart: new Date(cycleStart) }));
+  const sharedCrossing = (result.shared ?? [])
+    .filter(([, isPool, amount, remaining]) => amount > 0 && ((amount - remaining) * 100) / amount >= Math.min(...(isPool ? pool_thresholds_pct : budget_thresholds_pct)))
+    .map(([id]) => id);
+  if (crossing.length > 0 || sharedCrossing.length > 0) await raiseThresholdAlerts(tx, ctx, crossing, sharedCrossing, now);
+  return outcomes;
+}
+
+/** Each event's outcome from the function's result (its rows follow `batch.sent`); `db` reads the tools a refusal names. */
+async function outcomesOf(
+  db: Queryable,
+  ctx: LedgerContext,
+  events: readonly (UsageEvent & { mode?: UsageMode })[],
+  batch: PreparedBatch,
+  result: Result,
+  now: Date,
+): Promise<UsageOutcome[]> {
+  const { outcomes, sent } = batch;
   const rows = result.events!;
   const seats = result.seats ?? [];
   let tools: Awaited<ReturnType<typeof loadTools>> | undefined;
@@ -223,26 +284,15 @@ async function applyUsageIn(
       // A repeat of an event applied earlier in this batch: its first outcome again.
       outcomes[i] = { ...(outcomes[sent[row[1] - 1]!] as AppliedUsage), status: 'duplicate' };
     } else if (row[0] === 3) {
-      const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat;
-      if (needsTools) tools ??= await loadTools(tx, ctx.settings);
+      const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat || row[1] === code.revoked;
+      if (needsTools) tools ??= await loadTools(db, ctx.settings);
       outcomes[i] = refusal(event, row, row[7] > 0 ? seats[row[7] - 1]! : null, tools);
     } else {
       outcomes[i] = outsideRecentCycles(event, seats[row[1] - 1]!, now, ctx.settings.graceMs);
     }
   }
   invariant(outcomes.every(Boolean), 'an event was left without an outcome');
-
-  // Alerts for the balance rows and pools the batch carried over a threshold, in this transaction.
-  const thresholds = [...ctx.settings.thresholds, ...channel_thresholds_pct];
-  const crossing = (result.cycles ?? [])
-    .filter(([, , quota, , after, alertsSent]) => quota > 0 && crossed(thresholds, alertsSent, (after * 100) / quota).length > 0)
-    .map(([seatId, cycleStart]) => ({ seatId, cycleStart: new Date(cycleStart) }));
-  const sharedCrossing = (result.shared ?? [])
-    .filter(([, isPool, amount, remaining]) => amount > 0 && ((amount - remaining) * 100) / amount >= Math.min(...(isPool ? pool_thresholds_pct : budget_thresholds_pct)))
-    .map(([id]) => id);
-  if (crossing.length > 0 || sharedCrossing.length > 0) await raiseThresholdAlerts(tx, ctx, crossing, sharedCrossing, now);
   return outcomes as UsageOutcome[];
-
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -265,11 +315,15 @@ function refusal(
     case code.noTool:
       return reject(event.id, `there is no tool ${event.tool}; the tools are ${tools!.keys()}`);
     case code.noSeat: {
+      // With several tools the seat's body must name a plan of this tool.
       const where = tools!.size > 1 ? ` in ${tools!.get(toolKey!).name}` : '';
-      return reject(event.id, `no seat${where} for ${event.user}: add one with PUT /api/v1/seats/${event.user}`);
+      const hint = tools!.size > 1 ? ` and {"plans": [a ${toolKey} plan]}` : '';
+      return reject(event.id, `no seat${where} for ${event.user}: add one with PUT /api/v1/seats/${event.user}${hint}`);
     }
-    case code.revoked:
-      return reject(event.id, `the seat of ${event.user} was revoked on ${new Date(revokedAtMs!).toISOString()}`);
+    case code.revoked: {
+      const where = tools!.size > 1 ? ` in ${toolName}` : '';
+      return reject(event.id, `the seat${where} of ${event.user} was revoked on ${new Date(revokedAtMs!).toISOString()}`);
+    }
     case code.notStarted:
       return reject(event.id, `at ${event.at!.toISOString()} falls in a cycle that has not started yet`);
     case code.daily: {

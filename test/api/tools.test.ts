@@ -164,7 +164,7 @@ describe.each(database_kinds)('HTTP API with several tools on %s', (kind) => {
     expect((await h.call('GET', '/api/v1/balances/U0JACOB01?tool=figma')).json).toMatchObject({ status: 'revoked', remaining: 0 });
     expect((await h.call('GET', '/api/v1/balances/U0JACOB01?tool=default')).json).toMatchObject({ status: 'active', quota: 6000, remaining: 6000 });
     const after = await h.call('POST', '/api/v1/usage', { events: [{ id: 'late', user: 'U0JACOB01', tool: 'figma', credits: 1 }] });
-    expect(after.json.results[0].reason).toBe('the seat of U0JACOB01 was revoked on 2026-05-10T12:00:01.000Z');
+    expect(after.json.results[0].reason).toBe('the seat in Figma AI credits of U0JACOB01 was revoked on 2026-05-10T12:00:01.000Z');
     expect((await h.ledger.verify()).ok).toBe(true);
   });
 

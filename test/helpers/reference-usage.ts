@@ -326,9 +326,13 @@ async function applyUsageIn(
       const named = limits.length === 1 ? limits[0]! : `${limits.slice(0, -1).join(', ')} and ${limits.at(-1)}`;
       outcomes[i] = reject(
         event.id,
-        `${n(event.credits)} ${tool.unit} do not fit: ${n(own)} of the member's own ${tool.unit}` +
-          (poolLive ? `, ${n(poolAvailable)} from the ${s.profileKey} pool` : '') +
-          (budgetLive ? `, ${n(budgetLeft)} of the ${tool.name} overage budget` : '') +
+        // The parts as a list in words ("a, b and c"), as src/ledger/usage.ts writes them.
+        `${n(event.credits)} ${tool.unit} do not fit: ` +
+          andList([
+            `${n(own)} of the member's own ${tool.unit}`,
+            ...(poolLive ? [`${n(poolAvailable)} from the ${s.profileKey} pool`] : []),
+            ...(budgetLive ? [`${n(budgetLeft)} of the ${tool.name} overage budget`] : []),
+          ]) +
           ` remain until the reset on ${cycle.end.toISOString()}`,
         { limit: named, remaining: own + poolAvailable + budgetLeft, resetsAt: cycle.end.toISOString() },
       );
@@ -412,6 +416,8 @@ async function applyUsageIn(
   }
 }
 
+/** "a", "a and b", "a, b and c". */
+const andList = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
 const n = (value: number) => value.toLocaleString('en-US');
 
 function applyInMemory(allocation: Allocation, seatId: number, pool: PoolState | undefined): void {

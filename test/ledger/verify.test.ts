@@ -161,6 +161,18 @@ describeEachDatabase('verify on %s', (kind) => {
         { what: 'usage event credits = own + pool + overage', key: 'jacob-deck', stored: 5200, recomputed: 5300 },
       ]);
     });
+
+    it('names two entries whose credits were moved from one to the other, the totals unchanged', async () => {
+      // Every sum over all entries still matches: only a check per entry (or weighted per entry) sees it.
+      await tamper(`update journal set credits = credits - 300, own_drawn = own_drawn - 300 where event_key = 'lena-deck'`);
+      await tamper(`update journal set credits = credits + 300, own_drawn = own_drawn + 300 where event_key = 'maya-deck'`);
+      expect(await differences()).toEqual([
+        { what: 'usage event credits', key: 'lena-deck', stored: 700, recomputed: 1000 },
+        { what: 'usage event own_drawn', key: 'lena-deck', stored: 700, recomputed: 1000 },
+        { what: 'usage event credits', key: 'maya-deck', stored: 1800, recomputed: 1500 },
+        { what: 'usage event own_drawn', key: 'maya-deck', stored: 1800, recomputed: 1500 },
+      ]);
+    });
   });
 
   it('notices a transfer that was deleted from history', async () => {
