@@ -7,6 +7,7 @@ import { cycleAt } from './cycles.ts';
 import { invariant, LedgerError } from './errors.ts';
 import { credits_max, event_future_skew_ms_max, event_id_length_max, text_length_max, user_ref_length_max } from './limits.ts';
 import { unstorableTextIn } from './text.ts';
+import { unitAfter } from '../words.ts';
 import { parseUserRef } from './members.ts';
 import { resetBudgetsIn, resetLockedSeats, resetPoolsIn } from './reset.ts';
 import { budget_thresholds_pct, channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from './alerts.ts';
@@ -331,7 +332,7 @@ function refusal(
       const left = Math.max(0, limit - used);
       return reject(
         event.id,
-        `${n(event.credits)} ${unit} pass the daily limit of ${n(limit)}: ${n(used)} used on ${dayBefore(ends)}, ${n(left)} left until it resets at ${ends}`,
+        `${n(event.credits)} ${unitAfter(event.credits, unit)} ${event.credits === 1 ? 'passes' : 'pass'} the daily limit of ${n(limit)}: ${n(used)} used on ${dayBefore(ends)}, ${n(left)} left until it resets at ${ends}`,
         { limit: 'daily limit', remaining: left, resetsAt: ends },
       );
     }
@@ -346,7 +347,7 @@ function refusal(
       ];
       return reject(
         event.id,
-        `${n(event.credits)} ${unit} do not fit: ${andList(parts)} remain until the reset on ${resetsAt}`,
+        `${n(event.credits)} ${unitAfter(event.credits, unit)} ${event.credits === 1 ? 'does' : 'do'} not fit: ${andList(parts)} remain until the reset on ${resetsAt}`,
         { limit: andList(limits), remaining: x1 + x2 + x3, resetsAt },
       );
     }

@@ -239,7 +239,7 @@ describe.each(database_kinds)('HTTP API with several tools on %s', (kind) => {
     expect(refused.status).toBe(402);
     expect(refused.json).toEqual({
       id: 'v2', status: 'rejected',
-      reason: '1 credits pass the daily limit of 150: 150 used on 2026-05-10, 0 left until it resets at 2026-05-11T00:00:00.000Z',
+      reason: '1 credit passes the daily limit of 150: 150 used on 2026-05-10, 0 left until it resets at 2026-05-11T00:00:00.000Z',
       refused: { limit: 'daily limit', remaining: 0, resetsAt: '2026-05-11T00:00:00.000Z' },
     });
     const recorded = await ok('POST', '/api/v1/usage', { events: [{ id: 'v3', user: 'U0VIEW001', tool: 'figma', credits: 10 }] });

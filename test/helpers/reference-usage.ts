@@ -13,6 +13,7 @@ import { post, type Entry } from '../../src/ledger/post.ts';
 import { resetBudgetsIn, resetLockedSeats, resetPoolsIn } from '../../src/ledger/reset.ts';
 import { budget_thresholds_pct, channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from '../../src/ledger/alerts.ts';
 import { loadTools, type Tool, type Tools } from '../../src/ledger/tools.ts';
+import { unitAfter } from '../../src/words.ts';
 
 /** A timestamp as whole epoch milliseconds in SQL (null stays null). */
 const epoch_ms = (column: string) => `(extract(epoch from ${column}) * 1000)::int8`;
@@ -297,7 +298,7 @@ async function applyUsageIn(
       if (event.credits > left && mode === 'enforce') {
         outcomes[i] = reject(
           event.id,
-          `${n(event.credits)} ${tool.unit} pass the daily limit of ${n(s.dailyLimit)}: ${n(used)} used on ${today.day}, ${n(left)} left until it resets at ${today.endsAt.toISOString()}`,
+          `${n(event.credits)} ${unitAfter(event.credits, tool.unit)} ${event.credits === 1 ? 'passes' : 'pass'} the daily limit of ${n(s.dailyLimit)}: ${n(used)} used on ${today.day}, ${n(left)} left until it resets at ${today.endsAt.toISOString()}`,
           { limit: 'daily limit', remaining: left, resetsAt: today.endsAt.toISOString() },
         );
         return;
@@ -327,7 +328,7 @@ async function applyUsageIn(
       outcomes[i] = reject(
         event.id,
         // The parts as a list in words ("a, b and c"), as src/ledger/usage.ts writes them.
-        `${n(event.credits)} ${tool.unit} do not fit: ` +
+        `${n(event.credits)} ${unitAfter(event.credits, tool.unit)} ${event.credits === 1 ? 'does' : 'do'} not fit: ` +
           andList([
             `${n(own)} of the member's own ${tool.unit}`,
             ...(poolLive ? [`${n(poolAvailable)} from the ${s.profileKey} pool`] : []),

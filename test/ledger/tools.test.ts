@@ -77,7 +77,7 @@ describe.each(database_kinds)('tools on %s', (kind) => {
     expect(await h.ledger.authorize({ id: 'v1', user: 'U0VIEW001', tool: 'figma', credits: 150 })).toMatchObject({ status: 'applied' });
     const refused = (await h.ledger.authorize({ id: 'v2', user: 'U0VIEW001', tool: 'figma', credits: 1 })) as RejectedUsage;
     expect(refused.refused).toEqual({ limit: 'daily limit', remaining: 0, resetsAt: '2026-05-10T22:00:00.000Z' });
-    expect(refused.reason).toBe('1 credits pass the daily limit of 150: 150 used on 2026-05-10, 0 left until it resets at 2026-05-10T22:00:00.000Z');
+    expect(refused.reason).toBe('1 credit passes the daily limit of 150: 150 used on 2026-05-10, 0 left until it resets at 2026-05-10T22:00:00.000Z');
     expect(await h.ledger.balance('U0VIEW001', 'figma')).toMatchObject({
       used: 150, remaining: 350, daily_limit: { credits: 150, used: 150, remaining: 0, resets_at: '2026-05-10T22:00:00.000Z' },
     });
