@@ -370,12 +370,17 @@ export const creditRequests = pgTable('credit_requests', {
  * the hash of its values): the primary key lets each be applied once. The row is written in the
  * same transaction as the change, so a concurrent duplicate waits on it and then reads the outcome.
  */
-export const appliedKeys = pgTable('applied_keys', {
-  key: text('key').primaryKey(),
-  /** What the first application returned, handed to every repeat; null only while it is uncommitted. */
-  outcome: jsonb('outcome'),
-  appliedAt: instant('applied_at').notNull(),
-});
+export const appliedKeys = pgTable(
+  'applied_keys',
+  {
+    key: text('key').primaryKey(),
+    /** What the first application returned, handed to every repeat; null only while it is uncommitted. */
+    outcome: jsonb('outcome'),
+    appliedAt: instant('applied_at').notNull(),
+  },
+  // The daily prune deletes the oldest keys by time: found through this, not a scan of every key.
+  (t) => [index('applied_keys_applied_at_idx').on(t.appliedAt)],
+);
 
 /**
  * A member's sync that showed more credits than creditdesk expected: a correction of `credits`

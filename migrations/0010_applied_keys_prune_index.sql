@@ -1,0 +1,1 @@
+CREATE INDEX "applied_keys_applied_at_idx" ON "applied_keys" USING btree ("applied_at");
