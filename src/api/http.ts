@@ -30,7 +30,8 @@ export async function jsonBody(c: Context): Promise<unknown> {
   }
   try {
     return await c.req.json();
-  } catch {
-    throw new BadRequest('the body must be JSON, sent with Content-Type: application/json');
+  } catch (error) {
+    // The type was right: it is the text that is not JSON. Say where, as the parser does.
+    throw new BadRequest(`the body is not valid JSON (${error instanceof Error ? error.message.slice(0, 200) : 'unreadable'})`);
   }
 }

@@ -8,7 +8,7 @@ import type { AlertPayload, BudgetThresholdAlert, MemberThresholdAlert, PoolThre
 import type { RequestOutcomePayload } from '../ledger/requests.ts';
 import { actionsRow, button, context, listSection, section, type Block, type Message } from '../slack/blocks/common.ts';
 import { cappedLines, lazyLines, name_chars_shown_max, truncate } from '../slack/blocks/limits.ts';
-import { credits as n, dateText, dateToken, mrkdwnText, percent as pct, unitText } from '../slack/format.ts';
+import { credits as n, dateText, dateToken, mrkdwnText, overageText, percent as pct, unitText } from '../slack/format.ts';
 import { counted, noun } from '../words.ts';
 import { digestTools, type Digest, type LegacyDigest, type ToolDigest } from './digest.ts';
 
@@ -171,7 +171,7 @@ function severalToolsDigest(all: ToolDigest[]): SlackMessage {
     const unit = t.tool.unit;
     const report = (k: number) => `and ${n(k)} more (\`/credits report ${mrkdwnText(t.tool.key, name_chars_shown_max)}\` has everyone)`;
     blocks.push(
-      section(`*${name(t)}*: ${n(t.usedThisWeek)} ${unitText(t.usedThisWeek, unit)} used this week (${weekChange(t)}) · :red_circle: ${n(t.overage)} ${unitText(t.overage, unit)} overage`),
+      section(`*${name(t)}*: ${n(t.usedThisWeek)} ${unitText(t.usedThisWeek, unit)} used this week (${weekChange(t)}) · ${overageText(t.overage, unitText(t.overage, unit))}`),
       section(
         [
           part('*By profile:* ', lazyLines(t.profiles, (p) => `${profileName(p)} ${n(p.used)} of ${n(p.quota)} (${pct(p.used, p.quota)})`), 'no seats yet', (k) => `and ${n(k)} more (\`creditdesk report --group-by profile\` has every profile)`),

@@ -223,9 +223,18 @@ export async function packAdvice(ctx: LedgerContext, cycleName: string, idlePctM
      group by 1, sc.cycle_start order by 2`,
     [month.start, month.end, tool.zone, tool.key],
   );
-  return dry.slice(0, idle.length).map((receiver, i) => ({
-    product: idle[i]!.product, credits: idle[i]!.credits, from: idle[i]!.who, fromPctUsed: idle[i]!.pct, to: receiver.who, ranOutOnDay: receiver.ranOutOnDay,
-  }));
+  // The first to run out gets the idlest pack, each pack moved once, never to its own holder: a
+  // member who ran out and was then given a pack can be both idle and dry in one cycle.
+  const moves: PackMove[] = [];
+  const given = new Set<number>();
+  for (const receiver of dry) {
+    const i = idle.findIndex((pack, k) => !given.has(k) && pack.who !== receiver.who);
+    if (i < 0) continue;
+    given.add(i);
+    const pack = idle[i]!;
+    moves.push({ product: pack.product, credits: pack.credits, from: pack.who, fromPctUsed: pack.pct, to: receiver.who, ranOutOnDay: receiver.ranOutOnDay });
+  }
+  return moves;
 }
 
 export interface ChargebackRow {

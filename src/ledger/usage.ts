@@ -78,6 +78,8 @@ function eventProblem(event: UsageEvent): string | null {
   if (typeof event.id !== 'string' || event.id.length === 0 || event.id.length > event_id_length_max) {
     return `id must be 1 to ${event_id_length_max} characters`;
   }
+  // An id of spaces only names nothing a person could find again: refused like other blank text.
+  if (event.id.trim().length === 0) return 'id must not be blank';
   if (typeof event.user !== 'string' || event.user.length > user_ref_length_max) {
     return `user must be a Slack user id or an email address of at most ${user_ref_length_max} characters`;
   }

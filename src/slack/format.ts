@@ -6,6 +6,12 @@ import { name_chars_shown_max, truncate } from './blocks/limits.ts';
 
 export const credits = (value: number) => value.toLocaleString('en-US');
 
+/**
+ * Overage as a report line shows it: flagged in red only when there is some ("no overage" for 0,
+ * where a red 0 read as an alarm). `unit`, when given, goes between the amount and the word.
+ */
+export const overageText = (value: number, unit?: string) => (value > 0 ? `:red_circle: ${credits(value)}${unit ? ` ${unit}` : ''} overage` : 'no overage');
+
 export const percent = (part: number, whole: number) => (whole > 0 ? `${Math.round((part * 100) / whole)} %` : '—');
 
 /**

@@ -132,6 +132,20 @@ describe.each(database_kinds)('HTTP API inputs on %s', (kind) => {
     expect((await h.send('PUT', '/api/v1/plans/team', { body: { name: 'Team', credits: 100 }, contentType: 'Application/JSON;Charset="UTF-8"' })).status).toBe(200);
   });
 
+  it('answers 400 naming the text, not the type, when a body sent as JSON is not JSON', async () => {
+    const before = await written();
+    const res = await h.send('POST', '/api/v1/usage', { body: '{"events":', contentType: 'application/json' });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatch(/^the body is not valid JSON \(.+\)$/);
+    expect(await written()).toEqual(before);
+  });
+
+  it('rejects an event whose id is only spaces, applying the rest of its batch', async () => {
+    const res = await h.call('POST', '/api/v1/usage', { events: [{ id: '   ', user: 'U0MAYA001', credits: 5 }, { id: 'ok-1', user: 'U0MAYA001', credits: 5 }] });
+    expect(res.json.results.map((r: { status: string; reason?: string }) => [r.status, r.reason ?? null])).toEqual([['rejected', 'id must not be blank'], ['applied', null]]);
+    expect((await h.call('GET', '/api/v1/balances/U0MAYA001')).json).toMatchObject({ used: 5 });
+  });
+
   it('gives the other 999 events of a 1,000-event batch their outcome when one carries a NUL', async () => {
     const events = Array.from({ length: 1000 }, (_, i) => ({ id: `b-${i}`, user: 'U0MAYA001', credits: 1, feature: i === 500 ? nul : 'fill' }));
     const res = await h.call('POST', '/api/v1/usage', { events });

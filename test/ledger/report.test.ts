@@ -41,6 +41,22 @@ describe.each(database_kinds)('the cycle report on %s', (kind) => {
     ]);
   });
 
+  it('never advises moving a pack to the member who holds it', async () => {
+    const own = await openTestDatabase(kind);
+    const l = testLedger(own, new TestClock(new Date('2026-05-11T12:00:00Z')));
+    await l.putPlan('pro', { name: 'Pro', credits: 4000 });
+    await l.putPackProduct('addon', { name: 'Add-on 2,000', credits: 2000, kind: 'recurring' });
+    await l.recordPurchase({ product: 'addon', quantity: 1 });
+    await l.putSeat('U0MAYA001', { plan: 'pro' });
+    // Maya runs dry on the 10th (500 over), then is given the pack and 100,000 more: 4 % used,
+    // so she is both the idlest pack holder and the member who ran dry.
+    await l.recordUsage({ id: 'maya', user: 'U0MAYA001', credits: 4500, at: new Date('2026-05-10T09:00:00Z') });
+    await l.assignPack({ product: 'addon', user: 'U0MAYA001' });
+    await l.adjust({ user: 'U0MAYA001', credits: 100_000, reason: 'a launch' });
+    expect(await packAdvice(l.ctx, '2026-05')).toEqual([]);
+    await own.close();
+  });
+
   it('counts the day a member ran dry as the org does, in its time zone', async () => {
     const zoned = await openTestDatabase(kind);
     const la = testLedger(zoned, new TestClock(new Date('2026-05-11T12:00:00Z')), { zone: 'America/Los_Angeles' });

@@ -422,6 +422,12 @@ describe('amounts in /credits', () => {
     }
   });
 
+  it('refuses an amount past any number JavaScript holds exactly with the amount\'s own reason, not a library\'s', () => {
+    expect(parseCommand('log 99999999999999999999')).toEqual({
+      kind: 'invalid', error: '/credits log needs an amount: "99999999999999999999" is not one; that amount is larger than any credit grant',
+    });
+  });
+
   it('takes a request without an amount, and a balance of 0 to sync', () => {
     expect(parseCommand('request 3D renders for the pitch')).toEqual({ kind: 'request', amount: null, reason: '3D renders for the pitch' });
     expect(parseCommand('sync 0')).toEqual({ kind: 'sync', remaining: 0 });

@@ -364,9 +364,9 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       expect(reply.text).toBe('Reports of 3 tools: name one for its CSV and chart');
       expect(sections(reply)).toEqual([
         '*3 tools, each in its current cycle*\n' +
-          '• *Adobe generative credits* (`default`), cycle 2026-05: 1 seat · 0 of 10,000 generative credits used (0 %) · :red_circle: 0 overage\n' +
+          '• *Adobe generative credits* (`default`), cycle 2026-05: 1 seat · 0 of 10,000 generative credits used (0 %) · no overage\n' +
           '• *Figma AI credits* (`figma`), cycle 2026-05: 2 seats · 4,700 of 4,750 AI credits used (99 %) · :red_circle: 250 overage (10.00) · 50 past daily limits\n' +
-          '• *Copilot premium requests* (`copilot`), cycle 2026-05: 1 seat · 0 of 300 premium requests used (0 %) · :red_circle: 0 overage',
+          '• *Copilot premium requests* (`copilot`), cycle 2026-05: 1 seat · 0 of 300 premium requests used (0 %) · no overage',
         "For one tool's report, with its CSV and chart in your DM: `/credits report &lt;tool&gt; [YYYY-MM]`, such as `/credits report default`.",
       ]);
       // No files: the admin has not said which tool.
@@ -481,11 +481,11 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       );
       expect(sections(digest!)).toEqual([
         '*Weekly AI credit digest: 3 of 3 tools in use.*',
-        '*Adobe generative credits*: 0 generative credits used this week (no usage the week before) · :red_circle: 0 generative credits overage',
+        '*Adobe generative credits*: 0 generative credits used this week (no usage the week before) · no overage',
         '*By profile:* no profile 0 of 10,000 (0 %)\n*Top consumers:* no usage yet\n*Over 80 %:* nobody\n*Free packs:* 1 × addon',
-        '*Figma AI credits*: 100 AI credits used this week (no usage the week before) · :red_circle: 0 AI credits overage',
+        '*Figma AI credits*: 100 AI credits used this week (no usage the week before) · no overage',
         '*By profile:* no profile 100 of 4,750 (2 %)\n*Top consumers:* 1. <@U0LENA001> 100 of 500 (20 %)\n*Over 80 %:* nobody\n*Free packs:* none',
-        '*Copilot premium requests*: 150 premium requests used this week (no usage the week before) · :red_circle: 0 premium requests overage',
+        '*Copilot premium requests*: 150 premium requests used this week (no usage the week before) · no overage',
         '*By profile:* no profile 150 of 300 (50 %)\n*Top consumers:* 1. <@U0JACOB01> 150 of 300 (50 %)\n*Over 80 %:* nobody\n*Free packs:* none',
       ]);
     });
@@ -497,9 +497,9 @@ describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
       const shown = sections(home);
       expect(shown).toContain(
         '*Organisation: 3 tools*\n' +
-          '• *Adobe generative credits*, cycle 2026-05: 1 seat · 0 of 10,000 generative credits used · :red_circle: 0 overage\n' +
-          '• *Figma AI credits*, cycle 2026-05: 2 seats · 0 of 4,750 AI credits used · :red_circle: 0 overage\n' +
-          '• *Copilot premium requests*, cycle 2026-05: 1 seat · 0 of 300 premium requests used · :red_circle: 0 overage',
+          '• *Adobe generative credits*, cycle 2026-05: 1 seat · 0 of 10,000 generative credits used · no overage\n' +
+          '• *Figma AI credits*, cycle 2026-05: 2 seats · 0 of 4,750 AI credits used · no overage\n' +
+          '• *Copilot premium requests*, cycle 2026-05: 1 seat · 0 of 300 premium requests used · no overage',
       );
       expect(shown).toContain('*Packs*\n• addon (Adobe generative credits): 1 free, 2 assigned (#1 <@U0JACOB01>, #2 <@U0JACOB01>)');
       expect(shown).toContain('*Pools*\n• design (Figma AI credits): 1,000 of 1,000 left');

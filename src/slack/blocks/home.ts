@@ -9,7 +9,7 @@ import type { Report } from '../../ledger/report.ts';
 import type { VendorTask } from '../../ledger/tasks.ts';
 import { actions } from '../ids.ts';
 import { counted } from '../../words.ts';
-import { credits, escapeKeepingMentions, memberRef, mrkdwnText, percent, unitText } from '../format.ts';
+import { credits, escapeKeepingMentions, memberRef, mrkdwnText, overageText, percent, unitText } from '../format.ts';
 import { one_tool, type ToolNames } from '../tools.ts';
 import { balancesBlocks, historyBlocks } from './balance.ts';
 import { button, context, divider, listSection, listSections, section, type Block, type HomeView } from './common.ts';
@@ -103,7 +103,7 @@ function toolLine(report: Report): string {
   const top = report.rows[0] && report.rows[0].used > 0 ? ` · top: ${consumer(report.rows[0])} ${credits(report.rows[0].used)} (${percent(report.rows[0].used, report.rows[0].quota)})` : '';
   return (
     `• *${mrkdwnText(report.tool_name, name_chars_shown_max)}*, cycle ${report.cycle}: ${counted(report.rows.length, 'seat')} · ` +
-    `${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, report.unit)} used · :red_circle: ${credits(t.overage)} overage${top}`
+    `${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, report.unit)} used · ${overageText(t.overage)}${top}`
   );
 }
 
@@ -114,7 +114,7 @@ function orgBlocks({ reports, packs, pools, tasks, productTools = new Map() }: O
     const top = only.rows
       .slice(0, consumers_shown_max)
       .map((r) => `• ${consumer(r)}: ${credits(r.used)} of ${credits(r.quota)} (${percent(r.used, r.quota)})`);
-    blocks.push(section(`*Organisation, cycle ${only.cycle}*\n${counted(only.rows.length, 'seat')} · ${credits(only.totals.used)} of ${credits(only.totals.quota)} used · :red_circle: ${credits(only.totals.overage)} overage`));
+    blocks.push(section(`*Organisation, cycle ${only.cycle}*\n${counted(only.rows.length, 'seat')} · ${credits(only.totals.used)} of ${credits(only.totals.quota)} used · ${overageText(only.totals.overage)}`));
     blocks.push(...packAndPoolBlocks(packs, pools, names, productTools));
     blocks.push(listSection('*Top consumers*\n', top, { empty: 'no usage yet', more: () => '' }));
   } else {

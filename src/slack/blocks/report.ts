@@ -5,7 +5,7 @@
 // with its unit, and `/credits report` without a tool gives a line per tool.
 import type { Breakage, ChargebackRow, PackMove, Report } from '../../ledger/report.ts';
 import { counted } from '../../words.ts';
-import { credits, escapeMrkdwn, mrkdwnText, percent, unitText, userRef } from '../format.ts';
+import { credits, escapeMrkdwn, mrkdwnText, overageText, percent, unitText, userRef } from '../format.ts';
 import { listSection, listSections, section, type Message } from './common.ts';
 import { lazyLines, name_chars_shown_max, truncate } from './limits.ts';
 
@@ -46,7 +46,7 @@ export function reportMessage(report: Report, extras?: { breakage: Breakage; adv
   const title = several ? `${mrkdwnText(report.tool_name, name_chars_shown_max)}, cycle ${report.cycle}` : `Cycle ${report.cycle}`;
   const inUnit = several ? ` ${unitText(t.quota, unit)}` : '';
   const head =
-    `*${title}*: ${counted(report.rows.length, 'seat')} · ${credits(t.used)} of ${credits(t.quota)}${inUnit} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · :red_circle: ${credits(t.overage)} overage · ${credits(t.expired)} expired unused` +
+    `*${title}*: ${counted(report.rows.length, 'seat')} · ${credits(t.used)} of ${credits(t.quota)}${inUnit} used (${percent(t.used, t.quota)}) · ${credits(t.remaining)} left · ${overageText(t.overage)} · ${credits(t.expired)} expired unused` +
     toolExtras(report, unit);
   const top = lazyLines(report.rows, (r) => `• ${who(r)}: ${credits(r.used)} of ${credits(r.quota)} (${r.pct_used} %)${r.overage ? `, ${credits(r.overage)} over` : ''}`);
   const over80 = lazyLines(report.rows.filter((r) => r.pct_used >= 80), who);
@@ -80,7 +80,7 @@ export function toolsSummaryMessage(reports: readonly Report[], cycle: string | 
     const daily = t.over_daily_limit > 0 ? ` · ${credits(t.over_daily_limit)} past daily limits` : '';
     return (
       `• *${mrkdwnText(r.tool_name, name_chars_shown_max)}* (\`${mrkdwnText(r.tool, name_chars_shown_max)}\`), cycle ${r.cycle}: ${counted(r.rows.length, 'seat')} · ` +
-      `${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, r.unit)} used (${percent(t.used, t.quota)}) · :red_circle: ${credits(t.overage)} overage${cost}${daily}`
+      `${credits(t.used)} of ${credits(t.quota)} ${unitText(t.quota, r.unit)} used (${percent(t.used, t.quota)}) · ${overageText(t.overage)}${cost}${daily}`
     );
   });
   return {

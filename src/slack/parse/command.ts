@@ -43,9 +43,11 @@ const whole_number = (error: string) =>
     .regex(amount_pattern, error)
     .transform((word) => Number(word.replace(/[,\u2009\u202F]/g, '')));
 
+// Whole by the pattern; no int() check after it, whose own message for numbers past 2^53
+// ("Too big: expected int ...") would reach people instead of these.
 const amount = whole_number('write the amount as a whole number of credits, such as 500 or 1,500')
-  .pipe(z.number().int().positive('the amount must be more than 0').max(credits_max, 'that amount is larger than any credit grant'));
-const remaining = whole_number('give the remaining balance as a whole number, such as 2400 or 2,400').pipe(z.number().int().min(0).max(credits_max, 'that balance is larger than any credit grant'));
+  .pipe(z.number().positive('the amount must be more than 0').max(credits_max, 'that amount is larger than any credit grant'));
+const remaining = whole_number('give the remaining balance as a whole number, such as 2400 or 2,400').pipe(z.number().min(0).max(credits_max, 'that balance is larger than any credit grant'));
 
 /**
  * What a person typed after the amount (a reason, a feature), decoded: null when nothing, an
