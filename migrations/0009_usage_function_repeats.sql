@@ -4,7 +4,9 @@
 --   even when it would be refused on its own (its seat revoked, another member or tool, a time
 --   outside the seat's cycles), as a repeat already stored does;
 -- - 'due' names the pools (profiles) and overage budgets (tools) the batch needs and that are not
---   issued for the current cycle yet, so the caller issues those only, not every tool's.
+--   issued for the current cycle yet, so the caller issues those only, not every tool's;
+-- - a seat's grants are read through the seat's index alone (see step 4), ten times faster for
+--   small batches once many grants are open.
 -- And it may be called as a statement of its own, one round trip where a transaction takes three:
 -- two parameters say when such a call must leave the batch to a transaction that raises alerts.
 -- The old signature is dropped; the rest is unchanged.
@@ -248,11 +250,17 @@ BEGIN
     INTO g_id, g_slot, g_starts, g_expires, g_left
   FROM unnest(s_id) WITH ORDINALITY AS v(id, slot)
   CROSS JOIN LATERAL (
-    SELECT gg.id, gg.starts_at, gg.expires_at, gg.remaining,
-           CASE gg.source WHEN 'plan' THEN 0 WHEN 'rollover' THEN 1 WHEN 'pack' THEN 2 ELSE 3 END AS rank
-    FROM grants gg
-    WHERE gg.seat_id = v.id AND gg.cycle_start > p_now - v_grace - interval '63 days' AND gg.remaining > 0 AND gg.closed_at IS NULL
-    OFFSET 0) g;
+    -- The seat's grants through grants_seat_idx alone: its two or three recent rows. The open and
+    -- unspent test is outside the OFFSET 0 fence, so the planner cannot AND in the partial index
+    -- of every open grant (grants_open_expiry_idx): it did, reading 190,000 index entries per seat
+    -- (10 ms) where a handful would do, and single-event batches were bound by it.
+    SELECT o.id, o.starts_at, o.expires_at, o.remaining, o.rank
+    FROM (SELECT gg.id, gg.starts_at, gg.expires_at, gg.remaining, gg.closed_at,
+                 CASE gg.source WHEN 'plan' THEN 0 WHEN 'rollover' THEN 1 WHEN 'pack' THEN 2 ELSE 3 END AS rank
+          FROM grants gg
+          WHERE gg.seat_id = v.id AND gg.cycle_start > p_now - v_grace - interval '63 days'
+          OFFSET 0) o
+    WHERE o.remaining > 0 AND o.closed_at IS NULL) g;
   g_n := coalesce(cardinality(g_id), 0);
   SELECT array_agg(v.slot ORDER BY v.slot, c.cycle_start), array_agg(c.cycle_start ORDER BY v.slot, c.cycle_start),
          array_agg(c.cycle_end ORDER BY v.slot, c.cycle_start), array_agg(c.quota ORDER BY v.slot, c.cycle_start),
