@@ -1,6 +1,6 @@
 // creditdesk import-usage <csv>: usage from a file (email or Slack id, credits, date, feature,
-// optional event id). An id derived from the row's content stands in when none is given, so
-// importing the same file again applies nothing twice. Bad rows are listed by line and fail the run.
+// optional event id and tool). An id derived from the row's content stands in when none is given,
+// so importing the same file again applies nothing twice. Bad rows are listed by line and fail the run.
 // With --format github, GitHub's premium request usage report instead (see below).
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
@@ -11,6 +11,7 @@ import { isDay } from '../connectors/days.ts';
 import { githubModelKey, premium_request_unit } from '../connectors/github.ts';
 import { csvCellsProblem, identifier, storableString, text } from '../input.ts';
 import { batch_events_max, credits_max, event_id_length_max, text_length_max, user_ref_length_max } from '../ledger/limits.ts';
+import { default_tool_key, type Tool, type Tools } from '../ledger/tools.ts';
 import type { UsageEvent } from '../ledger/usage.ts';
 import { column, import_exit, readCsv, type CsvFile } from './csv.ts';
 import { counted, noun } from '../words.ts';
@@ -33,6 +34,7 @@ const row_schema = z.object({
   date: z.string({ error: 'has no date' }).pipe(storableString('date')),
   feature: text({ max: text_length_max, label: 'feature' }).optional(),
   id: identifier(event_id_length_max, { label: 'event_id' }).optional(),
+  tool: text({ max: text_length_max, label: 'tool' }).optional(),
 });
 
 export interface UsageImportSummary {
@@ -42,15 +44,66 @@ export interface UsageImportSummary {
   rejected: { line: number; reason: string }[];
 }
 
-/** A date alone means that day (noon, in the org's zone, safely inside it); a time is taken as given. */
-function parseDate(text: string, zone: string): Date | null {
-  const dateOnly = DateTime.fromFormat(text, 'yyyy-MM-dd', { zone });
-  if (dateOnly.isValid) return dateOnly.set({ hour: 12 }).toJSDate();
-  const iso = DateTime.fromISO(text, { zone });
-  return iso.isValid ? iso.toJSDate() : null;
+/** The tool of every row, as import-usage reads them: the org's tools, and --tool if given. */
+export interface UsageFileTools {
+  tools: Tools;
+  /** --tool: the tool of the rows that name none; a row naming another one is refused. */
+  tool: Tool | null;
 }
 
-export function usageEventsFromCsv(input: Uint8Array | string | CsvFile, zone: string): { events: (UsageEvent & { line: number })[]; rejected: UsageImportSummary['rejected']; rows: number } {
+/**
+ * A row's time. A full ISO time is taken as given (the org's zone when it names none). A date
+ * alone (2026-12-01) is that day in the row's tool's zone: at 12:00, safely inside the day, or,
+ * while 12:00 is still to come on that day (a row dated today, imported in the morning), the
+ * import's now, so the row is not refused as in the future. A later day stays at 12:00, and the
+ * ledger refuses it as in the future.
+ * `nominal` is what the row's derived id is made of: the time as given, for a date alone 12:00 in
+ * the org's zone (as ids were derived before there were several tools), the same whenever the
+ * file is imported. Null when the text is neither.
+ */
+export function usageTime(text: string, zones: { org: string; tool: string }, now: Date): { at: Date; nominal: Date } | null {
+  const orgDay = DateTime.fromFormat(text, 'yyyy-MM-dd', { zone: zones.org });
+  if (orgDay.isValid) {
+    const nominal = orgDay.set({ hour: 12 }).toJSDate();
+    const day = DateTime.fromFormat(text, 'yyyy-MM-dd', { zone: zones.tool });
+    const noon = day.set({ hour: 12 }).toJSDate();
+    const at = noon > now && now >= day.toJSDate() ? now : noon;
+    return { at, nominal };
+  }
+  const iso = DateTime.fromISO(text, { zone: zones.org });
+  return iso.isValid ? { at: iso.toJSDate(), nominal: iso.toJSDate() } : null;
+}
+
+/**
+ * A row's tool: its `tool` cell (a tool key, in any case), else --tool, else the org's only tool.
+ * Out: the tool, or why the row is refused (an unknown key, listing the keys; a key other than
+ * --tool's; no tool named while the org has several, SPEC "Several tools").
+ */
+function rowTool(cell: string | undefined, choice: UsageFileTools): Tool | string {
+  const { tools, tool } = choice;
+  if (cell !== undefined) {
+    const named = tools.byKey.get(cell.trim().toLowerCase());
+    if (!named) return `tool "${cell.slice(0, 40)}" is not a tool here; the tools are ${tools.keys()}`;
+    if (tool && named.key !== tool.key) return `names the tool ${named.key}, but --tool is ${tool.key}: import each tool's rows with its own --tool, or leave --tool out`;
+    return named;
+  }
+  if (tool) return tool;
+  if (tools.size === 1) return tools.list[0]!;
+  return `names no tool: give it one in a tool column, or import the file with --tool KEY, one of ${tools.keys()}`;
+}
+
+/**
+ * A usage file's rows as usage events, each with its line, and the rows refused by line (a cell
+ * that cannot be read, a date that is not one, a tool that is not one: see rowTool). Times as
+ * usageTime reads them, at `now`; `zone` is the org's.
+ * A row without an event id gets one derived from its user, credits, nominal time, feature and,
+ * unless it is the tool `default` (so files imported while that was the only tool keep their
+ * ids), its tool: importing the same file again, on any day, yields the same ids.
+ */
+export function usageEventsFromCsv(
+  input: Uint8Array | string | CsvFile,
+  context: UsageFileTools & { zone: string; now: Date },
+): { events: (UsageEvent & { line: number })[]; rejected: UsageImportSummary['rejected']; rows: number } {
   const { rows } = typeof input === 'string' || input instanceof Uint8Array ? readUsageFile(input) : input;
   const events: (UsageEvent & { line: number })[] = [];
   const rejected: UsageImportSummary['rejected'] = [];
@@ -62,25 +115,31 @@ export function usageEventsFromCsv(input: Uint8Array | string | CsvFile, zone: s
       date: column(row, ...usage_columns.date.names),
       feature: column(row, 'feature'),
       id: column(row, 'event id', 'id'),
+      tool: column(row, 'tool'),
     });
     if (!parsed.success) {
       rejected.push({ line: row.line, reason: parsed.error.issues.map((i) => i.message).join('; ') });
       continue;
     }
-    const at = parseDate(parsed.data.date, zone);
-    if (!at) {
+    const tool = rowTool(parsed.data.tool, context);
+    if (typeof tool === 'string') {
+      rejected.push({ line: row.line, reason: tool });
+      continue;
+    }
+    const time = usageTime(parsed.data.date, { org: context.zone, tool: tool.zone }, context.now);
+    if (!time) {
       rejected.push({ line: row.line, reason: `date "${parsed.data.date.slice(0, 40)}" is not a date such as 2026-05-20 or 2026-05-20T14:03:00Z` });
       continue;
     }
     const { user, credits, feature } = parsed.data;
-    // Two identical rows are two uses (the same member, amount, day and feature twice): the
+    // Two identical rows are two uses (the same member, amount, day, feature and tool twice): the
     // second gets its occurrence in the id, so it is not taken for a repeat of the first, while
     // importing the same file again still yields the same ids.
-    const content = [user.toLowerCase(), credits, at.toISOString(), feature ?? ''].join('\u001f');
+    const content = [user.toLowerCase(), credits, time.nominal.toISOString(), feature ?? '', ...(tool.key === default_tool_key ? [] : [`tool:${tool.key}`])].join('\u001f');
     const occurrence = (seen.get(content) ?? 0) + 1;
     seen.set(content, occurrence);
     const id = parsed.data.id ?? `csv-${createHash('sha256').update(occurrence === 1 ? content : `${content}\u001f${occurrence}`).digest('hex').slice(0, 32)}`;
-    events.push({ line: row.line, id, user, credits, at, feature: feature ?? null, source: 'csv import' });
+    events.push({ line: row.line, id, user, tool: tool.key, credits, at: time.at, feature: feature ?? null, source: 'csv import' });
   }
   return { events, rejected, rows: rows.length };
 }
@@ -88,10 +147,14 @@ export function usageEventsFromCsv(input: Uint8Array | string | CsvFile, zone: s
 /**
  * Applies a usage file's rows (its bytes, its text, or the file as readUsageFile read it) in
  * batches; each row is `applied`, a `duplicate` of an event applied before, or `rejected` by line.
- * Throws CsvFileError before anything is written when the file is refused as a whole.
+ * `tool` (--tool): the key of the tool of the rows that name none (see usageEventsFromCsv).
+ * Throws CsvFileError before anything is written when the file is refused as a whole, and a
+ * LedgerError (not_found, listing the tool keys) when `tool` names no tool.
  */
-export async function importUsage(ledger: Ledger, input: Uint8Array | string | CsvFile): Promise<UsageImportSummary> {
-  const { events, rejected, rows } = usageEventsFromCsv(input, ledger.ctx.settings.zone);
+export async function importUsage(ledger: Ledger, input: Uint8Array | string | CsvFile, options: { tool?: string | null } = {}): Promise<UsageImportSummary> {
+  const tools = await ledger.loadTools();
+  const tool = options.tool ? tools.get(options.tool) : null;
+  const { events, rejected, rows } = usageEventsFromCsv(input, { tools, tool, zone: ledger.ctx.settings.zone, now: ledger.ctx.now() });
   const summary: UsageImportSummary = { rows, applied: 0, duplicate: 0, rejected };
   for (let from = 0; from < events.length; from += batch_events_max) {
     const chunk = events.slice(from, from + batch_events_max);

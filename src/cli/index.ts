@@ -25,7 +25,11 @@ commands:
                                and, grouped, chargeback
   import-seats <csv> [--map mapping.json] [--plan KEY] [--profile KEY] [--dry-run]
                                seats from the vendor console's user export; members matched to Slack by email
-  import-usage <csv>           usage rows (email or Slack id, credits, date, feature, optional event id)
+  import-usage [--tool KEY] <csv>
+                               usage rows (email or Slack id, credits, date, optional feature, event id and
+                               tool); a row's tool is its tool column, else --tool, else the only tool (a row
+                               naming another tool than --tool fails); a date alone is that day at 12:00 in
+                               the tool's zone, or the time of the import while 12:00 is still to come today
   import-usage --format github [--tool KEY] <csv>
                                GitHub's premium request usage report; members matched by their seat's
                                vendor_user (the GitHub login), in --tool, GITHUB_TOOL or the only tool
@@ -136,16 +140,20 @@ async function main(argv: string[]): Promise<number> {
           return usage.githubImportExitCode(summary);
         });
       }
-      if (values.tool) {
-        console.error('import-usage: --tool is for --format github');
-        return import_exit.refused;
-      }
       const { importUsage, readUsageFile, usageImportExitCode, usageImportSummary } = usage;
       // The file is read and checked before the database is opened: a refused file writes nothing.
       const file = await readImportFile('import-usage', positionals[0]!, readUsageFile);
       if (!file) return import_exit.refused;
       return withLedger(config, async (ledger) => {
-        const summary = await importUsage(ledger, file);
+        let summary;
+        try {
+          summary = await importUsage(ledger, file, { tool: values.tool ?? null });
+        } catch (error) {
+          // --tool names no tool: nothing was written.
+          if (!(error instanceof LedgerError)) throw error;
+          console.error(`import-usage: ${error.message}`);
+          return import_exit.refused;
+        }
         console.error(usageImportSummary(summary));
         console.log(JSON.stringify(summary, null, 2));
         return usageImportExitCode(summary);
