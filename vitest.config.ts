@@ -4,6 +4,11 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // Test files share one process: each in a new one imported the app again and started PGlite's
+    // 9 MB WebAssembly cold (compiled and optimised anew), over half the suite's CPU time. Test
+    // databases are handed from file to file emptied (test/helpers/db.ts), so no file sees another's rows.
+    isolate: false,
+    globalSetup: ['test/helpers/global-setup.ts'],
     // On a 2-core machine vitest runs one file at a time (cores - 1 workers). Two workers made
     // the suite slower there once the machine was busy, and every test two to three times slower.
     //

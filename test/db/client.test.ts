@@ -44,7 +44,10 @@ function useCounters(kind: DatabaseKind) {
     h.db = await openTestDatabase(kind, { poolMax: 4 });
     await h.db.query(`create table counters (id int primary key, n int not null)`);
   });
-  afterAll(async () => h.db?.close());
+  afterAll(async () => {
+    await h.db?.query(`drop table counters`);
+    await h.db?.close();
+  });
   beforeEach(async () => {
     await h.db.query(`delete from counters`);
     await h.db.query(`insert into counters values (1, 0), (2, 0)`);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPglite, type Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
-import { describeEachDatabase, has_postgres, migratedPgliteSnapshot, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, has_postgres, migratedPgliteSnapshot, openTestDatabase, TestClock, testLedger, urlOf } from '../helpers/db.ts';
 import { expectVerified } from '../helpers/ledger-harness.ts';
 
 const may = '2026-05-01T00:00Z';
@@ -48,7 +48,10 @@ describeEachDatabase('verify on %s', (kind) => {
     await expectVerified(h.ledger);
     for (const table of ledger_tables) await h.db.query(`create table "built_${table}" as select * from "${table}"`);
   });
-  afterAll(async () => h.db?.close());
+  afterAll(async () => {
+    for (const table of ledger_tables) await h.db?.query(`drop table if exists "built_${table}"`);
+    await h.db?.close();
+  });
   beforeEach(async () => {
     await h.db.transaction(async (tx) => {
       for (const table of ledger_tables) await tx.query(`delete from "${table}"`);
@@ -183,10 +186,7 @@ describeEachDatabase('verify on %s', (kind) => {
 async function commandDatabase(): Promise<{ env: Record<string, string>; write: (fn: (db: Database) => Promise<unknown>) => Promise<void>; close: () => Promise<void> }> {
   if (has_postgres) {
     const db = await openTestDatabase('postgres');
-    const [{ name }] = (await db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    return { env: { DATABASE_URL: url.toString() }, write: async (fn) => void (await fn(db)), close: () => db.close() };
+    return { env: { DATABASE_URL: await urlOf(db) }, write: async (fn) => void (await fn(db)), close: () => db.close() };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-verify-'));
   let created = false;

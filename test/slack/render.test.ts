@@ -28,7 +28,7 @@ import { approveModal, requestChannelMessage, requestModal } from '../../src/sla
 import { section as sectionBlock } from '../../src/slack/blocks/common.ts';
 import { dateText, dateToken, escapeMrkdwn } from '../../src/slack/format.ts';
 import { parseCommand, typedText } from '../../src/slack/parse/command.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { slackChars, slackLimitViolations, unescapedControls } from '../helpers/slack-limits.ts';
 import { actions, blocks as blockIds, inputs, views } from '../../src/slack/ids.ts';
 import { admin_channel, calls, callsTo, responses, useSlackApp } from './helpers.ts';
@@ -428,7 +428,7 @@ describe('amounts in /credits', () => {
   });
 });
 
-describe.each(database_kinds)('Slack surfaces through signed requests on %s', (kind) => {
+describeEachDatabase('Slack surfaces through signed requests on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-10T12:00:00Z');
   const sectionTexts = (surface: { blocks?: any[] }) => (surface.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text).join(' ') ?? '').join('\n');
 
