@@ -5,8 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openPglite } from '../src/db/client.ts';
-import { migratedPgliteSnapshot } from './helpers/db.ts';
+import { migratedPgliteFolder } from './helpers/db.ts';
 
 /** The service as one process, or as `npm start` runs it (npm, a shell, then the service). */
 function start(env: Record<string, string>, how: 'node' | 'npm start' = 'node') {
@@ -31,18 +30,6 @@ function start(env: Record<string, string>, how: 'node' | 'npm start' = 'node') 
   });
   listening.catch(() => {}); // a test that expects an early exit awaits `exited` instead
   return { child, ended, exited, listening, output: () => output };
-}
-
-/**
- * A data folder holding a migrated cluster, for the tests that are not about a first start: the
- * service opens it in a third of the time it takes to create and migrate one (5 s against 15 s
- * on a busy machine).
- */
-async function migratedDataDir(): Promise<string> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-main-'));
-  const db = await openPglite(dataDir, { loadDataDir: await migratedPgliteSnapshot() });
-  await db.close();
-  return dataDir;
 }
 
 function isAlive(pid: number): boolean {
@@ -74,7 +61,9 @@ describe('the service process', { timeout: 90_000 }, () => {
   });
 
   it('passes SIGTERM through npm start to the process that serves, which closes cleanly', async () => {
-    const dataDir = await migratedDataDir();
+    // Not a first start: a migrated folder opens in a third of the time it takes to create and
+    // migrate one (5 s against 15 s on a busy machine).
+    const dataDir = await migratedPgliteFolder();
     let serving = 0;
     try {
       const service = start({ PORT: '0', DATA_DIR: dataDir }, 'npm start');
@@ -97,7 +86,7 @@ describe('the service process', { timeout: 90_000 }, () => {
   });
 
   it('says in one line, without a stack trace, that the port is in use, and exits 1 leaving nothing behind', async () => {
-    const dataDir = await migratedDataDir();
+    const dataDir = await migratedPgliteFolder();
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, resolve));
     const { port } = holder.address() as { port: number };
