@@ -19,9 +19,6 @@ export type DatabaseKind = 'pglite' | 'postgres';
 /** Whether a PostgreSQL server is there to test on (CI's `.ci/run` always gives one). */
 export const has_postgres = Boolean(process.env.TEST_DATABASE_URL);
 
-/** The kinds every ledger test runs on: PGlite always, PostgreSQL when CI gives one. */
-export const database_kinds: DatabaseKind[] = has_postgres ? ['pglite', 'postgres'] : ['pglite'];
-
 /**
  * A suite that needs PostgreSQL (races, locks, two connections: PGlite is one connection, so
  * "concurrent" calls run one after another there). Without TEST_DATABASE_URL it shows as
@@ -31,7 +28,8 @@ export const describeOnPostgres = describe.skipIf(!has_postgres);
 
 /**
  * The same suite on each kind, named with `%s` replaced by the kind; the PostgreSQL one shows
- * as skipped without TEST_DATABASE_URL instead of vanishing as describe.each(database_kinds)'s does.
+ * as skipped without TEST_DATABASE_URL instead of vanishing as a describe.each over the kinds
+ * there are would.
  */
 export function describeEachDatabase(name: string, body: (kind: DatabaseKind) => void): void {
   for (const kind of ['pglite', 'postgres'] as const) {
