@@ -138,7 +138,7 @@ export async function createPostgresDatabase(options: { empty?: boolean } = {}):
 const templateName = (prefix: string) => `${prefix}_template`;
 
 /** One statement on the TEST_DATABASE_URL server's own database, on a connection of its own. */
-export async function adminQuery(sql: string): Promise<void> {
+async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await client.connect();
   try {
