@@ -6,11 +6,11 @@ import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { createHttpServer, listen } from '../../src/server.ts';
-import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
 const token = 'test-token-0123456789abcdef';
 
-describe.each(database_kinds)('HTTP API on %s', (kind) => {
+describeEachDatabase('HTTP API on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   let server: Server;

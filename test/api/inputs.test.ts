@@ -2,7 +2,7 @@
 // or applies it: never a 500. One caller's bad event never fails another caller or its batch.
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres } from '../helpers/db.ts';
 import { useApi } from './helpers.ts';
 
 const nul = 'bad\u0000text';
@@ -10,7 +10,7 @@ const lone_surrogate = 'bad\ud800text';
 const nul_refused = 'must not contain a NUL character (U+0000): remove it';
 const surrogate_refused = 'must not contain a lone surrogate (U+D800): send valid Unicode text, where surrogates come in pairs';
 
-describe.each(database_kinds)('HTTP API inputs on %s', (kind) => {
+describeEachDatabase('HTTP API inputs on %s', (kind) => {
   const h = useApi(kind);
 
   /** Rows of every table a refused call could have written to, to compare before and after. */
@@ -190,7 +190,7 @@ describe.each(database_kinds)('HTTP API inputs on %s', (kind) => {
   });
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('HTTP API callers at the same moment on PostgreSQL (needs TEST_DATABASE_URL)', () => {
+describeOnPostgres('HTTP API callers at the same moment on PostgreSQL (needs TEST_DATABASE_URL)', () => {
   const h = useApi('postgres');
 
   it('answers each of 16 concurrent single-event calls on its own when one carries a NUL', async () => {

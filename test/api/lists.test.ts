@@ -1,7 +1,7 @@
 // The list routes: filtered by tool (and product and free for packs), in pages of `limit` with an
 // opaque cursor that keeps its place while rows are added.
 import { describe, expect, it } from 'vitest';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { useApi, type ApiHarness } from './helpers.ts';
 
 /** The item labels of each page from `path` on, following next_cursor, and the last page's cursor. */
@@ -21,7 +21,7 @@ async function walk(h: ApiHarness, path: string, label: (item: any) => unknown, 
 const key = (item: { key: string }) => item.key;
 const id = (item: { id: number }) => item.id;
 
-describe.each(database_kinds)('HTTP API list routes on %s', (kind) => {
+describeEachDatabase('HTTP API list routes on %s', (kind) => {
   const h = useApi(kind);
 
   const setupTools = async () => {

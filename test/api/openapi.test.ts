@@ -8,7 +8,7 @@ import { buildApi } from '../../src/api/app.ts';
 import { openApiDocument } from '../../src/api/openapi.ts';
 import { api_routes } from '../../src/api/routes.ts';
 import { createMetrics } from '../../src/metrics.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { useApi, type Answer } from './helpers.ts';
 
 // ajv-formats is CommonJS: its function is the default export's default under ESM.
@@ -67,7 +67,7 @@ describe('the OpenAPI document', () => {
   });
 });
 
-describe.each(database_kinds)('the OpenAPI document served on %s', (kind) => {
+describeEachDatabase('the OpenAPI document served on %s', (kind) => {
   const h = useApi(kind);
 
   const served = async () => {

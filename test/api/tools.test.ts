@@ -2,10 +2,10 @@
 // that must name their tool once there are two, balances per seat, revocation and reports per tool,
 // daily limits and overage budgets.
 import { describe, expect, it } from 'vitest';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { useApi } from './helpers.ts';
 
-describe.each(database_kinds)('HTTP API with several tools on %s', (kind) => {
+describeEachDatabase('HTTP API with several tools on %s', (kind) => {
   const h = useApi(kind);
   const ok = async (method: string, path: string, body?: unknown) => {
     const answer = await h.call(method, path, body);

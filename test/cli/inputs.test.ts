@@ -4,9 +4,9 @@ import type { Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
 import { importSeats } from '../../src/cli/import-seats.ts';
 import { importUsage } from '../../src/cli/import-usage.ts';
-import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
-describe.each(database_kinds)('imports of rows holding a NUL on %s', (kind) => {
+describeEachDatabase('imports of rows holding a NUL on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   beforeAll(async () => {

@@ -6,8 +6,9 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openScratchPostgres, type Database } from '../../src/db/client.ts';
+import type { Database } from '../../src/db/client.ts';
 import { listen } from '../../src/server.ts';
+import { describeOnPostgres, openTestDatabase, urlOf } from '../helpers/db.ts';
 
 let server: Server;
 let figmaUrl = '';
@@ -58,19 +59,15 @@ describe('creditdesk pull', () => {
     expect(badDay).toMatchObject({ status: 2, stderr: 'pull: --since takes a UTC day such as 2026-05-01, got 2026-02-30\n' });
     expect(noToken).toMatchObject({ status: 2, stderr: 'pull: FIGMA_TOKEN is not set: Figma needs a plan access token with the scope org:ai_metering_usage_read\n' });
   });
-
 });
 
 // An embedded database starts in seconds in a child process; PostgreSQL in a fraction of that.
-describe.skipIf(!process.env.TEST_DATABASE_URL)('creditdesk pull on PostgreSQL', () => {
+describeOnPostgres('creditdesk pull on PostgreSQL', () => {
   let db: Database;
   let databaseUrl = '';
   beforeAll(async () => {
-    db = await openScratchPostgres(process.env.TEST_DATABASE_URL!, 'creditdesk_test');
-    const [{ name }] = (await db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
+    db = await openTestDatabase('postgres');
+    databaseUrl = await urlOf(db);
   });
   afterAll(async () => db?.close());
 

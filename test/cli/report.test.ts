@@ -2,13 +2,13 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseReportArgs, runReport } from '../../src/cli/report.ts';
-import { database_kinds, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, TestClock, testLedger } from '../helpers/db.ts';
 import { useLedger } from '../helpers/ledger-harness.ts';
 import { commandDatabase } from './command.ts';
 
 const csv_header = 'user,email,plan,profile,cycle_start,quota,used,remaining,pool_used,overage,expired,forfeited,pct_used';
 
-describe.each(database_kinds)('creditdesk report on %s', (kind) => {
+describeEachDatabase('creditdesk report on %s', (kind) => {
   const h = useLedger(kind, { start: '2026-05-20T12:00:00Z' });
 
   /** Jacob holds an Adobe seat in the first tool and a Copilot seat; Maya only Copilot. */

@@ -10,7 +10,7 @@ import { CsvFileError, import_exit } from '../../src/cli/csv.ts';
 import {
   importSeats, mapping_schema, SeatMappingError, seatImportExitCode, seatImportSummary, type SeatMapping,
 } from '../../src/cli/import-seats.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { expectVerified, journalCount, useLedger } from '../helpers/ledger-harness.ts';
 import { commandDatabase } from './command.ts';
 
@@ -40,7 +40,7 @@ const mapping: SeatMapping = mapping_schema.parse({
   vendor_user_columns: { copilot: 'GitHub Username' },
 });
 
-describe.each(database_kinds)('import-seats with several tools on %s', (kind) => {
+describeEachDatabase('import-seats with several tools on %s', (kind) => {
   const h = useLedger(kind, { start: '2026-05-20T12:00:00Z' });
 
   /** Adobe and Copilot beside the database's first tool, which keeps seats of its own. */

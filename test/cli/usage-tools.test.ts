@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { importUsage, usageImportSummary, usageTime } from '../../src/cli/import-usage.ts';
 import { LedgerError } from '../../src/ledger/errors.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { hour_ms, useLedger } from '../helpers/ledger-harness.ts';
 
-describe.each(database_kinds)('import-usage with several tools on %s', (kind) => {
+describeEachDatabase('import-usage with several tools on %s', (kind) => {
   const h = useLedger(kind, { start: '2026-11-16T10:00:00Z' });
 
   /** Figma and Copilot beside the database's first tool, default; Maya holds a seat in each. */

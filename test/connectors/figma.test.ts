@@ -11,7 +11,7 @@ import { figmaConnector } from '../../src/connectors/figma.ts';
 import { vendor_tries_max, type VendorHttp } from '../../src/connectors/http.ts';
 import { pullSummaryText, runPull, type PullSummary } from '../../src/connectors/runner.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
-import { database_kinds, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres, testLedger, urlOf } from '../helpers/db.ts';
 import { expectVerified, useLedger } from '../helpers/ledger-harness.ts';
 
 const figma_api = 'http://figma.test';
@@ -96,7 +96,7 @@ const used = async (ledger: Ledger, user: string) => {
   return { used: b.used, own: b.quota - b.remaining, pool: b.pool_used, overage: b.overage };
 };
 
-describe.each(database_kinds)('pulling Figma on %s', (kind) => {
+describeEachDatabase('pulling Figma on %s', (kind) => {
   const h = useLedger(kind, { start: '2026-05-01T00:00:00Z' });
   const pull = (options: { since?: string; on?: Ledger; token?: string } = {}) =>
     runPull(options.on ?? h.ledger, figma({ token: options.token }), { http: vendorHttp, since: options.since });
@@ -323,7 +323,7 @@ describe.each(database_kinds)('pulling Figma on %s', (kind) => {
   });
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('two Figma pulls at once on PostgreSQL', () => {
+describeOnPostgres('two Figma pulls at once on PostgreSQL', () => {
   const h = useLedger('postgres', { start: '2026-05-01T00:00:00Z', poolMax: 8 });
   let replicas: { ledger: Ledger; db: Database }[] = [];
 
@@ -334,11 +334,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('two Figma pulls at once on Post
 
   /** Other replicas: each its own connection pool to the same database. */
   const openReplicas = async (count: number) => {
-    const [{ name }] = (await h.db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
+    const url = await urlOf(h.db);
     replicas = Array.from({ length: count }, () => {
-      const db = openPostgres(url.toString(), { poolMax: 4 });
+      const db = openPostgres(url, { poolMax: 4 });
       return { db, ledger: testLedger(db, h.clock) };
     });
     return replicas.map((r) => r.ledger);

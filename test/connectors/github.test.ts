@@ -12,7 +12,7 @@ import { runPull } from '../../src/connectors/runner.ts';
 import { githubImportExitCode, githubImportSummary, importGithubUsage, readGithubUsageFile } from '../../src/cli/import-usage.ts';
 import { import_exit } from '../../src/cli/csv.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { expectVerified, useLedger } from '../helpers/ledger-harness.ts';
 
 const github_api = 'http://github.test';
@@ -73,7 +73,7 @@ const waits: number[] = [];
 const vendorHttp: VendorHttp = { fetch: (...args) => globalThis.fetch(...args), sleep: async (ms) => void waits.push(ms) };
 const github = () => githubConnector({ token, org: 'acme-corp', apiUrl: github_api, tool: 'copilot' });
 
-describe.each(database_kinds)('GitHub premium requests on %s', (kind) => {
+describeEachDatabase('GitHub premium requests on %s', (kind) => {
   const h = useLedger(kind, { start: '2026-05-01T00:00:00Z' });
   const pull = (since?: string) => runPull(h.ledger, github(), { http: vendorHttp, since });
   const usedBy = async (ledger: Ledger, user: string) => (await ledger.balance(user, 'copilot')).used;

@@ -1,27 +1,25 @@
 // The database client: PGlite's data folder is locked against a second process; a transaction
 // PostgreSQL aborts as a deadlock victim or for a serialization failure runs again from the start
 // and commits once; one that keeps failing gives up after a bounded number of attempts.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPglite, RetryTransaction, type Database, type Queryable } from '../../src/db/client.ts';
-import { describeEachDatabase, describeOnPostgres, migratedPgliteSnapshot, openTestDatabase, type DatabaseKind } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres, migratedPgliteFolder, openTestDatabase, type DatabaseKind } from '../helpers/db.ts';
 
 describe('PGlite data folder', () => {
   const dirs: string[] = [];
   afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  // Any cluster will do; a migrated snapshot opens in a fraction of the time a new one takes.
-  const openIn = async (dir: string) => openPglite(dir, { loadDataDir: await migratedPgliteSnapshot() });
-  const newDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'creditdesk-db-'));
+  // Any cluster will do; a migrated one opens in a fraction of the time a new one takes.
+  const newDir = async () => {
+    const dir = await migratedPgliteFolder();
     dirs.push(dir);
     return dir;
   };
 
   it('refuses a second opener while the first holds the folder, naming the holder', async () => {
-    const dir = newDir();
-    const first = await openIn(dir);
+    const dir = await newDir();
+    const first = await openPglite(dir);
     // Another live process holds the lock: the parent of this test process.
     writeFileSync(join(dir, 'creditdesk.lock'), String(process.ppid));
     await expect(openPglite(dir)).rejects.toThrow(`the data folder ${dir} is in use by process ${process.ppid}`);
@@ -29,9 +27,9 @@ describe('PGlite data folder', () => {
   });
 
   it('takes over a lock left by a process that died', async () => {
-    const dir = newDir();
+    const dir = await newDir();
     writeFileSync(join(dir, 'creditdesk.lock'), '999999999');
-    const db = await openIn(dir);
+    const db = await openPglite(dir);
     expect(await db.query<{ one: number }>('select 1 as one')).toEqual([{ one: 1 }]);
     await db.close();
   });
@@ -44,7 +42,10 @@ function useCounters(kind: DatabaseKind) {
     h.db = await openTestDatabase(kind, { poolMax: 4 });
     await h.db.query(`create table counters (id int primary key, n int not null)`);
   });
-  afterAll(async () => h.db?.close());
+  afterAll(async () => {
+    await h.db?.query(`drop table counters`);
+    await h.db?.close();
+  });
   beforeEach(async () => {
     await h.db.query(`delete from counters`);
     await h.db.query(`insert into counters values (1, 0), (2, 0)`);

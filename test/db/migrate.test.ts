@@ -4,9 +4,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPglite, openScratchPostgres, type Database } from '../../src/db/client.ts';
+import { openPglite, openPostgres, type Database } from '../../src/db/client.ts';
 import { migrate, migrations_folder } from '../../src/db/migrate.ts';
-import { database_kinds, TestClock, testLedger } from '../helpers/db.ts';
+import { barePgliteSnapshot, createPostgresDatabase, describeEachDatabase, postgresUrl, TestClock, testLedger } from '../helpers/db.ts';
 
 /** The migrations as they stood before tools: 0000 to 0002. */
 function migrationsBeforeTools(): string {
@@ -51,7 +51,7 @@ const single_tool_ledger = `
     (1, '2026-05-01T00:00:00Z', '2026-06-01T00:00:00Z', 8000, 7000, 1000);
 `;
 
-describe.each(database_kinds)('upgrading a single-tool database on %s', (kind) => {
+describeEachDatabase('upgrading a single-tool database on %s', (kind) => {
   const dirs: string[] = [];
   const dbs: Database[] = [];
   afterAll(async () => {
@@ -60,7 +60,9 @@ describe.each(database_kinds)('upgrading a single-tool database on %s', (kind) =
   });
 
   it('makes one tool, default, that owns everything, with balances, history and verify unchanged', async () => {
-    const db = kind === 'pglite' ? await openPglite() : await openScratchPostgres(process.env.TEST_DATABASE_URL!, 'creditdesk_test');
+    const db = kind === 'pglite'
+      ? await openPglite(undefined, { loadDataDir: await barePgliteSnapshot() })
+      : openPostgres(postgresUrl(await createPostgresDatabase({ empty: true })));
     dbs.push(db);
     const before = migrationsBeforeTools();
     dirs.push(before);

@@ -13,7 +13,7 @@ import { createMetrics } from '../../src/metrics.ts';
 import { runOncePerPeriod } from '../../src/jobs/runs.ts';
 import { benchAlerts } from '../../src/jobs/bench-alerts.ts';
 import { request_more_action_id, requestOutcomeMessage } from '../../src/jobs/messages.ts';
-import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, emptyDatabase, openTestDatabase, TestClock, testLedger, urlOf } from '../helpers/db.ts';
 
 const api = 'http://slack.test/api/';
 const posted: { channel: string; text: string; blocks: any[] }[] = [];
@@ -53,7 +53,7 @@ describe('the request outcome DM', () => {
   });
 });
 
-describe.each(database_kinds)('jobs on %s', (kind) => {
+describeEachDatabase('jobs on %s', (kind) => {
   let db: Database;
   let ledger: Ledger;
   const clock = new TestClock(new Date('2026-05-10T12:00:00Z'));
@@ -66,10 +66,7 @@ describe.each(database_kinds)('jobs on %s', (kind) => {
    */
   const openReplica = async (): Promise<{ ledger: Ledger; close: () => Promise<void> }> => {
     if (db.kind === 'pglite') return { ledger: testLedger(db, clock), close: async () => {} };
-    const [{ name }] = (await db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    const replica = openPostgres(url.toString(), { poolMax: 4 });
+    const replica = openPostgres(await urlOf(db), { poolMax: 4 });
     return { ledger: testLedger(replica, clock), close: () => replica.close() };
   };
   const seatMembers = async (count: number) => {

@@ -14,7 +14,7 @@ import { runNudgeJob, runPullJob, startVendorJobs } from '../../src/jobs/vendors
 import type { Ledger } from '../../src/ledger/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { nudge_ids } from '../../src/slack/blocks/nudge.ts';
-import { database_kinds, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, testLedger, urlOf } from '../helpers/db.ts';
 import { useLedger } from '../helpers/ledger-harness.ts';
 
 const figma_api = 'http://figma.test';
@@ -46,16 +46,13 @@ function recordingSlack() {
   return { posted, sender };
 }
 
-describe.each(database_kinds)('vendor schedules on %s', (kind) => {
+describeEachDatabase('vendor schedules on %s', (kind) => {
   // Monday 11 May 2026, before the 10:00 nudge.
   const h = useLedger(kind, { start: '2026-05-01T00:00:00Z', poolMax: 8 });
   /** Another replica: on PostgreSQL its own connection pool, so its locks really race ours; PGlite is one process. */
   const openReplica = async (): Promise<{ ledger: Ledger; close: () => Promise<void> }> => {
     if (h.db.kind === 'pglite') return { ledger: testLedger(h.db, h.clock), close: async () => {} };
-    const [{ name }] = (await h.db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    const replica = openPostgres(url.toString(), { poolMax: 4 });
+    const replica = openPostgres(await urlOf(h.db), { poolMax: 4 });
     return { ledger: testLedger(replica, h.clock), close: () => replica.close() };
   };
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { forecastRunOut } from '../../src/ledger/forecast.ts';
-import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
 describe('the run-out forecast', () => {
   const cycleStart = new Date('2026-05-01T00:00:00Z');
@@ -62,7 +62,7 @@ describe('the run-out forecast', () => {
   });
 });
 
-describe.each(database_kinds)('the forecast in a balance on %s', (kind) => {
+describeEachDatabase('the forecast in a balance on %s', (kind) => {
   let db: Database;
   const clock = new TestClock(new Date('2026-05-20T00:00:00Z'));
   const ledger = () => testLedger(db, clock);

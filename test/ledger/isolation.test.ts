@@ -1,12 +1,12 @@
 // One caller never fails another: a usage event the database refuses, or one that hits a bug,
 // fails alone, whether it shares a group-commit batch with other callers or sits in a 1,000-event
 // batch. And the ledger refuses text the database cannot store itself, as a LedgerError.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { LedgerError } from '../../src/ledger/errors.ts';
 import { createLedger } from '../../src/ledger/index.ts';
 import type { UsageOutcome } from '../../src/ledger/usage.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres } from '../helpers/db.ts';
 import { expectVerified, journalCount, useLedger, type LedgerHarness } from '../helpers/ledger-harness.ts';
 
 /**
@@ -25,6 +25,12 @@ async function plantDatabaseRules(h: LedgerHarness): Promise<void> {
   await h.db.query(`create trigger refuse_test_features before insert on journal for each row execute function refuse_test_features()`);
 }
 
+/** The database as migrated again, so the next tests can have it. */
+async function removeDatabaseRules(h: LedgerHarness): Promise<void> {
+  await h.db.query(`drop trigger if exists refuse_test_features on journal`);
+  await h.db.query(`drop function if exists refuse_test_features()`);
+}
+
 const refused_reason = 'the database refused this event (SQLSTATE 23514: feature refused by a test rule); nothing of it was applied';
 
 async function seatWithPlan(h: LedgerHarness, credits = 4000): Promise<void> {
@@ -32,10 +38,11 @@ async function seatWithPlan(h: LedgerHarness, credits = 4000): Promise<void> {
   await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
 }
 
-describe.each(database_kinds)('one event failing alone on %s', (kind) => {
+describeEachDatabase('one event failing alone on %s', (kind) => {
   const h = useLedger(kind);
   beforeEach(() => plantDatabaseRules(h));
   afterEach(async () => void (await h.db.query(`drop trigger if exists refuse_test_features on journal`)));
+  afterAll(() => removeDatabaseRules(h));
 
   it('rejects the one event of a 1,000-event batch that the database refuses, and applies the other 999', async () => {
     await seatWithPlan(h);
@@ -140,10 +147,11 @@ describe('a batch while the database is unavailable', () => {
   });
 });
 
-describe.skipIf(!process.env.TEST_DATABASE_URL)('callers sharing a group-commit batch on PostgreSQL (needs TEST_DATABASE_URL)', () => {
+describeOnPostgres('callers sharing a group-commit batch on PostgreSQL (needs TEST_DATABASE_URL)', () => {
   const h = useLedger('postgres');
   beforeEach(() => plantDatabaseRules(h));
   afterEach(async () => void (await h.db.query(`drop trigger if exists refuse_test_features on journal`)));
+  afterAll(() => removeDatabaseRules(h));
 
   /** 16 single-event calls at once; the last one carries `feature`. Two go first, the other 14 share one batch. */
   const sixteenCalls = (feature: string) =>

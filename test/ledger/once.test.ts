@@ -6,7 +6,7 @@ import { LedgerError } from '../../src/ledger/errors.ts';
 import { runTick } from '../../src/jobs/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { applied_key_retention_days, idempotency_key_length_max } from '../../src/ledger/once.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres } from '../helpers/db.ts';
 import { expectVerified, useLedger } from '../helpers/ledger-harness.ts';
 
 const count = async (h: ReturnType<typeof useLedger>, sql: string) => (await h.db.query<{ n: number }>(sql))[0]!.n;
@@ -19,7 +19,7 @@ function gate() {
   return { opened, open };
 }
 
-describe.each(database_kinds)('idempotency keys on %s', (kind) => {
+describeEachDatabase('idempotency keys on %s', (kind) => {
   const h = useLedger(kind);
 
   const seat = async () => {
@@ -114,8 +114,8 @@ describe.each(database_kinds)('idempotency keys on %s', (kind) => {
   });
 });
 
-describe.each(database_kinds.filter((k) => k === 'postgres'))('idempotency keys under concurrency on %s', (kind) => {
-  const h = useLedger(kind, { poolMax: 16 });
+describeOnPostgres('idempotency keys under concurrency on postgres', () => {
+  const h = useLedger('postgres', { poolMax: 16 });
 
   const seat = async () => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { apportion, breakage, chargeback, dailyUsage, fullReport, packAdvice } from '../../src/ledger/report.ts';
-import { database_kinds, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, emptyDatabase, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
 
-describe.each(database_kinds)('the cycle report on %s', (kind) => {
+describeEachDatabase('the cycle report on %s', (kind) => {
   let db: Database;
   const clock = new TestClock(new Date('2026-05-02T12:00:00Z'));
   const ledger = () => testLedger(db, clock);
@@ -103,7 +103,7 @@ describe('apportioning a cost', () => {
   });
 });
 
-describe.each(database_kinds)('chargeback of pack costs on %s', (kind) => {
+describeEachDatabase('chargeback of pack costs on %s', (kind) => {
   let db: Database;
   const clock = new TestClock(new Date('2026-05-02T12:00:00Z'));
   const ledger = () => testLedger(db, clock);

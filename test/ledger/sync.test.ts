@@ -2,10 +2,10 @@
 // correction that waits for an admin and is decided once.
 import { describe, expect, it } from 'vitest';
 import { createLedger } from '../../src/ledger/index.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase, describeOnPostgres } from '../helpers/db.ts';
 import { day_ms, expectVerified, journalCount, use, useLedger } from '../helpers/ledger-harness.ts';
 
-describe.each(database_kinds)('sync on %s', (kind) => {
+describeEachDatabase('sync on %s', (kind) => {
   const h = useLedger(kind);
 
   const seat = async (user = 'U0MAYA001') => {
@@ -119,8 +119,8 @@ describe.each(database_kinds)('sync on %s', (kind) => {
   });
 });
 
-describe.each(database_kinds.filter((k) => k === 'postgres'))('sync under concurrency on %s', (kind) => {
-  const h = useLedger(kind, { poolMax: 16 });
+describeOnPostgres('sync under concurrency on postgres', () => {
+  const h = useLedger('postgres', { poolMax: 16 });
 
   it('files one correction and records one usage entry for five concurrent deliveries of each', async () => {
     await h.ledger.putPlan('pro', { name: 'Pro', credits: 4000 });

@@ -2,10 +2,10 @@
 // overage budgets in both modes, and calls that cannot tell which tool they mean.
 import { describe, expect, it } from 'vitest';
 import type { AppliedUsage, RejectedUsage } from '../../src/ledger/usage.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { day_ms, expectVerified, hour_ms, reportRow, sourcesOf, use, useLedger } from '../helpers/ledger-harness.ts';
 
-describe.each(database_kinds)('tools on %s', (kind) => {
+describeEachDatabase('tools on %s', (kind) => {
   // 2026-05-10 14:00 in Berlin: the org's zone; Copilot counts in UTC.
   const h = useLedger(kind, { settings: { zone: 'Europe/Berlin' } });
 

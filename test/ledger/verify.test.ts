@@ -3,13 +3,11 @@
 // the ledger's back, as a bug or a hand-edit would, and expects exactly that value named. And
 // `creditdesk verify` as a process: exit 0 on a ledger that adds up, 1 naming the difference.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPglite, type Database } from '../../src/db/client.ts';
 import type { Ledger } from '../../src/ledger/index.ts';
-import { describeEachDatabase, has_postgres, migratedPgliteSnapshot, openTestDatabase, TestClock, testLedger } from '../helpers/db.ts';
+import { describeEachDatabase, has_postgres, migratedPgliteFolder, openTestDatabase, TestClock, testLedger, urlOf } from '../helpers/db.ts';
 import { expectVerified } from '../helpers/ledger-harness.ts';
 
 const may = '2026-05-01T00:00Z';
@@ -48,7 +46,10 @@ describeEachDatabase('verify on %s', (kind) => {
     await expectVerified(h.ledger);
     for (const table of ledger_tables) await h.db.query(`create table "built_${table}" as select * from "${table}"`);
   });
-  afterAll(async () => h.db?.close());
+  afterAll(async () => {
+    for (const table of ledger_tables) await h.db?.query(`drop table if exists "built_${table}"`);
+    await h.db?.close();
+  });
   beforeEach(async () => {
     await h.db.transaction(async (tx) => {
       for (const table of ledger_tables) await tx.query(`delete from "${table}"`);
@@ -195,18 +196,13 @@ describeEachDatabase('verify on %s', (kind) => {
 async function commandDatabase(): Promise<{ env: Record<string, string>; write: (fn: (db: Database) => Promise<unknown>) => Promise<void>; close: () => Promise<void> }> {
   if (has_postgres) {
     const db = await openTestDatabase('postgres');
-    const [{ name }] = (await db.query<{ name: string }>(`select current_database() as name`)) as [{ name: string }];
-    const url = new URL(process.env.TEST_DATABASE_URL!);
-    url.pathname = `/${name}`;
-    return { env: { DATABASE_URL: url.toString() }, write: async (fn) => void (await fn(db)), close: () => db.close() };
+    return { env: { DATABASE_URL: await urlOf(db) }, write: async (fn) => void (await fn(db)), close: () => db.close() };
   }
-  const dataDir = mkdtempSync(join(tmpdir(), 'creditdesk-verify-'));
-  let created = false;
+  const dataDir = await migratedPgliteFolder();
   return {
     env: { DATA_DIR: dataDir },
     write: async (fn) => {
-      const db = await openPglite(dataDir, created ? {} : { loadDataDir: await migratedPgliteSnapshot() });
-      created = true;
+      const db = await openPglite(dataDir);
       try {
         await fn(db);
       } finally {

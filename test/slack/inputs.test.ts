@@ -3,14 +3,14 @@
 // window is refused whichever way it lies.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { blocks, inputs, views } from '../../src/slack/ids.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { admin_channel, callsTo, responses, useSlackApp } from './helpers.ts';
 
 const nul_refused = 'must not contain a NUL character (U+0000): remove it';
 const surrogate_refused = 'must not contain a lone surrogate (U+D800): send valid Unicode text, where surrogates come in pairs';
 const minute_ms = 60_000;
 
-describe.each(database_kinds)('what people send from Slack on %s', (kind) => {
+describeEachDatabase('what people send from Slack on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-10T12:00:00Z');
   const replyText = () => responses.at(-1)!.blocks.map((b: any) => b.text?.text ?? '').join('\n') as string;
 

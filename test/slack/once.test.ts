@@ -3,14 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
 import { view_ack_budget_ms } from '../../src/slack/listeners/views/in-time.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { admin_channel, answers, callsTo, responses, slack_retry, slowDown, useSlackApp } from './helpers.ts';
 import { HttpResponse } from 'msw';
 
 const text = (view: { blocks?: any[] }) => (view.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 type Values = Record<string, Record<string, unknown>>;
 
-describe.each(database_kinds)('writes from Slack on %s', (kind) => {
+describeEachDatabase('writes from Slack on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-10T12:00:00Z');
   const count = async (table: string) => (await h.db.query<{ n: number }>(`select count(*)::int8 as n from ${table}`))[0]!.n;
   const dmsTo = (user: string) => callsTo('chat.postMessage').filter((m) => m.channel === user).map((m) => m.text as string);

@@ -4,12 +4,12 @@ import { HttpResponse } from 'msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher, slackSender } from '../../src/jobs/dispatcher.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { admin_channel, answers, calls, callsTo, reset, responses, slack_api, slack_retry, startSlackApp, uploads, useSlackApp } from './helpers.ts';
 
 const text = (blocksOrMessage: { blocks?: any[] }) => (blocksOrMessage.blocks ?? []).map((b) => b.text?.text ?? b.elements?.map((e: any) => e.text?.text ?? e.text).join(' ') ?? '').join('\n');
 
-describe.each(database_kinds)('the Slack app on %s', (kind) => {
+describeEachDatabase('the Slack app on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-10T12:00:00Z');
   const { clock } = h;
   /** One round of the outbox dispatcher, as the app's jobs run it: the requester's outcome DM goes this way. */

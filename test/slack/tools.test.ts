@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher, slackSender } from '../../src/jobs/dispatcher.ts';
 import { runDigestJob } from '../../src/jobs/index.ts';
 import { actions, blocks, inputs, views } from '../../src/slack/ids.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { slackLimitViolations } from '../helpers/slack-limits.ts';
 import { view_ack_budget_ms } from '../../src/slack/listeners/views/in-time.ts';
 import { admin_channel, callsTo, responses, slack_api, slack_retry, slowDown, useSlackApp } from './helpers.ts';
@@ -18,7 +18,7 @@ const sections = (surface: { blocks?: any[] }) =>
   (surface.blocks ?? []).map((b) => (b.type === 'actions' ? 'actions' : (b.text?.text ?? b.elements?.map((e: any) => e.text).join(' ') ?? b.type)));
 const june_1 = '<!date^1780272000^{date_short}|1 Jun 2026>';
 
-describe.each(database_kinds)('Slack with several tools on %s', (kind) => {
+describeEachDatabase('Slack with several tools on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-10T12:00:00Z');
   const dispatch = () =>
     new Dispatcher({ ctx: h.ledger.ctx, sender: slackSender({ botToken: 'xoxb-test', apiUrl: slack_api }), adminChannelId: admin_channel, alertChannelId: alert_channel }).round();

@@ -9,14 +9,14 @@ import { runPull } from '../../src/connectors/runner.ts';
 import type { ConnectorStatus } from '../../src/connectors/status.ts';
 import { connectorBlocks } from '../../src/slack/blocks/connectors.ts';
 import { nudge_ids, syncNudgeMessage } from '../../src/slack/blocks/nudge.ts';
-import { database_kinds } from '../helpers/db.ts';
+import { describeEachDatabase } from '../helpers/db.ts';
 import { slackLimitViolations, unescapedControls } from '../helpers/slack-limits.ts';
 import { admin_channel, callsTo, mockSlack, useSlackApp } from './helpers.ts';
 
 const figma_api = 'http://figma.test';
 const text = (view: { blocks: { text?: { text: string } }[] }) => view.blocks.map((b) => b.text?.text ?? '').join('\n');
 
-describe.each(database_kinds)('vendors in Slack on %s', (kind) => {
+describeEachDatabase('vendors in Slack on %s', (kind) => {
   const h = useSlackApp(kind, '2026-05-01T00:00:00Z');
 
   /** Adobe asks weekly; Maya also holds Figma, whose balance a sync of Adobe must not touch. */
