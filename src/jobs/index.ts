@@ -104,10 +104,18 @@ export async function startJobs(deps: JobDeps): Promise<RunningJobs> {
   if (digest?.status === 'ran') log.info('weekly digest caught up at start-up');
 
   const options = { timezone: zone, noOverlap: true };
+  // node-cron's stop() clears its timers but does not wait for a tick it already started: the
+  // ticks running now are kept here, and stop() waits for them before the database closes.
+  const running = new Set<Promise<unknown>>();
+  const tracked = (run: () => Promise<unknown>) => () => {
+    const tick = run().finally(() => running.delete(tick));
+    running.add(tick);
+    return tick;
+  };
   const tasks = [
-    cron.schedule(cycle_cron, () => runTick(ledger, ledger.ctx.now(), { log, digestCron: deps.digestCron }), { ...options, name: 'cycle' }),
+    cron.schedule(cycle_cron, tracked(() => runTick(ledger, ledger.ctx.now(), { log, digestCron: deps.digestCron })), { ...options, name: 'cycle' }),
     // On time when node-cron fires; the tick above catches up when it does not.
-    cron.schedule(deps.digestCron ?? default_digest_cron, () => guarded(log, 'digest', () => runDigestJob(ledger, ledger.ctx.now(), deps.digestCron)), {
+    cron.schedule(deps.digestCron ?? default_digest_cron, tracked(() => guarded(log, 'digest', () => runDigestJob(ledger, ledger.ctx.now(), deps.digestCron))), {
       ...options, name: 'digest',
     }),
   ];
@@ -147,6 +155,7 @@ export async function startJobs(deps: JobDeps): Promise<RunningJobs> {
       stopped = true;
       if (timer) clearTimeout(timer);
       for (const task of tasks) await task.stop();
+      await Promise.allSettled([...running]);
       await vendors.stop();
       await current;
     },

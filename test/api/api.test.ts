@@ -135,7 +135,7 @@ describeEachDatabase('HTTP API on %s', (kind) => {
     expect(big.json.error).toMatch(/at most 1000 events/);
     const notJson = await call('POST', '/api/v1/usage', '{"events": [');
     expect(notJson.status).toBe(400);
-    expect(notJson.json.error).toMatch(/must be JSON/);
+    expect(notJson.json.error).toMatch(/^the body is not valid JSON \(/);
     expect(await db.query(`select * from journal where kind = 'usage'`)).toHaveLength(0);
   });
 
