@@ -57,6 +57,14 @@ export async function runBench(options: BenchOptions): Promise<void> {
   // A database of its own: the bench never writes into the one DATABASE_URL names.
   const db = options.databaseUrl ? await openScratchPostgres(options.databaseUrl, 'creditdesk_bench', { poolMax: 24 }) : await openPglite();
   const token = randomBytes(24).toString('hex');
+  // Interrupted (Ctrl-C, a timeout's SIGTERM), the throw-away database is dropped all the same:
+  // at 10 M entries it holds gigabytes.
+  const interrupted = (signal: NodeJS.Signals) => {
+    console.error(`bench: ${signal}; dropping its database`);
+    void db.close().finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     await migrate(db);
     const now = new Date();
@@ -210,6 +218,8 @@ export async function runBench(options: BenchOptions): Promise<void> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await db.close();
   }
 }

@@ -247,8 +247,14 @@ async function main(argv: string[]): Promise<number> {
       const events = Number(values.events);
       const alerts = Number(values.alerts);
       const entries = Number(values.entries);
-      if (!Number.isInteger(seats) || seats < 10 || !Number.isInteger(events) || events < 1000 || !Number.isInteger(alerts) || alerts < 0 || !Number.isInteger(entries) || entries < 0) {
-        console.error('bench: --seats must be a whole number of at least 10, --events at least 1000, --alerts and --entries 0 or more');
+      const wrong = [
+        [/^\d+$/.test(values.seats) && seats >= 10, '--seats must be a whole number of at least 10'],
+        [/^\d+$/.test(values.events) && events >= 1000, '--events must be a whole number of at least 1000'],
+        [/^\d+$/.test(values.alerts), '--alerts must be a whole number, 0 or more'],
+        [/^\d+$/.test(values.entries), '--entries must be a whole number, 0 or more'],
+      ].filter(([ok]) => !ok).map(([, why]) => why);
+      if (wrong.length > 0) {
+        console.error(`bench: ${wrong.join('; ')}`);
         return 2;
       }
       if (values['compare-pgbench'] && !config.DATABASE_URL) {
@@ -270,6 +276,11 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
+    process.exitCode = 2;
+  } else if (typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('ERR_PARSE_ARGS')) {
+    // An unknown option or one without its value: a wrong argument, so nothing was done (exit 2),
+    // never to be read as an import that applied some rows (exit 1).
+    console.error(`${process.argv[2]}: ${(error as Error).message}; see creditdesk help`);
     process.exitCode = 2;
   } else {
     console.error(error instanceof Error ? `error: ${error.message}` : error);
