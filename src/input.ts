@@ -62,7 +62,7 @@ export function optionalText(limits: Omit<TextLimits, 'min' | 'tooShort'> = {}) 
 
 /**
  * An identifier chosen by the sender (an event id): compared exactly as sent, so it is not
- * trimmed; 1 to `max` characters and storable.
+ * trimmed; 1 to `max` characters, not spaces alone, and storable.
  */
 export function identifier(max: number, limits: Pick<TextLimits, 'label' | 'tooShort'> = {}) {
   const say = (message: string) => (limits.label ? `${limits.label} ${message}` : message);
@@ -70,6 +70,8 @@ export function identifier(max: number, limits: Pick<TextLimits, 'label' | 'tooS
     .string({ error: say('must be text') })
     .min(1, limits.tooShort ?? say('must not be empty'))
     .max(max, say(`must be at most ${max.toLocaleString('en-US')} characters`))
+    // Spaces alone name nothing anyone could find again: refused as an empty id is.
+    .regex(/\S/, limits.tooShort ?? say('must not be blank'))
     .superRefine(refuseUnstorable(limits.label))
     .meta(storable_json_schema);
 }

@@ -28,10 +28,19 @@ export async function jsonBody(c: Context): Promise<unknown> {
   if (!isJson(c.req.header('content-type'))) {
     throw new UnsupportedMediaType('the body must be JSON, sent with Content-Type: application/json');
   }
+  let text: string;
   try {
-    return await c.req.json();
+    // Fatal: a byte that is not UTF-8 is refused, never stored as U+FFFD in its place.
+    text = utf8.decode(await c.req.arrayBuffer());
+  } catch {
+    throw new BadRequest('the body is not valid UTF-8: send JSON encoded as UTF-8');
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     // The type was right: it is the text that is not JSON. Say where, as the parser does.
     throw new BadRequest(`the body is not valid JSON (${error instanceof Error ? error.message.slice(0, 200) : 'unreadable'})`);
   }
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });

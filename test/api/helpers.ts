@@ -19,7 +19,7 @@ export interface Answer {
 }
 
 export interface CallOptions {
-  /** The body as sent, bytes and all; a value that is not a string is sent as JSON. */
+  /** The body as sent: a Uint8Array byte for byte, a string as UTF-8, anything else as JSON. */
   body?: unknown;
   /** Content-Type; JSON's unless given, none when null. */
   contentType?: string | null;
@@ -34,7 +34,7 @@ export async function send(base: string, method: string, path: string, options: 
   if (token) headers.authorization = `Bearer ${token}`;
   if (contentType) headers['content-type'] = contentType;
   // Bytes, so fetch adds no content type of its own (it would say text/plain for a string).
-  const bytes = body === undefined ? undefined : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
+  const bytes = body === undefined ? undefined : body instanceof Uint8Array ? body : new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
   const res = await fetch(base + path, { method, headers, body: bytes });
   const text = await res.text();
   let json: any;

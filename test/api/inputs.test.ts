@@ -140,9 +140,20 @@ describeEachDatabase('HTTP API inputs on %s', (kind) => {
     expect(await written()).toEqual(before);
   });
 
-  it('rejects an event whose id is only spaces, applying the rest of its batch', async () => {
+  it('refuses a body whose bytes are not UTF-8 with a 400, storing nothing in their place', async () => {
+    const before = await written();
+    // {"name":"x\xff","credits":100}: 0xFF is never a byte of UTF-8.
+    const bytes = new Uint8Array([...new TextEncoder().encode('{"name":"x'), 0xff, ...new TextEncoder().encode('","credits":100}')]);
+    const res = await h.send('PUT', '/api/v1/plans/p9', { body: bytes, contentType: 'application/json' });
+    expect([res.status, res.json.error]).toEqual([400, 'the body is not valid UTF-8: send JSON encoded as UTF-8']);
+    expect(await written()).toEqual(before);
+  });
+
+  it('refuses an event id of spaces only as it refuses an empty one, applying the rest of its batch', async () => {
     const res = await h.call('POST', '/api/v1/usage', { events: [{ id: '   ', user: 'U0MAYA001', credits: 5 }, { id: 'ok-1', user: 'U0MAYA001', credits: 5 }] });
-    expect(res.json.results.map((r: { status: string; reason?: string }) => [r.status, r.reason ?? null])).toEqual([['rejected', 'id must not be blank'], ['applied', null]]);
+    expect(res.json.results.map((r: { status: string; reason?: string }) => [r.status, r.reason ?? null])).toEqual([['rejected', 'id: every event needs an id'], ['applied', null]]);
+    const alone = await h.call('POST', '/api/v1/authorize', { id: '   ', user: 'U0MAYA001', credits: 5 });
+    expect([alone.status, alone.json.error]).toEqual([400, 'id: every event needs an id']);
     expect((await h.call('GET', '/api/v1/balances/U0MAYA001')).json).toMatchObject({ used: 5 });
   });
 
