@@ -1,3 +1,6 @@
+// The Node write path for usage events that creditdesk_apply_usage replaced, kept as the
+// reference test/ledger/write-path.test.ts replays random operations against.
+//
 // Usage events: a batch of up to batch_events_max applied in one transaction with a fixed number
 // of statements. Each event gets its own outcome; an event id is applied once, ever. An event
 // draws on the member's seat in its tool only: tools never mix (SPEC "Stacking").
@@ -14,6 +17,8 @@ import { resetBudgetsIn, resetLockedSeats, resetPoolsIn } from '../../src/ledger
 import { budget_thresholds_pct, channel_thresholds_pct, crossed, pool_thresholds_pct, raiseThresholdAlerts } from '../../src/ledger/alerts.ts';
 import { loadTools, type Tool, type Tools } from '../../src/ledger/tools.ts';
 import { unitAfter } from '../../src/words.ts';
+// The event and outcome shapes are the write path's own: both paths answer in them.
+import type { AppliedUsage, RejectedUsage, UsageEvent, UsageMode, UsageOutcome } from '../../src/ledger/usage.ts';
 
 /** A timestamp as whole epoch milliseconds in SQL (null stays null). */
 const epoch_ms = (column: string) => `(extract(epoch from ${column}) * 1000)::int8`;
@@ -30,48 +35,6 @@ const seatIdsOf = (refs: string, toolKeys: string, column: string) =>
    cross join lateral (select s.id from members m join seats s on s.member_id = m.id and s.tool_key = k.tool_key
                        where ${column} = k.ref offset 0) as x`;
 
-export type UsageMode = 'record' | 'enforce';
-
-/** A usage event as the API and the CLI receive it, already validated for shape. */
-export interface UsageEvent {
-  id: string;
-  user: string;
-  /** The tool's key; may be left out while the org has only one tool. */
-  tool?: string | null;
-  credits: number;
-  at?: Date;
-  feature?: string | null;
-  source?: string | null;
-}
-
-export interface AppliedUsage {
-  id: string;
-  status: 'applied' | 'duplicate';
-  user: string;
-  tool: string;
-  credits: number;
-  at: string;
-  cycle: { start: string; end: string };
-  /** Drawn from the member's own plan, packs and manual grants. */
-  own: number;
-  pool: number;
-  /** Beyond own credits and pool, drawn against the tool's overage budget or not. */
-  overage: number;
-  /** Charged to a cycle that had already closed (within the grace window). */
-  late: boolean;
-  /** Record mode: credits of this event beyond the seat's daily limit (only when there are any). */
-  over_daily_limit?: number;
-}
-
-export interface RejectedUsage {
-  id: string;
-  status: 'rejected';
-  reason: string;
-  /** Enforce mode: the event did not fit; names the limit, what remains and when it resets. */
-  refused?: { limit: string; remaining: number; resetsAt: string };
-}
-
-export type UsageOutcome = AppliedUsage | RejectedUsage;
 
 type SeatWithMember = SeatRow & {
   slackId: string | null;
