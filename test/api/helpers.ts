@@ -53,6 +53,8 @@ export interface ApiHarness {
   /** A JSON call with the token: `call('PUT', '/api/v1/plans/pro', {name, credits})`. */
   call(method: string, path: string, body?: unknown): Promise<Answer>;
   send(method: string, path: string, options?: CallOptions): Promise<Answer>;
+  /** The server's address (http://127.0.0.1:port), for a request `send` cannot make. */
+  base: string;
 }
 
 export function useApi(kind: DatabaseKind, start = '2026-05-10T12:00:00Z'): ApiHarness {
@@ -67,6 +69,7 @@ export function useApi(kind: DatabaseKind, start = '2026-05-10T12:00:00Z'): ApiH
     const metrics = createMetrics();
     server = createHttpServer(buildApi({ ledger: h.ledger, metrics, apiToken: api_token, checkDatabase: async () => void (await h.db.query('select 1')) }), metrics);
     base = `http://127.0.0.1:${await listen(server, 0)}`;
+    h.base = base;
   });
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { describeEachDatabase, describeOnPostgres } from '../helpers/db.ts';
-import { useApi } from './helpers.ts';
+import { api_token, useApi } from './helpers.ts';
 
 const nul = 'bad\u0000text';
 const lone_surrogate = 'bad\ud800text';
@@ -147,6 +147,35 @@ describeEachDatabase('HTTP API inputs on %s', (kind) => {
     const res = await h.send('PUT', '/api/v1/plans/p9', { body: bytes, contentType: 'application/json' });
     expect([res.status, res.json.error]).toEqual([400, 'the body is not valid UTF-8: send JSON encoded as UTF-8']);
     expect(await written()).toEqual(before);
+  });
+
+  it('answers 413 to a body over 4 MiB, whether its length is stated or it is streamed, and applies nothing of it', async () => {
+    const before = await written();
+    // 1,000 events with 4,300-character features: 4.4 MB of otherwise valid JSON.
+    const big = JSON.stringify({ events: Array.from({ length: 1_000 }, (_, i) => ({ id: `big-${i}`, user: 'U0MAYA001', credits: 1, feature: 'f'.repeat(4_300) })) });
+    expect(big.length).toBeGreaterThan(4 * 1024 * 1024);
+    const stated = await h.send('POST', '/api/v1/usage', { body: big });
+    expect([stated.status, stated.json.error]).toEqual([413, 'the body is over 4194304 bytes; send at most 1000 events per call']);
+    // Without a Content-Length (chunked), the body is counted as it arrives.
+    const chunks = new TextEncoder().encode(big);
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < chunks.length; at += 65_536) controller.enqueue(chunks.subarray(at, at + 65_536));
+        controller.close();
+      },
+    });
+    const res = await fetch(`${h.base}/api/v1/usage`, {
+      method: 'POST', headers: { authorization: `Bearer ${api_token}`, 'content-type': 'application/json' }, body: streamed, duplex: 'half',
+    } as RequestInit);
+    expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([413, 'the body is over 4194304 bytes; send at most 1000 events per call']);
+    expect(await written()).toEqual(before);
+    // A streamed body within the limit is read whole and applied.
+    const small = new TextEncoder().encode(JSON.stringify({ events: [{ id: 'chunked-1', user: 'U0MAYA001', credits: 5 }] }));
+    const ok = await fetch(`${h.base}/api/v1/usage`, {
+      method: 'POST', headers: { authorization: `Bearer ${api_token}`, 'content-type': 'application/json' },
+      body: new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(small), c.close()) }), duplex: 'half',
+    } as RequestInit);
+    expect([ok.status, ((await ok.json()) as { results: { status: string }[] }).results[0]!.status]).toEqual([200, 'applied']);
   });
 
   it('refuses an event id of spaces only as it refuses an empty one, applying the rest of its batch', async () => {
