@@ -118,7 +118,7 @@ export async function applyUsage(
   if (batch.rows.length === 0) return batch.outcomes as UsageOutcome[];
   try {
     const [{ r }] = (await ctx.db.query<{ r: Result }>(apply_usage_sql, [...batch.params, member_thresholds(ctx), shared_threshold_pct], { name: 'apply_usage' })) as [{ r: Result }];
-    if (r.events) return await outcomesOf(ctx.db, ctx, events, batch, r, now);
+    if (r.status) return await outcomesOf(ctx.db, ctx, events, batch, r, now);
   } catch (error) {
     if (!isRetryable(error)) throw error;
   }
@@ -131,11 +131,12 @@ const member_thresholds = (ctx: LedgerContext) => [...ctx.settings.thresholds, .
 const shared_threshold_pct = Math.min(...pool_thresholds_pct, ...budget_thresholds_pct);
 
 /**
- * One applied event as creditdesk_apply_usage returns it: [0, own, pool, overage, overDaily,
- * cycleStartMs, cycleEndMs, late, slot]. A stored repeat: [1, credits, own, pool, overage,
- * overDaily, cycleStartMs, cycleEndMs, late, tool, atMs, user]. A repeat of an earlier event in
- * the batch: [2, ordinal of that event in the call]. A refusal: [3, code, x1, x2, x3, tool,
- * cycleEndMs, slot]. A late event outside the seat's recent cycles: [4, slot]. Slots index `seats`.
+ * One event's outcome, as outcomesOf reads it (rowsOf builds it from the function's arrays).
+ * Applied: [0, own, pool, overage, overDaily, cycleStartMs, cycleEndMs, late, slot]. A stored
+ * repeat: [1, credits, own, pool, overage, overDaily, cycleStartMs, cycleEndMs, late, tool, atMs,
+ * user]. A repeat of an earlier event in the batch: [2, ordinal of that event in the call]. A
+ * refusal: [3, code, x1, x2, x3, tool, cycleEndMs, slot]. A late event outside the seat's recent
+ * cycles: [4, slot]. Slots index `seats`, from 1; 0 is no seat.
  */
 type Row =
   | [0, number, number, number, number, number, number, boolean, number]
@@ -144,20 +145,77 @@ type Row =
   | [3, number, number, number, number, string | null, number | null, number]
   | [4, number];
 
-/** A seat of the batch: [id, tool, toolName, unit, profile, revokedAtMs, anchorDay, zone]. */
-type SeatInfo = [number, string, string, string, string | null, number | null, number, string];
+/** A seat of the batch: [id, tool, toolName, unit, profile, revokedAtMs, anchorDay, zone, cycleStartMs, cycleEndMs]. */
+type SeatInfo = [number, string, string, string, string | null, number | null, number, string, number, number];
 
+/** A stored repeat as the function returns it: [ordinal from 1, then Row 1's fields after its tag]. */
+type StoredRow = [number, number, number, number, number, number, number, number, boolean, string, number, string];
+
+/**
+ * What creditdesk_apply_usage returns (migrations/0011_usage_function_generic_plans.sql). A
+ * batch it wrote (or decided) comes back as one array per field, indexed by event: `status` (0
+ * applied, 1 stored repeat, 2 repeat within the batch, 3 refused, 4 outside the seat's recent
+ * cycles), credits drawn (`own`, `pool`, `over`, `overday`), `cycle` (index into cycle_starts and
+ * cycle_ends, from 1), `slot` (into `seats`), `ref` (for status 2, the earlier event's ordinal),
+ * and a refusal's `code`, `x1`-`x3` and `tool`. Else one of `stale`, `due` or `alerts` says
+ * what the caller must do first.
+ */
 interface Result {
-  events?: Row[];
+  status?: number[];
+  own?: number[];
+  pool?: number[];
+  over?: number[];
+  overday?: number[];
+  cycle?: number[];
+  slot?: number[];
+  ref?: number[];
+  code?: number[];
+  x1?: number[];
+  x2?: number[];
+  x3?: number[];
+  tool?: (string | null)[];
+  cycle_starts?: number[] | null;
+  cycle_ends?: number[] | null;
+  stored?: StoredRow[] | null;
   seats?: SeatInfo[] | null;
   /** Seats whose cycle ended before the reset reached them: reset them and call again. */
   stale?: number[];
   /** Pools (by profile) and overage budgets (by tool) of the current cycle the batch needs and that are not issued yet: issue them and call again. */
   due?: { profiles: string[]; tools: string[] };
+  /** Threshold alerts are owed: run the batch again in a transaction that raises them. */
+  alerts?: boolean;
   /** Balance rows the batch moved: [seatId, cycleStartMs, quota, consumedBefore, consumedAfter, alertsSent]. */
   cycles?: [number, number, number, number, number, number][] | null;
   /** Pools and budgets the batch drew on: [grantId, isPool, amount, remaining]. */
   shared?: [number, boolean, number, number][] | null;
+}
+
+/** Each event's Row from the function's arrays, in the order the events were sent to it. */
+function rowsOf(r: Result): Row[] {
+  const starts = r.cycle_starts ?? [];
+  const ends = r.cycle_ends ?? [];
+  const seats = r.seats ?? [];
+  const stored = new Map((r.stored ?? []).map((row) => [row[0], row]));
+  return r.status!.map((status, k): Row => {
+    const slot = r.slot![k]!;
+    const cycle = r.cycle![k]!;
+    switch (status) {
+      case 0:
+        return [0, r.own![k]!, r.pool![k]!, r.over![k]!, r.overday![k]!, starts[cycle - 1]!, ends[cycle - 1]!, starts[cycle - 1]! < seats[slot - 1]![8], slot];
+      case 1: {
+        const [, ...fields] = stored.get(k + 1)!;
+        return [1, ...fields];
+      }
+      case 2:
+        return [2, r.ref![k]!];
+      case 3: {
+        const cycleEnd = cycle > 0 ? ends[cycle - 1]! : slot > 0 ? seats[slot - 1]![9] : null;
+        return [3, r.code![k]!, r.x1![k]!, r.x2![k]!, r.x3![k]!, r.tool![k] ?? null, cycleEnd, slot];
+      }
+      default:
+        return [4, slot];
+    }
+  });
 }
 
 /** Refusal codes of creditdesk_apply_usage (migrations/*_usage_function.sql). */
@@ -262,7 +320,7 @@ async function outcomesOf(
   now: Date,
 ): Promise<UsageOutcome[]> {
   const { outcomes, sent } = batch;
-  const rows = result.events!;
+  const rows = rowsOf(result);
   const seats = result.seats ?? [];
   let tools: Awaited<ReturnType<typeof loadTools>> | undefined;
   for (let k = 0; k < rows.length; k++) {
