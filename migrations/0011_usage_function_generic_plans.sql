@@ -4,7 +4,11 @@
 -- - each set of arrays is aggregated from one subquery sorted once, not sorted per array;
 -- - the seats are locked and read in one statement;
 -- - the outcomes come back as one array per field (status, own, pool, ...) instead of an array
---   per event, and the seats' part from what was read, not read again.
+--   per event, and the seats' part from what was read, not read again, in full only for the
+--   seats a refusal names;
+-- - seats are locked where step 1 found them (ctid; by id if one moved since), and grants and
+--   balance rows written where step 4 read them: an index descent less for each;
+-- - the events' JSON is parsed once.
 -- The signature is unchanged.
 CREATE OR REPLACE FUNCTION creditdesk_apply_usage(
   p_now timestamptz,
@@ -48,7 +52,12 @@ DECLARE
   p_at timestamptz[];
   p_enforce boolean[];
   p_poolfirst boolean[];
+  p_feature text[];
+  p_source text[];
   e_seat int[];
+  -- Where each event's seat row stood when it was looked up (ctid), to lock it without another
+  -- index descent.
+  e_tid tid[];
   -- Outcome: -1 undecided, 0 applied, 1 duplicate of a stored event, 2 duplicate of an event
   -- earlier in this batch (e_ref), 3 refused (e_code says why), 4 a late event outside the seat's
   -- recent cycles, whose cycle the caller's calendar tells too late or unheld.
@@ -173,21 +182,22 @@ BEGIN
   END IF;
   --    Every array below is aggregated from one subquery sorted once (PostgreSQL's documented way
   --    to feed aggregates in order; an ORDER BY in each aggregate would sort once per array).
-  SELECT array_agg(q.i), array_agg(q.t), array_agg(q.c), array_agg(q.a), array_agg(q.m), array_agg(q.p), array_agg(q.seat), array_agg(q.code)
-    INTO p_ids, p_tool, p_credits, p_at, p_enforce, p_poolfirst, e_seat, e_code
+  SELECT array_agg(q.i), array_agg(q.t), array_agg(q.c), array_agg(q.a), array_agg(q.m), array_agg(q.p), array_agg(q.seat), array_agg(q.code),
+         array_agg(q.f), array_agg(q.x), array_agg(q.tid)
+    INTO p_ids, p_tool, p_credits, p_at, p_enforce, p_poolfirst, e_seat, e_code, p_feature, p_source, e_tid
   FROM (
     SELECT ev.i, coalesce(ev.t, v_only_tool) AS t, ev.c, coalesce(ev.a, p_now) AS a, coalesce(ev.m, false) AS m, coalesce(ev.p, false) AS p,
-           coalesce(x.seat, 0) AS seat,
+           coalesce(x.seat, 0) AS seat, ev.f, ev.x, x.tid,
            CASE WHEN coalesce(ev.t, v_only_tool) IS NULL THEN 1
                 WHEN NOT EXISTS (SELECT 1 FROM tools tl WHERE tl.key = ev.t) AND ev.t IS NOT NULL THEN 2
                 WHEN x.seat IS NULL THEN 3 ELSE 0 END::smallint AS code
     FROM ROWS FROM (json_to_recordset(p_events) AS (i text, s text, e text, t text, c bigint, a timestamptz, m boolean, f text, x text, p boolean))
          WITH ORDINALITY AS ev(i, s, e, t, c, a, m, f, x, p, ord)
     LEFT JOIN LATERAL (
-      SELECT st.id AS seat FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
+      SELECT st.id AS seat, st.ctid AS tid FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
       WHERE ev.s IS NOT NULL AND mb.slack_id = ev.s
       UNION ALL
-      SELECT st.id FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
+      SELECT st.id, st.ctid FROM members mb JOIN seats st ON st.member_id = mb.id AND st.tool_key = coalesce(ev.t, v_only_tool)
       WHERE ev.s IS NULL AND lower(mb.email) = ev.e) x ON true
     ORDER BY ev.ord) q;
   n := coalesce(cardinality(p_ids), 0);
@@ -215,7 +225,10 @@ BEGIN
   --    zone, profile, and the daily limit their plans stack up to (SPEC "Daily limits": a plan
   --    without one lifts it).
   SELECT EXISTS (SELECT 1 FROM plans WHERE daily_limit IS NOT NULL) INTO v_any_limit;
-  --    The rows are read as locked (FOR UPDATE returns each seat as it stands once locked).
+  --    The rows are read as locked (FOR UPDATE returns each seat as it stands once locked), found
+  --    where step 1 saw them. A seat updated since has moved: then all are locked by id instead
+  --    (out of id order for those locked by then: a deadlock this rare is detected by PostgreSQL
+  --    and the batch run again).
   SELECT array_agg(q.id), array_agg(q.status = 'active'), array_agg(q.cycle_start), array_agg(q.cycle_end), array_agg(q.tool_key),
          array_agg((SELECT coalesce(tl.time_zone, p_default_zone) FROM tools tl WHERE tl.key = q.tool_key)),
          array_agg(coalesce(q.profile_key, '')),
@@ -226,7 +239,22 @@ BEGIN
          array_agg(q.revoked_at), array_agg(q.anchor_day)
     INTO s_id, s_active, s_start, s_end, s_tool, s_zone, s_profile, s_limit, v_stale, s_revoked, s_anchor
   FROM (SELECT st.id, st.status, st.cycle_start, st.cycle_end, st.tool_key, st.profile_key, st.revoked_at, st.anchor_day
-        FROM seats st WHERE st.id IN (SELECT u FROM unnest(e_seat) AS u WHERE u > 0) ORDER BY st.id FOR UPDATE) q;
+        FROM seats st WHERE st.ctid = ANY (e_tid) ORDER BY st.id FOR UPDATE) q;
+  -- The seats locked must be exactly those looked up (a moved row is missing, and its place may
+  -- hold another row by now).
+  IF s_id IS DISTINCT FROM (SELECT array_agg(DISTINCT u ORDER BY u) FROM unnest(e_seat) AS u WHERE u > 0) THEN
+    SELECT array_agg(q.id), array_agg(q.status = 'active'), array_agg(q.cycle_start), array_agg(q.cycle_end), array_agg(q.tool_key),
+           array_agg((SELECT coalesce(tl.time_zone, p_default_zone) FROM tools tl WHERE tl.key = q.tool_key)),
+           array_agg(coalesce(q.profile_key, '')),
+           array_agg(coalesce(CASE WHEN v_any_limit THEN (
+                       SELECT CASE WHEN bool_and(pl.daily_limit IS NOT NULL) THEN sum(pl.daily_limit)::bigint END
+                       FROM seat_plans sp JOIN plans pl ON pl.key = sp.plan_key WHERE sp.seat_id = q.id) END, -1)),
+           coalesce(array_agg(q.id) FILTER (WHERE q.status = 'active' AND q.cycle_end <= p_now), '{}'),
+           array_agg(q.revoked_at), array_agg(q.anchor_day)
+      INTO s_id, s_active, s_start, s_end, s_tool, s_zone, s_profile, s_limit, v_stale, s_revoked, s_anchor
+    FROM (SELECT st.id, st.status, st.cycle_start, st.cycle_end, st.tool_key, st.profile_key, st.revoked_at, st.anchor_day
+          FROM seats st WHERE st.id IN (SELECT u FROM unnest(e_seat) AS u WHERE u > 0) ORDER BY st.id FOR UPDATE) q;
+  END IF;
   m := coalesce(cardinality(s_id), 0);
   IF cardinality(v_stale) > 0 THEN
     -- A seat whose cycle ended before the reset reached it: the caller resets it under this
@@ -235,12 +263,14 @@ BEGIN
   END IF;
 
   -- 3. Slots, repeats of an earlier event in the batch, and events already stored.
-  SELECT array_agg(coalesce(q.slot, 0) ORDER BY k.ord), array_agg(coalesce(k.prev, 0) ORDER BY k.ord), array_agg(j.id IS NOT NULL ORDER BY k.ord)
+  SELECT array_agg(z.slot), array_agg(z.prev), array_agg(z.dup)
     INTO e_slot, e_prev, e_dup
-  FROM (SELECT u.id, u.seat, u.ord, lag(u.ord) OVER (PARTITION BY u.id ORDER BY u.ord) AS prev
-        FROM unnest(p_ids, e_seat) WITH ORDINALITY AS u(id, seat, ord)) k
-  LEFT JOIN unnest(s_id) WITH ORDINALITY AS q(id, slot) ON q.id = k.seat
-  LEFT JOIN LATERAL (SELECT jj.id FROM journal jj WHERE jj.event_key = k.id OFFSET 0) j ON true;
+  FROM (SELECT coalesce(q.slot, 0) AS slot, coalesce(k.prev, 0) AS prev, j.id IS NOT NULL AS dup
+        FROM (SELECT u.id, u.seat, u.ord, lag(u.ord) OVER (PARTITION BY u.id ORDER BY u.ord) AS prev
+              FROM unnest(p_ids, e_seat) WITH ORDINALITY AS u(id, seat, ord)) k
+        LEFT JOIN unnest(s_id) WITH ORDINALITY AS q(id, slot) ON q.id = k.seat
+        LEFT JOIN LATERAL (SELECT jj.id FROM journal jj WHERE jj.event_key = k.id OFFSET 0) j ON true
+        ORDER BY k.ord) z;
   FOR i IN 1..n LOOP
     IF e_dup[i] THEN
       e_status[i] := 1;
@@ -277,10 +307,14 @@ BEGIN
          array_agg(q.ctid)
     INTO c_slot, c_start, c_end, c_quota, c_consumed, c_alerts, c_tid
   FROM (SELECT v.slot, c.cycle_start, c.cycle_end, c.quota, c.used + c.pool_used + c.overage AS consumed, c.alerts_sent, c.ctid
-  FROM unnest(s_id) WITH ORDINALITY AS v(id, slot)
+  FROM unnest(s_id, s_start) WITH ORDINALITY AS v(id, start, slot)
   CROSS JOIN LATERAL (
     SELECT cc.cycle_start, cc.cycle_end, cc.quota, cc.used, cc.pool_used, cc.overage, cc.alerts_sent, cc.ctid
-    FROM seat_cycles cc WHERE cc.seat_id = v.id AND cc.cycle_start > p_now - v_grace - interval '63 days' AND cc.cycle_end > p_now - v_grace
+    -- A seat's cycles follow each other without overlap: once the current one began before the
+    -- grace window, no earlier one ends inside it, and the index scan starts at the current one.
+    FROM seat_cycles cc
+    WHERE cc.seat_id = v.id AND cc.cycle_end > p_now - v_grace
+      AND cc.cycle_start >= CASE WHEN v.start <= p_now - v_grace THEN v.start ELSE p_now - v_grace - interval '63 days' END
     OFFSET 0) c
   ORDER BY v.slot, c.cycle_start) q;
   c_n := coalesce(cardinality(c_slot), 0);
@@ -475,7 +509,9 @@ BEGIN
       END IF;
     END IF;
     v_own := 0;
-    IF NOT p_poolfirst[i] THEN
+    -- What the member's own grants hold at the event's time decides only whether an enforce-mode
+    -- event fits; a recorded one is drawn below whatever they hold.
+    IF p_enforce[i] AND NOT p_poolfirst[i] THEN
       FOR k IN s_gfirst[slot]..s_glast[slot] LOOP
         IF g_starts[k] <= v_at AND v_at < g_expires[k] THEN
           v_own := v_own + g_left[k];
@@ -591,7 +627,7 @@ BEGIN
                            feature, source, day, over_daily_limit)
       SELECT v_ids[e_ref[ev.ord]], 'usage', s_id[e_slot[ev.ord]], c_start[e_cycle[ev.ord]], p_at[ev.ord], p_now, ev.i, ev.c,
              e_own[ev.ord], e_poolx[ev.ord], e_over[ev.ord], ev.f, ev.x, e_date[ev.ord], nullif(e_overday[ev.ord], 0)
-      FROM ROWS FROM (json_to_recordset(p_events) AS (i text, c bigint, f text, x text)) WITH ORDINALITY AS ev(i, c, f, x, ord)
+      FROM unnest(p_ids, p_credits, p_feature, p_source) WITH ORDINALITY AS ev(i, c, f, x, ord)
       WHERE e_status[ev.ord] = 0;
     EXCEPTION WHEN unique_violation THEN
       RAISE EXCEPTION 'an event id was written concurrently; run the batch again' USING ERRCODE = '40001';
@@ -658,12 +694,17 @@ BEGIN
       LEFT JOIN seat_cycles sc ON sc.seat_id = jd.seat_id AND sc.cycle_start = jd.cycle_start
       LEFT JOIN seats ds ON ds.id = jd.seat_id LEFT JOIN members dm ON dm.id = ds.member_id
       WHERE e.status = 1),
-    -- Seats by slot: [id, tool, toolName, unit, profile, revokedAtMs, anchorDay, zone, cycleStartMs, cycleEndMs].
+    -- Seats by slot: each one's tool and current cycle's start (ms); and of the seats a refusal
+    -- names (status 3 or 4), by slot: [id, tool, toolName, unit, profile, revokedAtMs,
+    -- anchorDay, zone, cycleStartMs, cycleEndMs].
+    'seat_tool', s_tool,
+    'seat_start', (SELECT array_agg((extract(epoch FROM x.at) * 1000)::bigint ORDER BY x.k) FROM unnest(s_start) WITH ORDINALITY AS x(at, k)),
     'seats', (
-      SELECT json_agg(json_build_array(v.id, v.tool, tl.name, tl.unit, nullif(v.profile, ''), (extract(epoch FROM v.revoked) * 1000)::bigint,
-                                       v.anchor, v.zone, (extract(epoch FROM v.start) * 1000)::bigint, (extract(epoch FROM v.end_) * 1000)::bigint) ORDER BY v.slot)
+      SELECT json_object_agg(v.slot, json_build_array(v.id, v.tool, tl.name, tl.unit, nullif(v.profile, ''), (extract(epoch FROM v.revoked) * 1000)::bigint,
+                                       v.anchor, v.zone, (extract(epoch FROM v.start) * 1000)::bigint, (extract(epoch FROM v.end_) * 1000)::bigint))
       FROM unnest(s_id, s_tool, s_profile, s_revoked, s_anchor, s_zone, s_start, s_end) WITH ORDINALITY AS v(id, tool, profile, revoked, anchor, zone, start, end_, slot)
-      JOIN tools tl ON tl.key = v.tool),
+      JOIN tools tl ON tl.key = v.tool
+      WHERE v.slot IN (SELECT e.slot FROM unnest(e_status, e_slot) AS e(status, slot) WHERE e.status >= 3)),
     -- What threshold alerts need, for a caller in a transaction (a call of its own owes none).
     'cycles', CASE WHEN p_thresholds IS NULL THEN (
       SELECT json_agg(json_build_array(s_id[c.slot], (extract(epoch FROM c.cs) * 1000)::bigint, c.quota, c.consumed, c.consumed + c.own + c.pool + c.over, c.alerts))

@@ -177,7 +177,11 @@ interface Result {
   cycle_starts?: number[] | null;
   cycle_ends?: number[] | null;
   stored?: StoredRow[] | null;
-  seats?: SeatInfo[] | null;
+  /** Each seat's tool and current cycle's start (ms), by slot. */
+  seat_tool?: string[] | null;
+  seat_start?: number[] | null;
+  /** The seats a refusal names, by slot (a JSON object's keys are text). */
+  seats?: Record<string, SeatInfo> | null;
   /** Seats whose cycle ended before the reset reached them: reset them and call again. */
   stale?: number[];
   /** Pools (by profile) and overage budgets (by tool) of the current cycle the batch needs and that are not issued yet: issue them and call again. */
@@ -194,14 +198,15 @@ interface Result {
 function rowsOf(r: Result): Row[] {
   const starts = r.cycle_starts ?? [];
   const ends = r.cycle_ends ?? [];
-  const seats = r.seats ?? [];
+  const seats = r.seats ?? {};
+  const seatStarts = r.seat_start ?? [];
   const stored = new Map((r.stored ?? []).map((row) => [row[0], row]));
   return r.status!.map((status, k): Row => {
     const slot = r.slot![k]!;
     const cycle = r.cycle![k]!;
     switch (status) {
       case 0:
-        return [0, r.own![k]!, r.pool![k]!, r.over![k]!, r.overday![k]!, starts[cycle - 1]!, ends[cycle - 1]!, starts[cycle - 1]! < seats[slot - 1]![8], slot];
+        return [0, r.own![k]!, r.pool![k]!, r.over![k]!, r.overday![k]!, starts[cycle - 1]!, ends[cycle - 1]!, starts[cycle - 1]! < seatStarts[slot - 1]!, slot];
       case 1: {
         const [, ...fields] = stored.get(k + 1)!;
         return [1, ...fields];
@@ -209,7 +214,7 @@ function rowsOf(r: Result): Row[] {
       case 2:
         return [2, r.ref![k]!];
       case 3: {
-        const cycleEnd = cycle > 0 ? ends[cycle - 1]! : slot > 0 ? seats[slot - 1]![9] : null;
+        const cycleEnd = cycle > 0 ? ends[cycle - 1]! : slot > 0 ? seats[slot]![9] : null;
         return [3, r.code![k]!, r.x1![k]!, r.x2![k]!, r.x3![k]!, r.tool![k] ?? null, cycleEnd, slot];
       }
       default:
@@ -321,7 +326,8 @@ async function outcomesOf(
 ): Promise<UsageOutcome[]> {
   const { outcomes, sent } = batch;
   const rows = rowsOf(result);
-  const seats = result.seats ?? [];
+  const seats = result.seats ?? {};
+  const seatTools = result.seat_tool ?? [];
   let tools: Awaited<ReturnType<typeof loadTools>> | undefined;
   for (let k = 0; k < rows.length; k++) {
     const i = sent[k]!;
@@ -330,7 +336,7 @@ async function outcomesOf(
     if (row[0] === 0) {
       const [, own, pool, overage, overDaily, cycleStart, cycleEnd, late, slot] = row;
       outcomes[i] = {
-        id: event.id, status: 'applied', user: event.user.trim(), tool: seats[slot - 1]![1], credits: event.credits,
+        id: event.id, status: 'applied', user: event.user.trim(), tool: seatTools[slot - 1]!, credits: event.credits,
         at: (event.at ?? now).toISOString(), cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd).toISOString() },
         own, pool, overage, late, ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
       };
@@ -347,9 +353,9 @@ async function outcomesOf(
     } else if (row[0] === 3) {
       const needsTools = row[1] === code.toolRequired || row[1] === code.noTool || row[1] === code.noSeat || row[1] === code.revoked;
       if (needsTools) tools ??= await loadTools(db, ctx.settings);
-      outcomes[i] = refusal(event, row, row[7] > 0 ? seats[row[7] - 1]! : null, tools);
+      outcomes[i] = refusal(event, row, row[7] > 0 ? seats[row[7]]! : null, tools);
     } else {
-      outcomes[i] = outsideRecentCycles(event, seats[row[1] - 1]!, now, ctx.settings.graceMs);
+      outcomes[i] = outsideRecentCycles(event, seats[row[1]]!, now, ctx.settings.graceMs);
     }
   }
   invariant(outcomes.every(Boolean), 'an event was left without an outcome');

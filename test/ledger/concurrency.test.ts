@@ -251,4 +251,38 @@ describeOnPostgres('ledger under concurrency on postgres', () => {
     expect(await strandedGrants(h.db)).toEqual([]);
     await expectVerified(h.ledger);
   });
+
+  it('charges seats that another transaction updated while the batch waited for their lock, keeping that update', async () => {
+    // The usage function finds each seat, then locks it where it found it (its ctid). A seat
+    // updated meanwhile has moved and is not there: the batch must lock the seats by id instead,
+    // charging each one once and keeping the other transaction's update.
+    await h.ledger.putPlan('pro', { name: 'Pro', credits: 1_000 });
+    const users = Array.from({ length: 20 }, (_, i) => padded('U0MOVE', i));
+    for (const user of users) await h.ledger.putSeat(user, { plan: 'pro' });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const admin = h.db.transaction(async (tx) => {
+      await tx.query(`update seats set vendor_user = 'moved-' || id where tool_key = 'default'`);
+      holding();
+      await released;
+    });
+    await held;
+    const batch = applyUsage(h.ledger.ctx, users.map((user, i) => ({ id: `moved-${i}`, user, credits: i + 1 })));
+    // Wait until the batch waits on a seat lock, then let the update commit.
+    for (let waiting = 0; waiting === 0; ) {
+      await new Promise((resolve) => setImmediate(resolve));
+      [{ waiting }] = (await h.db.query<{ waiting: number }>(
+        `select count(*)::int4 as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      )) as [{ waiting: number }];
+    }
+    release();
+    await admin;
+    const outcomes = await batch;
+    expect(outcomes.map((o) => [o.id, o.status, o.status === 'applied' ? o.own : null])).toEqual(users.map((_, i) => [`moved-${i}`, 'applied', i + 1]));
+    for (const [i, user] of users.entries()) expect((await h.ledger.balance(user)).used, user).toBe(i + 1);
+    expect(await h.db.query(`select count(*)::int4 as n from seats where vendor_user like 'moved-%'`)).toEqual([{ n: 20 }]);
+    await expectVerified(h.ledger);
+  });
 });
