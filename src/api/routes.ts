@@ -158,7 +158,9 @@ export const api_routes: Route[] = [
         const id = typeof (raw[i] as { id?: unknown })?.id === 'string' ? (raw[i] as { id: string }).id : null;
         return { id, status: 'rejected' as const, reason: describeIssues(p.error) };
       });
-      for (const r of results) metrics.usageEvents.inc({ outcome: r.status });
+      const counts = new Map<string, number>();
+      for (const r of results) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+      for (const [outcome, count] of counts) metrics.usageEvents.inc({ outcome }, count);
       return c.json({ results });
     },
   }),

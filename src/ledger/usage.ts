@@ -329,6 +329,14 @@ async function outcomesOf(
   const seats = result.seats ?? {};
   const seatTools = result.seat_tool ?? [];
   let tools: Awaited<ReturnType<typeof loadTools>> | undefined;
+  // A batch's events share a few instants (now, a cycle's start and end): each is written once.
+  const nowIso = now.toISOString();
+  const isoOf = new Map<number, string>();
+  const iso = (ms: number) => {
+    let text = isoOf.get(ms);
+    if (text === undefined) isoOf.set(ms, (text = new Date(ms).toISOString()));
+    return text;
+  };
   for (let k = 0; k < rows.length; k++) {
     const i = sent[k]!;
     const event = events[i]!;
@@ -337,7 +345,7 @@ async function outcomesOf(
       const [, own, pool, overage, overDaily, cycleStart, cycleEnd, late, slot] = row;
       outcomes[i] = {
         id: event.id, status: 'applied', user: event.user.trim(), tool: seatTools[slot - 1]!, credits: event.credits,
-        at: (event.at ?? now).toISOString(), cycle: { start: new Date(cycleStart).toISOString(), end: new Date(cycleEnd).toISOString() },
+        at: event.at ? event.at.toISOString() : nowIso, cycle: { start: iso(cycleStart), end: iso(cycleEnd) },
         own, pool, overage, late, ...(overDaily > 0 ? { over_daily_limit: overDaily } : {}),
       };
     } else if (row[0] === 1) {
