@@ -173,12 +173,15 @@ DECLARE
   v_stale int[] := '{}';
   v_ids bigint[];
   v_rows int;
+  -- Grants and balance rows the batch draws on, counted as it first draws on each.
+  v_grants_drawn int := 0;
+  v_cycles_drawn int := 0;
 BEGIN
   -- 1. The events, and each one's seat: the tool it names, else the org's only tool; one index
   --    probe for the member and one for the seat.
-  SELECT count(*) INTO n FROM tools;
-  IF n = 1 THEN
-    SELECT key INTO v_only_tool FROM tools;
+  SELECT count(*), min(key), EXISTS (SELECT 1 FROM plans WHERE daily_limit IS NOT NULL) INTO n, v_only_tool, v_any_limit FROM tools;
+  IF n <> 1 THEN
+    v_only_tool := NULL;
   END IF;
   --    Every array below is aggregated from one subquery sorted once (PostgreSQL's documented way
   --    to feed aggregates in order; an ORDER BY in each aggregate would sort once per array).
@@ -224,7 +227,6 @@ BEGIN
   -- 2. Lock the seats in id order (every writer does) and read them: status, cycle, tool and its
   --    zone, profile, and the daily limit their plans stack up to (SPEC "Daily limits": a plan
   --    without one lifts it).
-  SELECT EXISTS (SELECT 1 FROM plans WHERE daily_limit IS NOT NULL) INTO v_any_limit;
   --    The rows are read as locked (FOR UPDATE returns each seat as it stands once locked), found
   --    where step 1 saw them. A seat updated since has moved: then all are locked by id instead
   --    (out of id order for those locked by then: a deadlock this rare is detected by PostgreSQL
@@ -441,9 +443,9 @@ BEGIN
   -- 7. Each event's day in its tool's zone (what daily limits count); for daily-limited seats,
   --    their use on those days. A day with no row yet starts from what the seat's usage entries
   --    add up to that day.
-  SELECT array_agg((e.at AT TIME ZONE s_zone[e.slot])::date ORDER BY e.ord) INTO e_date
-  FROM unnest(e_slot, p_at) WITH ORDINALITY AS e(slot, at, ord);
   IF v_any_limit THEN
+    SELECT array_agg((e.at AT TIME ZONE s_zone[e.slot])::date ORDER BY e.ord) INTO e_date
+    FROM unnest(e_slot, p_at) WITH ORDINALITY AS e(slot, at, ord);
     SELECT array_agg(q.slot ORDER BY q.slot, q.day), array_agg(q.day ORDER BY q.slot, q.day) INTO d_slot, d_day
     FROM (SELECT DISTINCT e.slot, e.day FROM unnest(e_slot, e_date, e_status) AS e(slot, day, status)
           WHERE e.status < 0 AND s_limit[e.slot] >= 0) q;
@@ -554,6 +556,9 @@ BEGIN
     FOR k IN s_gfirst[slot]..s_glast[slot] LOOP
       EXIT WHEN v_left = 0 OR p_poolfirst[i];
       IF g_left[k] > 0 AND g_starts[k] <= v_at AND v_at < g_expires[k] THEN
+        IF g_left[k] = g_orig[k] THEN
+          v_grants_drawn := v_grants_drawn + 1;
+        END IF;
         v_take := least(v_left, g_left[k]);
         g_left[k] := g_left[k] - v_take;
         v_left := v_left - v_take;
@@ -566,6 +571,9 @@ BEGIN
     e_own[i] := p_credits[i] - v_left;
     IF v_left > 0 AND v_pool_avail > 0 THEN
       v_take := least(v_left, v_pool_avail);
+      IF x_left[v_pool] = x_orig[v_pool] THEN
+        v_grants_drawn := v_grants_drawn + 1;
+      END IF;
       x_left[v_pool] := x_left[v_pool] - v_take;
       pd_new[(v_pool - 1) * m + slot] := pd_new[(v_pool - 1) * m + slot] + v_take;
       v_left := v_left - v_take;
@@ -578,6 +586,9 @@ BEGIN
     e_over[i] := v_left;
     IF v_left > 0 AND v_budget_avail > 0 THEN
       v_take := least(v_left, v_budget_avail);
+      IF x_left[v_budget] = x_orig[v_budget] THEN
+        v_grants_drawn := v_grants_drawn + 1;
+      END IF;
       x_left[v_budget] := x_left[v_budget] - v_take;
       v_left := v_left - v_take;
       t_n := t_n + 1;
@@ -597,6 +608,9 @@ BEGIN
       d_overnew[e_day[i]] := d_overnew[e_day[i]] + v_over_day;
     END IF;
     k := e_cycle[i];
+    IF c_own[k] = 0 AND c_pool[k] = 0 AND c_over[k] = 0 THEN
+      v_cycles_drawn := v_cycles_drawn + 1;
+    END IF;
     c_own[k] := c_own[k] + e_own[i];
     c_pool[k] := c_pool[k] + e_poolx[i];
     c_over[k] := c_over[k] + e_over[i];
@@ -626,7 +640,8 @@ BEGIN
       INSERT INTO journal (id, kind, seat_id, cycle_start, occurred_at, created_at, event_key, credits, own_drawn, pool_drawn, overage,
                            feature, source, day, over_daily_limit)
       SELECT v_ids[e_ref[ev.ord]], 'usage', s_id[e_slot[ev.ord]], c_start[e_cycle[ev.ord]], p_at[ev.ord], p_now, ev.i, ev.c,
-             e_own[ev.ord], e_poolx[ev.ord], e_over[ev.ord], ev.f, ev.x, e_date[ev.ord], nullif(e_overday[ev.ord], 0)
+             e_own[ev.ord], e_poolx[ev.ord], e_over[ev.ord], ev.f, ev.x,
+             (p_at[ev.ord] AT TIME ZONE s_zone[e_slot[ev.ord]])::date, nullif(e_overday[ev.ord], 0)
       FROM unnest(p_ids, p_credits, p_feature, p_source) WITH ORDINALITY AS ev(i, c, f, x, ord)
       WHERE e_status[ev.ord] = 0;
     EXCEPTION WHEN unique_violation THEN
@@ -650,15 +665,14 @@ BEGIN
       GET DIAGNOSTICS k = ROW_COUNT;
       v_rows := v_rows + k;
     END IF;
-    IF v_rows <> (SELECT count(*) FROM unnest(g_orig, g_left) AS d(orig, left_) WHERE d.orig <> d.left_)
-                 + (SELECT count(*) FROM unnest(x_orig, x_left) AS d(orig, left_) WHERE d.orig <> d.left_) THEN
+    IF v_rows <> v_grants_drawn THEN
       RAISE EXCEPTION 'a grant moved while the batch held its seat; run the batch again' USING ERRCODE = '40001';
     END IF;
     UPDATE seat_cycles c SET remaining = c.remaining - d.own, used = c.used + d.own, pool_used = c.pool_used + d.pool, overage = c.overage + d.over
     FROM unnest(c_tid, c_own, c_pool, c_over) AS d(tid, own, pool, over)
     WHERE c.ctid = d.tid AND (d.own <> 0 OR d.pool <> 0 OR d.over <> 0);
     GET DIAGNOSTICS v_rows = ROW_COUNT;
-    IF v_rows <> (SELECT count(*) FROM unnest(c_own, c_pool, c_over) AS d(own, pool, over) WHERE d.own <> 0 OR d.pool <> 0 OR d.over <> 0) THEN
+    IF v_rows <> v_cycles_drawn THEN
       RAISE EXCEPTION 'a balance row moved while the batch held its seat; run the batch again' USING ERRCODE = '40001';
     END IF;
     IF x_n > 0 THEN
