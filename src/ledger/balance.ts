@@ -90,7 +90,8 @@ interface BalanceRow extends SeatRow {
  */
 export async function getBalance(ctx: LedgerContext, user: string, tool?: string | null): Promise<Balance> {
   const balances = await readBalances(ctx, user, tool ?? null);
-  if (!tool && balances.tools.size > 1 && balances.rows.length > 1) {
+  // A member holds one seat per tool: several rows are several tools.
+  if (!tool && balances.rows.length > 1) {
     throw invalid(`${describeUser(balances.ref)} has seats in several tools: name one of ${balances.rows.map((b) => b.tool).join(', ')}`);
   }
   return balances.rows[0]!;
@@ -105,8 +106,10 @@ export async function getBalances(ctx: LedgerContext, user: string): Promise<Mem
 async function readBalances(ctx: LedgerContext, user: string, toolKey: string | null) {
   const ref = parseUserRef(user);
   const now = ctx.now();
-  const tools = await loadTools(ctx.db, ctx.settings);
-  if (toolKey) tools.get(toolKey);
+  // The tools are read only when one is named (to refuse an unknown key by name): a lookup
+  // without one is a single round trip.
+  const tools = toolKey ? await loadTools(ctx.db, ctx.settings) : null;
+  if (toolKey) tools!.get(toolKey);
   const read = () =>
     ctx.db.query<BalanceRow>(
       `select ${seat_columns}, m.slack_id as "slackId", m.email, t.name as "toolName", t.unit, coalesce(t.time_zone, $4) as zone,
@@ -144,7 +147,7 @@ async function readBalances(ctx: LedgerContext, user: string, toolKey: string | 
       { name: 'slackId' in ref ? 'balance_by_slack_id' : 'balance_by_email' },
     );
   let rows = await read();
-  const where = toolKey && tools.size > 1 ? ` in ${toolKey}` : '';
+  const where = toolKey && tools!.size > 1 ? ` in ${toolKey}` : '';
   if (rows.length === 0) throw notFound(`${describeUser(ref)} has no seat${where}: add one with PUT /api/v1/seats/${describeUser(ref)}`);
   const stale = rows.filter((r) => r.status === 'active' && r.cycleEnd.getTime() <= now.getTime());
   if (stale.length > 0) {
@@ -152,7 +155,7 @@ async function readBalances(ctx: LedgerContext, user: string, toolKey: string | 
     await ctx.db.transaction((tx) => lockCurrentSeats(tx, ctx, stale.map((r) => r.id), now));
     rows = await read();
   }
-  return { ref, tools, rows: rows.map((r) => toBalance(r, user, now)) };
+  return { ref, rows: rows.map((r) => toBalance(r, user, now)) };
 }
 
 function toBalance(r: BalanceRow, user: string, now: Date): Balance {
