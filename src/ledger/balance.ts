@@ -103,18 +103,13 @@ export async function getBalances(ctx: LedgerContext, user: string): Promise<Mem
   return { ...rows[0]!, tools: rows };
 }
 
-async function readBalances(ctx: LedgerContext, user: string, toolKey: string | null) {
-  const ref = parseUserRef(user);
-  const now = ctx.now();
-  // The tools are read only when one is named (to refuse an unknown key by name): a lookup
-  // without one is a single round trip.
-  const tools = toolKey ? await loadTools(ctx.db, ctx.settings) : null;
-  if (toolKey) tools!.get(toolKey);
-  // One JSON column per seat rather than thirty-odd: the driver describes and parses every column
-  // of every result again, which made most of a lookup's garbage (and its tail, in collections).
-  const read = async () =>
-    (await ctx.db.query<{ r: BalanceRow & { toolOrder: string } }>(
-      `select row_to_json(b) as r from (select ${seat_columns}, m.slack_id as "slackId", m.email, t.name as "toolName", t.unit, coalesce(t.time_zone, $4) as zone, t.created_at as "toolCreatedAt",
+/**
+ * A member's seats with everything a balance shows, one JSON row per seat, in the order the tools
+ * were created. $1 the member (Slack id, or lower-case email), $2 now, $3 a tool key or null for
+ * every seat, $4 the org's zone for tools that set none. Built once: a lookup sends only its values.
+ */
+const balanceSql = (member: string) =>
+  `select row_to_json(b) as r from (select ${seat_columns}, m.slack_id as "slackId", m.email, t.name as "toolName", t.unit, coalesce(t.time_zone, $4) as zone, t.created_at as "toolCreatedAt",
               (select json_object_agg(pl.key, pl.name) from seat_plans sp join plans pl on pl.key = sp.plan_key where sp.seat_id = s.id) as "planNames",
               sc.quota, sc.remaining, sc.used, sc.pool_used as "poolUsed", sc.overage,
               pr.name as "poolName", pg.amount as "poolAmount", pg.remaining as "poolRemaining", pg.expires_at as "poolExpiresAt",
@@ -143,8 +138,23 @@ async function readBalances(ctx: LedgerContext, user: string, toolKey: string | 
                                            'expiresAt', g.expires_at, 'packId', g.pack_id, 'planKey', g.plan_key, 'productName', pp.name) order by g.id) as grants
          from grants g left join packs k on k.id = g.pack_id left join pack_products pp on pp.key = k.product_key
          where g.seat_id = s.id and g.cycle_start = s.cycle_start and g.closed_at is null) gs on true
-       where ${'slackId' in ref ? 'm.slack_id = $1' : 'lower(m.email) = $1'} and ($3::text is null or s.tool_key = $3)) b
-       order by b."toolCreatedAt", b."toolKey"`,
+       where ${member} and ($3::text is null or s.tool_key = $3)) b
+       order by b."toolCreatedAt", b."toolKey"`;
+const balance_by_slack_id_sql = balanceSql('m.slack_id = $1');
+const balance_by_email_sql = balanceSql('lower(m.email) = $1');
+
+async function readBalances(ctx: LedgerContext, user: string, toolKey: string | null) {
+  const ref = parseUserRef(user);
+  const now = ctx.now();
+  // The tools are read only when one is named (to refuse an unknown key by name): a lookup
+  // without one is a single round trip.
+  const tools = toolKey ? await loadTools(ctx.db, ctx.settings) : null;
+  if (toolKey) tools!.get(toolKey);
+  // One JSON column per seat rather than thirty-odd: the driver describes and parses every column
+  // of every result again, which made most of a lookup's garbage (and its tail, in collections).
+  const read = async () =>
+    (await ctx.db.query<{ r: BalanceRow }>(
+      'slackId' in ref ? balance_by_slack_id_sql : balance_by_email_sql,
       ['slackId' in ref ? ref.slackId : ref.email, now, toolKey, ctx.settings.zone],
       { name: 'slackId' in ref ? 'balance_by_slack_id_json' : 'balance_by_email_json' },
     )).map(({ r }) => reviveRow(r));
