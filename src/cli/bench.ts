@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { buildApi } from '../api/app.ts';
-import { openPglite, openScratchPostgres } from '../db/client.ts';
+import { openPglite, openScratchPostgres, type Database } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { defaultSettings } from '../ledger/context.ts';
 import { cycleAt } from '../ledger/cycles.ts';
@@ -41,7 +41,7 @@ const batch_clients = 4;
 const batch_size = 1_000;
 const hot_clients = 32;
 const balance_lookups = 2_000;
-const balance_warm_up = 500;
+const balance_warm_up = 4_000;
 const slash_commands = 1_000;
 /** Single-event calls before anything is measured (see the warm-up in runBench). */
 const warm_up_calls = 3_000;
@@ -98,6 +98,9 @@ export async function runBench(options: BenchOptions): Promise<void> {
     options.print({ figure: 'reset_s', value: round((performance.now() - started) / 1000, 2), unit: 's', seats: moved, packs_per_seat: 2 });
     // A bulk load leaves the planner's statistics behind; autovacuum would catch up within minutes.
     await db.query('analyze');
+    // The seeding's write-ahead log (hundreds of MB) would otherwise force a checkpoint into the
+    // measured phases that follow, pgbench's or creditdesk's, whichever it fell on.
+    const checkpointed = await checkpoint(db);
 
     const metrics = createMetrics();
     const api = buildApi({ ledger, metrics, apiToken: token, checkDatabase: async () => {} });
@@ -199,8 +202,8 @@ export async function runBench(options: BenchOptions): Promise<void> {
       // looked up, done now (and timed apart) rather than on the same two cores during the lookups.
       started = performance.now();
       await db.query('vacuum analyze');
-      await db.query('checkpoint');
-      options.print({ figure: 'settle_s', value: round((performance.now() - started) / 1000, 1), unit: 's', what: 'vacuum analyze, checkpoint' });
+      await checkpoint(db);
+      options.print({ figure: 'settle_s', value: round((performance.now() - started) / 1000, 1), unit: 's', what: checkpointed ? 'vacuum analyze, checkpoint' : 'vacuum analyze (CHECKPOINT not allowed to this role)' });
 
       // Balance lookups, one at a time, over HTTP, after a warm-up that is not measured (the
       // lookup's code compiled, the client's thread started).
@@ -243,6 +246,20 @@ export async function runBench(options: BenchOptions): Promise<void> {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
     await db.close();
+  }
+}
+
+/**
+ * Runs CHECKPOINT where the role may (a superuser or pg_checkpoint on PostgreSQL; PGlite always):
+ * true when it ran, false when the role may not, which leaves checkpoints to their schedule.
+ */
+async function checkpoint(db: Database): Promise<boolean> {
+  try {
+    await db.query('checkpoint');
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42501') return false;
+    throw error;
   }
 }
 
