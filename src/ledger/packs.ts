@@ -145,11 +145,18 @@ export async function assignPackIn(tx: Queryable, ctx: LedgerContext, input: Ass
   if (!product) throw notFound(`pack product ${input.product} is not in the catalog`);
   // The product says which tool: the pack goes to the member's seat there.
   const seat = await lockActiveSeat(tx, ctx, input.user, now, product.toolKey);
+  // A pack that would give its assignee nothing now (used already, by its first holder this cycle
+  // or for good if one-time, with no credits left to carry) is taken last: never while one that
+  // gives credits is free. Among the rest, one used this cycle first, so its remaining credits
+  // are not left to expire in stock.
   const [pack] = await tx.query<Pack>(
     `select ${pack_columns} from packs k where k.product_key = $1 and k.seat_id is null
        and (k.expires_at is null or k.expires_at > $2)
-     order by k.granted_until desc nulls last, k.id limit 1 for update skip locked`,
-    [input.product, now],
+     order by ($4 <> 'full' and (case when $3 = 'one_time' then k.expires_at is not null else k.granted_until > $2 end)
+               and not exists (select 1 from grants g where g.pack_id = k.id and g.seat_id is null and g.remaining > 0 and g.expires_at > $2)),
+              k.granted_until desc nulls last, k.id
+     limit 1 for update skip locked`,
+    [input.product, now, product.kind, product.reassign],
   );
   if (!pack) {
     const [{ held } = { held: 0 }] = await tx.query<{ held: number }>(

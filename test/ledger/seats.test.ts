@@ -186,6 +186,27 @@ describeEachDatabase('seats on %s', (kind) => {
     },
   );
 
+  it('assigns a free pack that gives credits before one that would give nothing, and a used one with credits left before a fresh one', async () => {
+    await setup();
+    await h.ledger.putPackProduct('once', { name: 'Once', credits: 300, kind: 'one_time', expiresDays: 20 });
+    await h.ledger.recordPurchase({ product: 'once', quantity: 2 });
+    for (const user of ['U0MAYA001', 'U0LENA001', 'U0OMAR001']) await h.ledger.putSeat(user, { plan: 'pro' });
+    // Pack 1 is used up by Maya and goes back to stock with nothing left to carry.
+    expect(await h.ledger.assignPack({ product: 'once', user: 'U0MAYA001' })).toMatchObject({ packId: 1, credits: 300 });
+    await use(h.ledger, 'U0MAYA001', 4300);
+    await h.ledger.unassignPack({ packId: 1 });
+    // Lena gets pack 2's 300, not pack 1's nothing.
+    expect(await h.ledger.assignPack({ product: 'once', user: 'U0LENA001' })).toMatchObject({ packId: 2, credits: 300 });
+    // Only pack 1 is left: it is assigned, and says it brings nothing.
+    expect(await h.ledger.assignPack({ product: 'once', user: 'U0OMAR001' })).toMatchObject({ packId: 1, credits: 0 });
+    // Recurring: a pack with credits left to carry goes before a fresh one, so they do not expire in stock.
+    await h.ledger.recordPurchase({ product: 'addon', quantity: 2 });
+    expect(await h.ledger.assignPack({ product: 'addon', user: 'U0MAYA001' })).toMatchObject({ packId: 3, credits: 2000 });
+    await h.ledger.unassignPack({ packId: 3 });
+    expect(await h.ledger.assignPack({ product: 'addon', user: 'U0LENA001' })).toMatchObject({ packId: 3, credits: 2000 });
+    await expectVerified(h.ledger);
+  });
+
   it('gives a fresh plan grant on a restore in a later cycle', async () => {
     await setup();
     await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });
