@@ -264,6 +264,11 @@ export const transfers = pgTable(
     check('transfers_amount_positive', sql`${t.amount} > 0`),
     check('transfers_debit_grant', sql`(${t.debitAccount} = 'grant') = (${t.debitGrantId} is not null)`),
     check('transfers_credit_grant', sql`(${t.creditAccount} = 'grant') = (${t.creditGrantId} is not null)`),
+    // Forfeits (a revoke, a plan removed) and what gave them back, alone: what a grant has
+    // forfeited, net, is given back when its seat or plan returns in the same cycle. Usage never
+    // forfeits, so its writes add nothing to either.
+    index('transfers_forfeit_idx').on(t.debitGrantId).where(sql`${t.creditAccount} = 'forfeit'`),
+    index('transfers_unforfeit_idx').on(t.creditGrantId).where(sql`${t.debitAccount} = 'forfeit'`),
   ],
 );
 

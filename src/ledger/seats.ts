@@ -182,6 +182,41 @@ async function forfeitPlans(c: SeatContext, seat: SeatRow, planKeys: readonly st
   return transfers.reduce((sum, t) => sum + t.amount, 0);
 }
 
+/**
+ * Plans coming back to a seat within the cycle their grant was forfeited in (removed from the
+ * seat, or the seat revoked and restored without them) get back what that grant had left, as a
+ * restored seat does (SPEC "Mid-cycle seat start"), not a fresh grant: otherwise removing a used
+ * plan and adding it again would mint its credits anew. Resolves with the credits given back and
+ * the plans given back this way; the others need a fresh grant.
+ */
+async function reopenForfeitedPlans(c: SeatContext, seatId: number, cycleStart: Date, planKeys: readonly string[]): Promise<{ credits: number; reopened: Set<string> }> {
+  if (planKeys.length === 0) return { credits: 0, reopened: new Set() };
+  // Each plan's latest grant of the cycle and its rollover, if closed; what each has forfeited,
+  // net of what was given back before (transfers_forfeit_idx, transfers_unforfeit_idx). The caller holds the seat's lock, which every writer of
+  // its grants takes first.
+  const grants = await c.tx.query<GrantRow & { forfeited: number | null }>(
+    `select * from (
+       select distinct on (g.plan_key, g.source) ${grant_columns},
+              ((select coalesce(sum(t.amount), 0) from transfers t where t.debit_grant_id = g.id and t.credit_account = 'forfeit')
+              - (select coalesce(sum(t.amount), 0) from transfers t where t.credit_grant_id = g.id and t.debit_account = 'forfeit'))::int8 as forfeited
+       from grants g
+       where g.seat_id = $1 and g.cycle_start = $2 and g.source in ('plan', 'rollover') and g.pack_id is null and g.plan_key = any($3::text[])
+       order by g.plan_key, g.source, g.id desc) latest
+     where latest."closedAt" is not null`,
+    [seatId, cycleStart, planKeys],
+  );
+  if (grants.length === 0) return { credits: 0, reopened: new Set() };
+  await c.tx.query(`update grants set closed_at = null where id = any($1::int8[])`, [grants.map((g) => g.id)]);
+  const back = grants.filter((g) => (g.forfeited ?? 0) > 0);
+  if (back.length > 0) {
+    await post(c.tx, [{
+      kind: 'restore', occurredAt: c.now, seatId, cycleStart, actor: c.input.actor ?? null, reason: `plan ${back.map((g) => g.planKey).join(', ')} back`,
+      transfers: back.map((g) => ({ from: { system: 'forfeit' as const }, to: { grant: g }, amount: g.forfeited! })),
+    }], c.now);
+  }
+  return { credits: back.reduce((sum, g) => sum + g.forfeited!, 0), reopened: new Set(grants.filter((g) => g.source === 'plan').map((g) => g.planKey!)) };
+}
+
 async function updateSeat(c: SeatContext, seat: SeatRow, catalog: Catalog): Promise<SeatResult> {
   const profile = c.input.profile === undefined ? seat.profileKey : c.input.profile;
   const wanted = c.plans.map((p) => p.key);
@@ -192,7 +227,8 @@ async function updateSeat(c: SeatContext, seat: SeatRow, catalog: Catalog): Prom
   ]);
   await setSeatPlans(c.tx, seat.id, wanted);
   const forfeited = await forfeitPlans(c, seat, removed);
-  const credits = await issuePlanGrants(c, seat.id, added, { start: seat.cycleStart, end: seat.cycleEnd }, false);
+  const back = await reopenForfeitedPlans(c, seat.id, seat.cycleStart, added.map((p) => p.key));
+  const credits = back.credits + await issuePlanGrants(c, seat.id, added.filter((p) => !back.reopened.has(p.key)), { start: seat.cycleStart, end: seat.cycleEnd }, false);
   const removedPlans = removed.map((key) => catalog.plans.get(key)!);
   const console = inConsole(c.tools, c.tool);
   if (added.length === 1 && removedPlans.length === 1 && wanted.length === 1) {
@@ -229,7 +265,9 @@ async function restoreSeat(c: SeatContext, seat: SeatRow): Promise<SeatResult> {
     }
     await c.tx.query(`update seats set status = 'active', revoked_at = null, revoke_journal_id = null, profile_key = $2 where id = $1`, [seat.id, profile]);
     await setSeatPlans(c.tx, seat.id, wanted);
-    credits += await issuePlanGrants(c, seat.id, c.plans.filter((p) => !seat.planKeys.includes(p.key)), cycle, false);
+    const newPlans = c.plans.filter((p) => !seat.planKeys.includes(p.key));
+    const back = await reopenForfeitedPlans(c, seat.id, cycle.start, newPlans.map((p) => p.key));
+    credits += back.credits + await issuePlanGrants(c, seat.id, newPlans.filter((p) => !back.reopened.has(p.key)), cycle, false);
   } else {
     await c.tx.query(
       `update seats set status = 'active', revoked_at = null, revoke_journal_id = null, profile_key = $2,

@@ -207,6 +207,37 @@ describeEachDatabase('seats on %s', (kind) => {
     await expectVerified(h.ledger);
   });
 
+  it('gives a plan removed and added again in the same cycle what it had left, not a fresh grant, however it left', async () => {
+    await setup();
+    await h.ledger.putPlan('small', { name: 'Small', credits: 1000 });
+    await h.ledger.putPlan('view', { name: 'View', credits: 500 });
+    await h.ledger.putSeat('U0MAYA001', { plan: 'small' });
+    await use(h.ledger, 'U0MAYA001', 900);
+    // Swapped to Pro and back: Small gets back its 100, Pro forfeits its 4,000.
+    expect(await h.ledger.putSeat('U0MAYA001', { plan: 'pro' })).toMatchObject({ credits: 4000, forfeited: 100 });
+    expect(await h.ledger.putSeat('U0MAYA001', { plan: 'small' })).toMatchObject({ credits: 100, forfeited: 4000 });
+    expect(await h.ledger.balance('U0MAYA001')).toMatchObject({ quota: 1000, used: 900, remaining: 100 });
+    // Pro comes back with the 4,000 it had, once: a second round trip gives nothing new.
+    expect(await h.ledger.putSeat('U0MAYA001', { plans: ['small', 'pro'] })).toMatchObject({ credits: 4000 });
+    await use(h.ledger, 'U0MAYA001', 4050);
+    expect(await h.ledger.putSeat('U0MAYA001', { plan: 'view' })).toMatchObject({ credits: 500, forfeited: 50 });
+    expect(await h.ledger.putSeat('U0MAYA001', { plans: ['small', 'pro', 'view'] })).toMatchObject({ credits: 50 });
+    expect(await h.ledger.balance('U0MAYA001')).toMatchObject({ quota: 5500, used: 4950, remaining: 550 });
+    // Revoked, restored with another plan, then switched back: what the revoke took, no more.
+    await h.ledger.putSeat('U0LENA001', { plan: 'small' });
+    await use(h.ledger, 'U0LENA001', 800);
+    expect(await h.ledger.revokeSeat('U0LENA001')).toMatchObject({ forfeited: 200 });
+    expect(await h.ledger.putSeat('U0LENA001', { plan: 'view' })).toMatchObject({ change: 'restored', credits: 500 });
+    expect(await h.ledger.putSeat('U0LENA001', { plan: 'small' })).toMatchObject({ credits: 200, forfeited: 500 });
+    expect(await h.ledger.balance('U0LENA001')).toMatchObject({ quota: 1000, used: 800, remaining: 200 });
+    // In the next cycle a plan added is a plan added: a fresh grant.
+    h.clock.set('2026-06-02T09:00:00Z');
+    expect(await h.ledger.putSeat('U0LENA001', { plans: ['small', 'view'] })).toMatchObject({ credits: 500 });
+    expect(await h.ledger.balance('U0LENA001')).toMatchObject({ quota: 1500, used: 0 });
+    expect(await strandedGrants(h.db)).toEqual([]);
+    await expectVerified(h.ledger);
+  });
+
   it('gives a fresh plan grant on a restore in a later cycle', async () => {
     await setup();
     await h.ledger.putSeat('U0MAYA001', { plan: 'pro' });

@@ -1,0 +1,2 @@
+CREATE INDEX "transfers_forfeit_idx" ON "transfers" USING btree ("debit_grant_id") WHERE "transfers"."credit_account" = 'forfeit';--> statement-breakpoint
+CREATE INDEX "transfers_unforfeit_idx" ON "transfers" USING btree ("credit_grant_id") WHERE "transfers"."debit_account" = 'forfeit';
