@@ -244,6 +244,9 @@ export async function openPglite(dataDir?: string, options: { loadDataDir?: Blob
   };
 }
 
+/** How long closing a scratch database waits for its running statements before dropping it anyway. */
+const scratch_close_wait_ms = 2_000;
+
 /**
  * A throw-away database on the server of `serverUrl`, dropped again by close(): for tests and
  * the benchmark, which must never write into a database someone else uses. `url` names it, for
@@ -268,7 +271,11 @@ export async function openScratchPostgres(serverUrl: string, prefix: string, opt
     ...db,
     url: url.toString(),
     close: async () => {
-      await db.close();
+      // The pool's end waits for running statements; a bench interrupted in the middle of a
+      // long one (building 10 M entries) still drops its database: FORCE ends that statement.
+      let waited: NodeJS.Timeout | undefined;
+      await Promise.race([db.close(), new Promise((resolve) => (waited = setTimeout(resolve, scratch_close_wait_ms)))]);
+      clearTimeout(waited);
       await admin(`drop database if exists ${name} with (force)`);
     },
   };
