@@ -223,7 +223,7 @@ function rowsOf(r: Result): Row[] {
   });
 }
 
-/** Refusal codes of creditdesk_apply_usage (migrations/*_usage_function.sql). */
+/** Refusal codes of creditdesk_apply_usage (migrations/0011_usage_function_generic_plans.sql). */
 const code = {
   toolRequired: 1, noTool: 2, noSeat: 3, revoked: 4, notStarted: 5, daily: 6,
   noFit: 7, noFitPool: 8, noFitBudget: 9, noFitPoolBudget: 10,
