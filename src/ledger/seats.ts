@@ -249,11 +249,14 @@ async function restoreSeat(c: SeatContext, seat: SeatRow): Promise<SeatResult> {
     // Same cycle: reverse what the revocation forfeited from the plans it holds again, their
     // rollover and the manual grants; a plan it did not hold before is granted now. A pack's own
     // rollover grant stays with the pack, which went back to inventory.
+    // From the seat's grants to their forfeits by that revocation: through grants_seat_idx and
+    // transfers_forfeit_idx, never a scan of every transfer.
     const forfeits = await c.tx.query<GrantRow & { forfeited: number }>(
-      `select ${grant_columns}, t.amount as forfeited from transfers t join grants g on g.id = t.debit_grant_id
-       where t.journal_id = $1 and t.credit_account = 'forfeit' and g.pack_id is null
+      `select ${grant_columns}, t.amount as forfeited from grants g
+       join transfers t on t.debit_grant_id = g.id and t.credit_account = 'forfeit' and t.journal_id = $1
+       where g.seat_id = $3 and g.pack_id is null
          and (g.source = 'manual' or (g.source in ('plan', 'rollover') and g.plan_key = any($2::text[])))`,
-      [seat.revokeJournalId, wanted],
+      [seat.revokeJournalId, wanted, seat.id],
     );
     await c.tx.query(`update grants set closed_at = null where id = any($1::int8[])`, [forfeits.map((g) => g.id)]);
     if (forfeits.length > 0) {
